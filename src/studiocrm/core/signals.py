@@ -1,0 +1,12 @@
+"""Remember the signed-in user's language in the session (a UI preference, not a flow)."""
+
+from typing import Any
+
+from django.contrib.auth.signals import user_logged_in
+from django.dispatch import receiver
+
+
+@receiver(user_logged_in)
+def remember_language(sender: Any, request: Any, user: Any, **kwargs: Any) -> None:
+    if getattr(user, "language", ""):
+        request.session["user_language"] = user.language

@@ -1,0 +1,261 @@
+"""Every state change of a deal, its tasks and notes goes through these functions.
+
+Each one runs in one transaction, locks what it changes, writes the audit row and the
+outbox rows in that transaction, and leaves work for after the commit.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+
+from django.db import transaction
+from django.db.models import Q
+from django.template.loader import render_to_string
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+
+from studiocrm.clients.models import Client, Contact
+from studiocrm.core import audit
+from studiocrm.core.models import Studio, User
+from studiocrm.core.urls_util import absolute_url
+from studiocrm.deals.models import LOST, NEW, Deal, Note, Source, Stage, StageChange, Task
+from studiocrm.notifications.outbox import queue_email
+
+
+class DealError(Exception):
+    """A change the caller asked for that the deal's state does not allow."""
+
+
+class NotAllowed(DealError):
+    pass
+
+
+def can_edit(user: User, deal: Deal) -> bool:
+    """Owners edit every deal; a manager edits their own deals and unassigned ones."""
+    return user.is_active and (user.is_owner or deal.manager_id in (None, user.pk))
+
+
+def _check_can_edit(actor: User | None, deal: Deal) -> None:
+    if actor is not None and not can_edit(actor, deal):
+        raise NotAllowed(_("Only the responsible manager or an owner can change this deal."))
+
+
+def pick_manager() -> User | None:
+    """Who gets the next new lead, by the studio's rule. Locks the studio row so two
+    concurrent leads do not go to the same manager by accident."""
+    studio = Studio.objects.select_for_update().get(pk=Studio.load().pk)
+    managers = list(User.objects.filter(is_active=True, role=User.Role.MANAGER).order_by("pk"))
+    if studio.assignment_rule == Studio.Assignment.DEFAULT_MANAGER or not managers:
+        if studio.default_manager and studio.default_manager.is_active:
+            return studio.default_manager
+        return (
+            managers[0] if managers else User.objects.filter(is_active=True).order_by("pk").first()
+        )
+    last_pk = studio.last_assigned_manager_id or 0
+    chosen = next((m for m in managers if m.pk > last_pk), managers[0])
+    studio.last_assigned_manager = chosen
+    studio.save(update_fields=["last_assigned_manager"])
+    return chosen
+
+
+def create_deal(
+    *,
+    title: str,
+    client: Client,
+    contact: Contact | None,
+    actor: User | None,
+    manager: User | None = None,
+    source: str = Source.OTHER,
+    description: str = "",
+    currency: str | None = None,
+    expected_amount: Decimal | None = None,
+    intake_key: str | None = None,
+    notify_manager: bool = False,
+) -> Deal:
+    """Open a deal in stage `new`. With notify_manager, the manager gets an email whose
+    link opens the deal in one click."""
+    with transaction.atomic():
+        deal = Deal.objects.create(
+            title=title[:300],
+            client=client,
+            contact=contact,
+            manager=manager,
+            source=source,
+            stage_id=NEW,
+            currency=currency or Studio.load().default_currency,
+            expected_amount=expected_amount,
+            description=description,
+            intake_key=intake_key,
+        )
+        StageChange.objects.create(deal=deal, from_stage=None, to_stage_id=NEW, by=actor)
+        audit.record("deal.created", deal, actor=actor, data={"source": source})
+        if notify_manager and manager and manager.email:
+            _notify_new_deal(deal, manager)
+    return deal
+
+
+def _notify_new_deal(deal: Deal, manager: User) -> None:
+    with translation.override(manager.language or Studio.load().locale):
+        context = {"deal": deal, "manager": manager, "link": absolute_url(deal.get_absolute_url())}
+        queue_email(
+            to=manager.email,
+            subject=_("New application: %(title)s") % {"title": deal.title},
+            body=render_to_string("deals/email/new_deal.txt", context),
+            body_html=render_to_string("deals/email/new_deal.html", context),
+            dedupe_key=f"deal-new:{deal.pk}",
+            deal=deal,
+        )
+
+
+def move_deal(deal: Deal, to_stage: str, *, actor: User | None, lost_reason: str = "") -> Deal:
+    """Move a deal to another stage, recording the change. Moving to `lost` needs a reason."""
+    with transaction.atomic():
+        deal = Deal.objects.select_for_update().get(pk=deal.pk)
+        _check_can_edit(actor, deal)
+        stage = Stage.objects.filter(pk=to_stage).first()
+        if stage is None:
+            raise DealError(_("Unknown stage."))
+        if stage.pk == deal.stage_id:
+            return deal
+        if stage.kind == Stage.Kind.LOST and not lost_reason.strip():
+            raise DealError(_("Say why the deal was lost."))
+        from_stage = deal.stage_id
+        now = timezone.now()
+        deal.stage = stage
+        deal.stage_changed_at = now
+        deal.closed_at = None if stage.is_open else now
+        deal.lost_reason = lost_reason.strip()[:300] if stage.kind == Stage.Kind.LOST else ""
+        deal.save(
+            update_fields=["stage", "stage_changed_at", "closed_at", "lost_reason", "updated_at"]
+        )
+        StageChange.objects.create(
+            deal=deal, from_stage_id=from_stage, to_stage=stage, by=actor, at=now
+        )
+        audit.record(
+            "deal.stage_changed",
+            deal,
+            actor=actor,
+            data={"from": from_stage, "to": stage.pk, "lost_reason": deal.lost_reason},
+        )
+    return deal
+
+
+def mark_lost(deal: Deal, reason: str, *, actor: User | None) -> Deal:
+    return move_deal(deal, LOST, actor=actor, lost_reason=reason)
+
+
+def assign_deal(deal: Deal, manager: User | None, *, actor: User) -> Deal:
+    """Give the deal to a manager. Owners reassign any deal; a manager may take an
+    unassigned deal for themselves."""
+    with transaction.atomic():
+        deal = Deal.objects.select_for_update().get(pk=deal.pk)
+        if not actor.is_owner and not (deal.manager_id is None and manager == actor):
+            raise NotAllowed(_("Only an owner can reassign a deal."))
+        previous = deal.manager_id
+        deal.manager = manager
+        deal.save(update_fields=["manager", "updated_at"])
+        audit.record(
+            "deal.assigned",
+            deal,
+            actor=actor,
+            data={"from": previous, "to": manager.pk if manager else None},
+        )
+    return deal
+
+
+def update_deal(deal: Deal, *, actor: User, **fields: object) -> Deal:
+    """Change the deal's descriptive fields (title, contact, source, amounts, currency)."""
+    allowed = {"title", "contact", "source", "currency", "expected_amount", "description"}
+    unknown = set(fields) - allowed
+    if unknown:
+        raise DealError(f"not editable here: {sorted(unknown)}")
+    with transaction.atomic():
+        locked = Deal.objects.select_for_update().get(pk=deal.pk)
+        _check_can_edit(actor, locked)
+        changed = [name for name, value in fields.items() if getattr(locked, name) != value]
+        for name in changed:
+            setattr(locked, name, fields[name])
+        if changed:
+            locked.save(update_fields=[*changed, "updated_at"])
+            audit.record("deal.updated", locked, actor=actor, data={"fields": changed})
+    return locked
+
+
+def add_note(deal: Deal, text: str, *, actor: User) -> Note:
+    text = text.strip()
+    if not text:
+        raise DealError(_("A note cannot be empty."))
+    with transaction.atomic():
+        _check_can_edit(actor, deal)
+        note = Note.objects.create(deal=deal, author=actor, text=text[:10_000])
+        audit.record("deal.note_added", deal, actor=actor, data={"note": note.pk})
+    return note
+
+
+def add_task(
+    *, title: str, due_at: datetime, assignee: User, actor: User | None, deal: Deal | None = None
+) -> Task:
+    """Schedule a reminder for a manager; the worker emails it when it falls due."""
+    title = title.strip()
+    if not title:
+        raise DealError(_("A task needs a title."))
+    with transaction.atomic():
+        if deal is not None:
+            _check_can_edit(actor, deal)
+        task = Task.objects.create(
+            title=title[:300], due_at=due_at, assignee=assignee, deal=deal, created_by=actor
+        )
+        audit.record("task.created", task, actor=actor, data={"deal": deal.pk if deal else None})
+    return task
+
+
+def complete_task(task: Task, *, actor: User, done: bool = True) -> Task:
+    with transaction.atomic():
+        task = Task.objects.select_for_update().get(pk=task.pk)
+        if not (actor.is_owner or task.assignee_id == actor.pk):
+            raise NotAllowed(_("Only the assignee or an owner can complete this task."))
+        if task.done == done:
+            return task
+        task.done = done
+        task.done_at = timezone.now() if done else None
+        task.save(update_fields=["done", "done_at"])
+        audit.record("task.done" if done else "task.reopened", task, actor=actor)
+    return task
+
+
+def send_due_reminders() -> int:
+    """Email each assignee once when a task falls due (a periodic job of the worker)."""
+    now = timezone.now()
+    sent = 0
+    due = Task.objects.filter(done=False, reminded_at__isnull=True, due_at__lte=now).filter(
+        Q(assignee__is_active=True)
+    )
+    for task_id in due.values_list("pk", flat=True)[:500]:
+        with transaction.atomic():
+            task = (
+                Task.objects.select_for_update()
+                .select_related("assignee", "deal")
+                .filter(pk=task_id, reminded_at__isnull=True, done=False)
+                .first()
+            )
+            if task is None:
+                continue
+            task.reminded_at = now
+            task.save(update_fields=["reminded_at"])
+            if task.assignee.email:
+                with translation.override(task.assignee.language or Studio.load().locale):
+                    link = absolute_url(
+                        task.deal.get_absolute_url() if task.deal else "/deals/my-day/"
+                    )
+                    queue_email(
+                        to=task.assignee.email,
+                        subject=_("Reminder: %(title)s") % {"title": task.title},
+                        body=render_to_string(
+                            "deals/email/task_due.txt", {"task": task, "link": link}
+                        ),
+                        dedupe_key=f"task-due:{task.pk}",
+                        deal=task.deal,
+                    )
+                    sent += 1
+    return sent

@@ -1,0 +1,192 @@
+"""Outbox: queue messages inside a business transaction, deliver them after commit.
+
+``queue_email`` writes a row; the row's delivery task is enqueued on commit, so a rolled
+back change sends nothing. A dedupe key is stored under a unique constraint: queueing the
+same key twice keeps the first row, and a row is claimed atomically before sending, so one
+key is never sent twice (unless a worker dies between the SMTP handshake and marking the row
+sent; then the claim expires and the message may be retried — at least once, never lost).
+"""
+
+from __future__ import annotations
+
+import logging
+import smtplib
+import socket
+from datetime import timedelta
+
+from django.conf import settings
+from django.core.mail import EmailMultiAlternatives, get_connection
+from django.db import IntegrityError, transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from studiocrm.notifications.models import Outbox
+
+log = logging.getLogger(__name__)
+
+# Seconds to wait before attempt n+1 (after n failed attempts).
+BACKOFF_SECONDS = [60, 300, 900, 3600, 3 * 3600, 6 * 3600, 12 * 3600, 24 * 3600]
+CLAIM_SECONDS = 300
+
+
+class DeliveryError(Exception):
+    """A failed send; ``permanent`` says whether trying again can help."""
+
+    def __init__(self, message: str, *, permanent: bool) -> None:
+        super().__init__(message)
+        self.permanent = permanent
+
+
+def queue_email(
+    *,
+    to: str,
+    subject: str,
+    body: str,
+    dedupe_key: str,
+    body_html: str = "",
+    deal: object | None = None,
+    reply_to: str = "",
+) -> Outbox:
+    """Write an email to the outbox; delivery is enqueued after the transaction commits."""
+    existing = Outbox.objects.filter(dedupe_key=dedupe_key).first()
+    if existing is not None:
+        return existing
+    try:
+        with transaction.atomic():
+            message = Outbox.objects.create(
+                to=to,
+                subject=subject[:300],
+                body=body,
+                body_html=body_html,
+                dedupe_key=dedupe_key,
+                deal=deal,
+                reply_to=reply_to,
+            )
+    except IntegrityError:
+        return Outbox.objects.get(dedupe_key=dedupe_key)
+    transaction.on_commit(lambda: enqueue_delivery(message.pk))
+    return message
+
+
+def enqueue_delivery(outbox_id: int, run_after: object | None = None) -> None:
+    from studiocrm.notifications.tasks import deliver_outbox
+
+    task = deliver_outbox.using(run_after=run_after) if run_after else deliver_outbox
+    try:
+        task.enqueue(outbox_id)
+    except Exception:  # the sweeper picks the row up later; the message is not lost
+        log.exception("could not enqueue delivery of outbox %s", outbox_id)
+
+
+def claim(outbox_id: int) -> Outbox | None:
+    """Atomically take a due message for sending; None if another worker has it or it is done."""
+    now = timezone.now()
+    due = Q(status__in=[Outbox.Status.QUEUED, Outbox.Status.RETRY], next_attempt_at__lte=now)
+    stale = Q(status=Outbox.Status.SENDING, claimed_until__lt=now)
+    claimed = Outbox.objects.filter(due | stale, pk=outbox_id).update(
+        status=Outbox.Status.SENDING, claimed_until=now + timedelta(seconds=CLAIM_SECONDS)
+    )
+    if not claimed:
+        return None
+    return Outbox.objects.get(pk=outbox_id)
+
+
+def classify(error: Exception) -> DeliveryError:
+    """Tell temporary SMTP trouble (retry) from a permanent refusal (stop)."""
+    if isinstance(error, smtplib.SMTPRecipientsRefused):
+        codes = [code for code, _msg in error.recipients.values()]
+        permanent = all(500 <= code < 600 for code in codes)
+        return DeliveryError(f"recipient refused: {error.recipients}", permanent=permanent)
+    if isinstance(error, smtplib.SMTPResponseException):
+        permanent = 500 <= error.smtp_code < 600
+        detail = error.smtp_error
+        if isinstance(detail, bytes):
+            detail = detail.decode("utf-8", "replace")
+        return DeliveryError(f"{error.smtp_code} {detail}", permanent=permanent)
+    if isinstance(error, smtplib.SMTPServerDisconnected | OSError | socket.timeout):
+        return DeliveryError(f"server unavailable: {error}", permanent=False)
+    return DeliveryError(f"{type(error).__name__}: {error}", permanent=False)
+
+
+def send(message: Outbox) -> None:
+    email = EmailMultiAlternatives(
+        subject=message.subject,
+        body=message.body,
+        from_email=settings.DEFAULT_FROM_EMAIL,
+        to=[message.to],
+        reply_to=[message.reply_to] if message.reply_to else None,
+        headers={"Message-ID": message.message_id},
+    )
+    if message.body_html:
+        email.attach_alternative(message.body_html, "text/html")
+    connection = get_connection(fail_silently=False, timeout=settings.EMAIL_TIMEOUT)
+    try:
+        email.connection = connection
+        email.send(fail_silently=False)
+    except Exception as error:
+        raise classify(error) from error
+
+
+def deliver(outbox_id: int) -> str:
+    """Deliver one message if it is due. Returns the resulting status (for logs and tests)."""
+    message = claim(outbox_id)
+    if message is None:
+        current = Outbox.objects.filter(pk=outbox_id).values_list("status", flat=True).first()
+        return current or "missing"
+    try:
+        send(message)
+    except DeliveryError as error:
+        message.attempts += 1
+        message.last_error = str(error)[:2000]
+        message.claimed_until = None
+        if error.permanent or message.attempts >= settings.OUTBOX_MAX_ATTEMPTS:
+            message.status = Outbox.Status.FAILED
+            log.warning("outbox %s failed permanently: %s", message.pk, error)
+        else:
+            message.status = Outbox.Status.RETRY
+            delay = BACKOFF_SECONDS[min(message.attempts - 1, len(BACKOFF_SECONDS) - 1)]
+            message.next_attempt_at = timezone.now() + timedelta(seconds=delay)
+        message.save(
+            update_fields=["attempts", "last_error", "claimed_until", "status", "next_attempt_at"]
+        )
+        if message.status == Outbox.Status.RETRY:
+            enqueue_delivery(message.pk, run_after=message.next_attempt_at)
+        return message.status
+    message.attempts += 1
+    message.status = Outbox.Status.SENT
+    message.sent_at = timezone.now()
+    message.claimed_until = None
+    message.last_error = ""
+    message.save(update_fields=["attempts", "status", "sent_at", "claimed_until", "last_error"])
+    return message.status
+
+
+def due_ids(limit: int = 500) -> list[int]:
+    now = timezone.now()
+    return list(
+        Outbox.objects.filter(
+            Q(status__in=[Outbox.Status.QUEUED, Outbox.Status.RETRY], next_attempt_at__lte=now)
+            | Q(status=Outbox.Status.SENDING, claimed_until__lt=now)
+        )
+        .order_by("next_attempt_at")
+        .values_list("pk", flat=True)[:limit]
+    )
+
+
+def deliver_due(limit: int = 500) -> dict[str, int]:
+    """Deliver everything due now (the sweeper and `manage.py outbox_flush` use this)."""
+    results: dict[str, int] = {}
+    for outbox_id in due_ids(limit):
+        status = deliver(outbox_id)
+        results[status] = results.get(status, 0) + 1
+    return results
+
+
+def retry_now(message: Outbox) -> None:
+    """A manager asks to try a failed message again (e.g. after fixing an address)."""
+    with transaction.atomic():
+        updated = Outbox.objects.filter(
+            pk=message.pk, status__in=[Outbox.Status.FAILED, Outbox.Status.RETRY]
+        ).update(status=Outbox.Status.QUEUED, next_attempt_at=timezone.now(), last_error="")
+        if updated:
+            transaction.on_commit(lambda: enqueue_delivery(message.pk))

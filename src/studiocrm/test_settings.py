@@ -1,0 +1,15 @@
+"""Settings for the test suite: the real settings with test-only speedups.
+
+Tasks go to the dummy backend (tests run delivery explicitly), passwords hash fast, and
+email defaults to the in-memory backend unless a test points it at its own SMTP server.
+"""
+
+from studiocrm.settings import *  # noqa: F403
+
+TASKS = {"default": {"BACKEND": "django_tasks.backends.dummy.DummyBackend"}}
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+STORAGES["staticfiles"] = {  # noqa: F405
+    "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
+}
+BASE_URL = "http://testserver"

@@ -1,0 +1,41 @@
+from django.contrib.auth import views as auth_views
+from django.urls import include, path
+from django.views.i18n import set_language
+
+from studiocrm.core import views as core_views
+from studiocrm.core.forms import OutboxPasswordResetForm
+
+urlpatterns = [
+    path("", core_views.home, name="home"),
+    path("login/", auth_views.LoginView.as_view(), name="login"),
+    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path(
+        "password-reset/",
+        auth_views.PasswordResetView.as_view(form_class=OutboxPasswordResetForm),
+        name="password_reset",
+    ),
+    path(
+        "password-reset/sent/",
+        auth_views.PasswordResetDoneView.as_view(),
+        name="password_reset_done",
+    ),
+    path(
+        "password-reset/<uidb64>/<token>/",
+        auth_views.PasswordResetConfirmView.as_view(),
+        name="password_reset_confirm",
+    ),
+    path(
+        "password-reset/done/",
+        auth_views.PasswordResetCompleteView.as_view(),
+        name="password_reset_complete",
+    ),
+    path("i18n/setlang/", set_language, name="set_language"),
+    path("studio/", include("studiocrm.core.urls")),
+    path("clients/", include("studiocrm.clients.urls")),
+    path("deals/", include("studiocrm.deals.urls")),
+    path("lead/", include("studiocrm.intake.urls")),
+    path("api/", include("studiocrm.intake.api_urls")),
+    path("briefs/", include("studiocrm.briefs.urls")),
+    path("estimates/", include("studiocrm.estimates.urls")),
+    path("c/", include("studiocrm.portal.urls")),
+]
