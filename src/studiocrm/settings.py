@@ -222,3 +222,7 @@ PERIODIC_JOBS = [
     ("studiocrm.notifications.outbox.deliver_due", env.integer("OUTBOX_SWEEP_SECONDS", 30)),
     ("studiocrm.deals.services.send_due_reminders", 60),
 ]
+
+# Panels other apps add to the deal page, in order: dotted paths to callables
+# ``panel(request, deal) -> str | None`` returning rendered HTML (see deals.panels).
+DEAL_PANELS: list[str] = []
