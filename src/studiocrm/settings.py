@@ -64,6 +64,8 @@ INSTALLED_APPS = [
     "studiocrm.portal",
     "studiocrm.briefs",
     "studiocrm.estimates",
+    "studiocrm.documents",
+    "studiocrm.billing",
 ]
 
 MIDDLEWARE = [

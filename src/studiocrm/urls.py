@@ -37,5 +37,10 @@ urlpatterns = [
     path("api/", include("studiocrm.intake.api_urls")),
     path("briefs/", include("studiocrm.briefs.urls")),
     path("estimates/", include("studiocrm.estimates.urls")),
+    path("documents/", include("studiocrm.documents.urls")),
+    path("billing/", include("studiocrm.billing.urls")),
+    # Client pages, reached only through a link token.
     path("c/", include("studiocrm.portal.urls")),
+    path("c/doc/", include("studiocrm.documents.client_urls")),
+    path("c/pay/", include("studiocrm.billing.client_urls")),
 ]

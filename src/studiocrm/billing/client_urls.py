@@ -1,0 +1,2 @@
+app_name = "billing_client"
+urlpatterns: list = []

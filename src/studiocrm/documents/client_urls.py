@@ -1,0 +1,2 @@
+app_name = "documents_client"
+urlpatterns: list = []
