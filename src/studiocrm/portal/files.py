@@ -1,0 +1,160 @@
+"""Private files behind client links: storage outside MEDIA_ROOT, uploads checked by content,
+downloads only as attachments.
+
+Apps store a client's uploads with ``PrivateStorage`` and hand them out through a view that has
+already checked the link token (or the manager's login), using ``attachment_response``.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import filetype
+from django.conf import settings
+from django.core.files.storage import FileSystemStorage
+from django.core.files.uploadedfile import UploadedFile
+from django.http import FileResponse
+from django.utils.deconstruct import deconstructible
+from django.utils.translation import gettext as _
+
+# What a client may upload: detected extension -> MIME type we serve it with. Decided by the
+# file's bytes, never by the name or the Content-Type the browser claims. No SVG/HTML: they
+# can carry script.
+ALLOWED_TYPES: dict[str, str] = {
+    "jpg": "image/jpeg",
+    "png": "image/png",
+    "gif": "image/gif",
+    "webp": "image/webp",
+    "pdf": "application/pdf",
+    "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "pptx": "application/vnd.openxmlformats-officedocument.presentationml.presentation",
+    "odt": "application/vnd.oasis.opendocument.text",
+    "ods": "application/vnd.oasis.opendocument.spreadsheet",
+    "doc": "application/msword",
+    "xls": "application/vnd.ms-excel",
+    "zip": "application/zip",
+}
+# Names clients give files that are legitimately the same detected type.
+EXTENSION_ALIASES = {"jpeg": "jpg", "jpe": "jpg"}
+# Office formats are zip archives inside; a .docx detected as zip is still a .docx.
+ZIP_BASED = {"docx", "xlsx", "pptx", "odt", "ods"}
+
+
+def _private_root() -> Path:
+    return Path(getattr(settings, "PRIVATE_ROOT", settings.DATA_DIR / "private"))
+
+
+@deconstructible(path="studiocrm.portal.files.PrivateStorage")
+class PrivateStorage(FileSystemStorage):
+    """File storage under ``DATA_DIR/private`` with no public URL.
+
+    The location is read on every use (not cached) so tests can point it elsewhere with
+    ``override_settings(PRIVATE_ROOT=...)``.
+    """
+
+    def __init__(self) -> None:
+        super().__init__(
+            base_url=None, file_permissions_mode=0o600, directory_permissions_mode=0o700
+        )
+
+    @property
+    def base_location(self) -> str:  # type: ignore[override]
+        return str(_private_root())
+
+    @property
+    def location(self) -> str:  # type: ignore[override]
+        return os.path.abspath(self.base_location)
+
+    def url(self, name: str | None) -> str:
+        raise ValueError("private files have no public URL")
+
+
+class UploadRejected(Exception):
+    """An upload that may not be stored; the message is for the client."""
+
+
+@dataclass(frozen=True)
+class CheckedUpload:
+    extension: str
+    content_type: str
+    safe_name: str
+
+
+def check_upload(upload: UploadedFile, *, max_bytes: int) -> CheckedUpload:
+    """Check an upload's size and its real type; raise UploadRejected with a clear message.
+
+    The type comes from the file's first bytes. A file whose name claims one type while its
+    content is another (``photo.png`` that is really a PDF or a program) is rejected.
+    """
+    if upload.size is None or upload.size == 0:
+        raise UploadRejected(_("The file is empty."))
+    if upload.size > max_bytes:
+        raise UploadRejected(
+            _("The file is too large: %(size)s MB; the limit is %(limit)s MB.")
+            % {"size": _megabytes(upload.size), "limit": _megabytes(max_bytes)}
+        )
+    upload.seek(0)
+    head = upload.read(8192)
+    upload.seek(0)
+    kind = filetype.guess(head)
+    detected = kind.extension if kind else None
+    if detected == "zip":
+        # Office Open XML / OpenDocument files are zip archives; trust the name only to tell
+        # which of them it is, and only among zip-based formats.
+        claimed_zip = _claimed_extension(upload.name)
+        if claimed_zip in ZIP_BASED:
+            detected = claimed_zip
+    if detected not in ALLOWED_TYPES:
+        raise UploadRejected(
+            _("This type of file is not accepted. Allowed: %(types)s.")
+            % {"types": ", ".join(sorted({ext.upper() for ext in ALLOWED_TYPES}))}
+        )
+    claimed = _claimed_extension(upload.name)
+    if claimed != detected:
+        raise UploadRejected(
+            _(
+                "The file's content does not match its name (%(name)s looks like a %(kind)s "
+                "file). Please upload the original file."
+            )
+            % {"name": _display_name(upload.name), "kind": detected.upper()}
+        )
+    return CheckedUpload(
+        extension=detected,
+        content_type=ALLOWED_TYPES[detected],
+        safe_name=_display_name(upload.name),
+    )
+
+
+def _claimed_extension(name: str | None) -> str:
+    extension = Path(name or "").suffix.lower().lstrip(".")
+    return EXTENSION_ALIASES.get(extension, extension)
+
+
+def _display_name(name: str | None) -> str:
+    """The client's file name, reduced to something safe to show and to put in a header."""
+    base = Path((name or "file").replace("\\", "/")).name
+    cleaned = "".join(ch for ch in base if ch.isprintable() and ch not in '"<>\r\n')
+    return (cleaned.strip() or "file")[:150]
+
+
+def _megabytes(size: int) -> str:
+    return f"{size / (1024 * 1024):.1f}".rstrip("0").rstrip(".")
+
+
+def attachment_response(
+    path_in_storage: str, storage: FileSystemStorage, *, filename: str, content_type: str
+) -> FileResponse:
+    """Serve a private file as a download: never rendered inline, never sniffed, not cached."""
+    response = FileResponse(
+        storage.open(path_in_storage, "rb"),
+        as_attachment=True,
+        filename=filename,
+        content_type=content_type,
+    )
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Cache-Control"] = "no-store"
+    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    return response
