@@ -47,7 +47,12 @@ def queue_email(
     deal: object | None = None,
     reply_to: str = "",
 ) -> Outbox:
-    """Write an email to the outbox; delivery is enqueued after the transaction commits."""
+    """Write an email to the outbox; delivery is enqueued after the transaction commits.
+
+    The subject is folded to one line: a newline in it (say, from a deal title) would make
+    the mail library refuse the message at every attempt.
+    """
+    subject = " ".join(subject.split())
     existing = Outbox.objects.filter(dedupe_key=dedupe_key).first()
     if existing is not None:
         return existing
@@ -103,6 +108,10 @@ def classify(error: Exception) -> DeliveryError:
         if isinstance(detail, bytes):
             detail = detail.decode("utf-8", "replace")
         return DeliveryError(f"{error.smtp_code} {detail}", permanent=permanent)
+    if isinstance(error, ValueError):
+        # Raised while building the message (an address that does not parse, a header
+        # with a newline, text the charset cannot hold): the same every time we try.
+        return DeliveryError(f"message cannot be sent: {error}", permanent=True)
     if isinstance(error, smtplib.SMTPServerDisconnected | OSError | socket.timeout):
         return DeliveryError(f"server unavailable: {error}", permanent=False)
     return DeliveryError(f"{type(error).__name__}: {error}", permanent=False)
@@ -122,9 +131,13 @@ def send(message: Outbox) -> None:
     connection = get_connection(fail_silently=False, timeout=settings.EMAIL_TIMEOUT)
     try:
         email.connection = connection
-        email.send(fail_silently=False)
+        sent = email.send(fail_silently=False)
     except Exception as error:
         raise classify(error) from error
+    if not sent:
+        # Django sends nothing and reports 0 when there is no recipient; marking the row
+        # sent would hide a message that never left.
+        raise DeliveryError("no recipient address", permanent=True)
 
 
 def deliver(outbox_id: int) -> str:
