@@ -182,6 +182,26 @@ def update_deal(deal: Deal, *, actor: User, **fields: object) -> Deal:
     return locked
 
 
+def rename_stages(names: dict[str, str], *, actor: User) -> list[str]:
+    """Set the names the studio sees for stages; an empty name shows the translated default.
+
+    Codes, order and kinds never change here. Returns the codes whose name changed.
+    """
+    changed: list[str] = []
+    with transaction.atomic():
+        for stage in Stage.objects.select_for_update().filter(pk__in=list(names)):
+            name = names[stage.pk].strip()[:100]
+            if name != stage.name:
+                previous = stage.name
+                stage.name = name
+                stage.save(update_fields=["name"])
+                audit.record(
+                    "stage.renamed", stage, actor=actor, data={"from": previous, "to": name}
+                )
+                changed.append(stage.pk)
+    return changed
+
+
 def add_note(deal: Deal, text: str, *, actor: User) -> Note:
     text = text.strip()
     if not text:

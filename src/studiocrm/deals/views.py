@@ -1,0 +1,756 @@
+"""Manager pages for deals: pipeline board, list, deal page, my day, stage names.
+
+Views validate input and call one service; templates format. Query counts stay constant
+in the number of deals: aggregates for column totals, a window function for the capped
+card lists, annotations instead of per-card queries.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, time, timedelta
+from decimal import Decimal
+from functools import wraps
+from typing import Any
+from urllib.parse import urlencode
+
+from django.contrib import messages
+from django.contrib.auth.views import redirect_to_login
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.db import transaction
+from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Sum, Window
+from django.db.models.functions import Coalesce, RowNumber
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_POST
+
+from studiocrm.clients.phones import normalize_phone
+from studiocrm.clients.services import match_or_create_contact
+from studiocrm.core.models import Studio, User
+from studiocrm.core.permissions import owner_required
+from studiocrm.core.search import digits_count, icontains_any
+from studiocrm.deals import services
+from studiocrm.deals.forms import (
+    AssignForm,
+    DealCreateForm,
+    DealForm,
+    LostForm,
+    MoveForm,
+    NoteForm,
+    StageNamesForm,
+    TaskForm,
+    active_users,
+)
+from studiocrm.deals.models import LOST, Deal, Source, Stage, Task
+from studiocrm.deals.panels import render_panels
+from studiocrm.notifications import outbox
+from studiocrm.notifications.models import Outbox
+
+BOARD_CARD_LIMIT = 50
+CLOSED_WINDOW_DAYS = 30
+LIST_PAGE_SIZE = 50
+MY_DAY_LIMIT = 300
+
+View = Callable[..., HttpResponse]
+
+
+# --- shared helpers -------------------------------------------------------------------
+
+
+def manager_login_required(view: View) -> View:
+    """login_required that also works for htmx requests: instead of a redirect that htmx
+    would follow and swap the login page into a fragment, tell htmx to load the login page."""
+
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if request.user.is_authenticated:
+            return view(request, *args, **kwargs)
+        if getattr(request, "htmx", False):
+            response = HttpResponse(status=401)
+            response["HX-Redirect"] = f"{reverse('login')}?{urlencode({'next': request.path})}"
+            return response
+        return redirect_to_login(request.get_full_path())
+
+    return wrapper
+
+
+def studio_time(view: View) -> View:
+    """Show and read times in the studio's time zone (due dates, 'today')."""
+
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        with timezone.override(Studio.load().time_zone):
+            return view(request, *args, **kwargs)
+
+    return wrapper
+
+
+def safe_next(request: HttpRequest, default: str) -> str:
+    target = request.POST.get("next") or request.GET.get("next") or ""
+    if target and url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return target
+    return default
+
+
+def require_edit(user: User, deal: Deal) -> None:
+    if not services.can_edit(user, deal):
+        raise PermissionDenied
+
+
+def plain_error(message: str, status: int = 400) -> HttpResponse:
+    return HttpResponse(message, status=status, content_type="text/plain; charset=utf-8")
+
+
+def with_overdue_flag(deals: QuerySet[Deal]) -> QuerySet[Deal]:
+    overdue = Task.objects.filter(deal=OuterRef("pk"), done=False, due_at__lt=timezone.now())
+    return deals.annotate(has_overdue=Exists(overdue))
+
+
+def amount_expression() -> Coalesce:
+    return Coalesce("estimated_amount", "expected_amount")
+
+
+# --- pipeline board -------------------------------------------------------------------
+
+SCOPES = {
+    "all": gettext_lazy("All deals"),
+    "mine": gettext_lazy("Mine"),
+    "none": gettext_lazy("Unassigned"),
+}
+
+
+def scope_filter(scope: str, user: User) -> Q:
+    if scope == "mine":
+        return Q(manager=user)
+    if scope == "none":
+        return Q(manager__isnull=True)
+    return Q()
+
+
+def read_scope(request: HttpRequest) -> str:
+    scope = request.GET.get("manager") or request.POST.get("scope") or "all"
+    return scope if scope in SCOPES else "all"
+
+
+@dataclass
+class Column:
+    stage: Stage
+    count: int = 0
+    totals: list[tuple[str, Decimal]] = field(default_factory=list)
+    cards: list[Deal] = field(default_factory=list)
+
+    @property
+    def is_closed(self) -> bool:
+        return not self.stage.is_open
+
+    @property
+    def hidden(self) -> int:
+        return max(self.count - len(self.cards), 0)
+
+
+def board_deals(stages: list[Stage], scope: str, user: User) -> QuerySet[Deal]:
+    """Deals the board shows: open ones, and closed ones of the last 30 days."""
+    open_codes = [stage.code for stage in stages if stage.is_open]
+    cutoff = timezone.now() - timedelta(days=CLOSED_WINDOW_DAYS)
+    return Deal.objects.filter(scope_filter(scope, user)).filter(
+        Q(stage_id__in=open_codes) | Q(stage_changed_at__gte=cutoff)
+    )
+
+
+def fill_totals(columns: dict[str, Column], deals: QuerySet[Deal]) -> None:
+    """Counts and sums per stage and currency, in one aggregate query."""
+    rows = (
+        deals.order_by()
+        .values("stage_id", "currency")
+        .annotate(count=Count("pk"), total=Sum(amount_expression()))
+        .order_by("stage_id", "currency")
+    )
+    for row in rows:
+        column = columns.get(row["stage_id"])
+        if column is None:
+            continue
+        column.count += row["count"]
+        if row["total"] is not None:
+            column.totals.append((row["currency"], row["total"]))
+
+
+def board_columns(user: User, scope: str) -> list[Column]:
+    stages = list(Stage.objects.all())
+    columns = {stage.code: Column(stage=stage) for stage in stages}
+    deals = board_deals(stages, scope, user)
+    fill_totals(columns, deals)
+    ranked = (
+        with_overdue_flag(deals)
+        .annotate(
+            rank=Window(
+                RowNumber(),
+                partition_by=[F("stage_id")],
+                order_by=[F("updated_at").desc(), F("pk").desc()],
+            )
+        )
+        .filter(rank__lte=BOARD_CARD_LIMIT)
+        .select_related("client", "manager")
+        .order_by("stage_id", "-updated_at", "-pk")
+    )
+    for deal in ranked:
+        deal.can_move = services.can_edit(user, deal)
+        columns[deal.stage_id].cards.append(deal)
+    return list(columns.values())
+
+
+@manager_login_required
+@studio_time
+def board(request: HttpRequest) -> HttpResponse:
+    scope = read_scope(request)
+    columns = board_columns(request.user, scope)
+    return render(
+        request,
+        "deals/board.html",
+        {
+            "columns": columns,
+            "stages": [column.stage for column in columns],
+            "scope": scope,
+            "scopes": SCOPES,
+            "closed_days": CLOSED_WINDOW_DAYS,
+            "lost_code": LOST,
+        },
+    )
+
+
+# --- moving a deal between stages ---------------------------------------------------------
+
+
+@manager_login_required
+@require_POST
+@studio_time
+def move(request: HttpRequest, pk: int) -> HttpResponse:
+    """Move a deal to a stage. The board posts here with htmx (drag and drop or the
+    'Move to…' select); the deal page posts a plain form."""
+    deal = get_object_or_404(Deal, pk=pk)
+    if not services.can_edit(request.user, deal):
+        return deny(request, _("Only the responsible manager or an owner can change this deal."))
+    form = MoveForm(request.POST)
+    if not form.is_valid():
+        errors = [error for errors in form.errors.values() for error in errors]
+        return refuse(request, deal, " ".join(errors) or _("Pick a stage."))
+    from_stage = deal.stage_id
+    try:
+        deal = services.move_deal(
+            deal,
+            form.cleaned_data["stage"].pk,
+            actor=request.user,
+            lost_reason=form.cleaned_data["lost_reason"],
+        )
+    except services.NotAllowed as error:
+        return deny(request, str(error))
+    except services.DealError as error:
+        return refuse(request, deal, str(error))
+    if request.htmx:
+        return moved_card(request, deal, from_stage)
+    messages.success(
+        request, _("Moved to “%(stage)s”.") % {"stage": form.cleaned_data["stage"].label}
+    )
+    return redirect(safe_next(request, deal.get_absolute_url()))
+
+
+def deny(request: HttpRequest, message: str) -> HttpResponse:
+    if request.htmx:
+        return plain_error(message, status=403)
+    raise PermissionDenied(message)
+
+
+def refuse(request: HttpRequest, deal: Deal, message: str) -> HttpResponse:
+    if request.htmx:
+        return plain_error(message)
+    messages.error(request, message)
+    return redirect(safe_next(request, deal.get_absolute_url()))
+
+
+def moved_card(request: HttpRequest, deal: Deal, from_stage: str) -> HttpResponse:
+    """The headers of the two columns the card left and entered, as out-of-band swaps,
+    so counts and sums stay right without reloading the board. The card itself is already
+    where the manager dropped it."""
+    scope = read_scope(request)
+    all_stages = list(Stage.objects.all())
+    columns = {
+        stage.code: Column(stage=stage)
+        for stage in all_stages
+        if stage.code in (from_stage, deal.stage_id)
+    }
+    fill_totals(
+        columns, board_deals(all_stages, scope, request.user).filter(stage_id__in=list(columns))
+    )
+    html = "".join(
+        render_to_string(
+            "deals/partials/column_head.html",
+            {"column": column, "oob": True, "closed_days": CLOSED_WINDOW_DAYS},
+            request=request,
+        )
+        for column in columns.values()
+    )
+    return HttpResponse(html)
+
+
+# --- deal list ---------------------------------------------------------------------------
+
+SORTS = {
+    "-created": (gettext_lazy("Newest first"), ["-created_at", "-pk"]),
+    "created": (gettext_lazy("Oldest first"), ["created_at", "pk"]),
+    "-amount": (gettext_lazy("Largest amount"), [F("amount_value").desc(nulls_last=True), "-pk"]),
+    "amount": (gettext_lazy("Smallest amount"), [F("amount_value").asc(nulls_last=True), "pk"]),
+    "-stage_changed": (gettext_lazy("Stage changed recently"), ["-stage_changed_at", "-pk"]),
+    "stage_changed": (gettext_lazy("Stage changed long ago"), ["stage_changed_at", "pk"]),
+    "title": (gettext_lazy("Title A–Z"), ["title", "pk"]),
+    "-title": (gettext_lazy("Title Z–A"), ["-title", "-pk"]),
+}
+STATUSES = {
+    "open": gettext_lazy("Open"),
+    "closed": gettext_lazy("Closed"),
+    "won": gettext_lazy("Won"),
+    "lost": gettext_lazy("Lost"),
+}
+
+
+@dataclass
+class DealFilters:
+    q: str = ""
+    stage: str = ""
+    manager: str = ""
+    source: str = ""
+    status: str = ""
+    sort: str = "-created"
+
+
+def read_filters(request: HttpRequest, stage_codes: set[str], user_ids: set[int]) -> DealFilters:
+    """Take the list's GET parameters, ignoring values that mean nothing (hostile input
+    falls back to 'no filter' instead of an error page)."""
+    get = request.GET
+    filters = DealFilters(q=get.get("q", "").strip()[:200])
+    if get.get("stage") in stage_codes:
+        filters.stage = get["stage"]
+    manager = get.get("manager", "")
+    if manager in ("mine", "none") or (manager.isdigit() and int(manager) in user_ids):
+        filters.manager = manager
+    if get.get("source") in Source.values:
+        filters.source = get["source"]
+    if get.get("status") in STATUSES:
+        filters.status = get["status"]
+    if get.get("sort") in SORTS:
+        filters.sort = get["sort"]
+    return filters
+
+
+def filtered_deals(filters: DealFilters, user: User) -> QuerySet[Deal]:
+    deals = Deal.objects.annotate(amount_value=amount_expression())
+    if filters.q:
+        condition = icontains_any(
+            [
+                "title",
+                "client__name",
+                "client__legal_name",
+                "contact__name",
+                "contact__email",
+                "contact__phone",
+            ],
+            filters.q,
+        )
+        phone = normalize_phone(filters.q) if digits_count(filters.q) >= 5 else ""
+        if phone:
+            condition |= Q(contact__phone_normalized=phone)
+        deals = deals.filter(condition)
+    if filters.stage:
+        deals = deals.filter(stage_id=filters.stage)
+    if filters.manager == "mine":
+        deals = deals.filter(manager=user)
+    elif filters.manager == "none":
+        deals = deals.filter(manager__isnull=True)
+    elif filters.manager:
+        deals = deals.filter(manager_id=int(filters.manager))
+    if filters.source:
+        deals = deals.filter(source=filters.source)
+    if filters.status == "open":
+        deals = deals.filter(stage__kind=Stage.Kind.OPEN)
+    elif filters.status == "closed":
+        deals = deals.exclude(stage__kind=Stage.Kind.OPEN)
+    elif filters.status == "won":
+        deals = deals.filter(stage__kind=Stage.Kind.WON)
+    elif filters.status == "lost":
+        deals = deals.filter(stage__kind=Stage.Kind.LOST)
+    return deals.order_by(*SORTS[filters.sort][1])
+
+
+@manager_login_required
+@studio_time
+def deal_list(request: HttpRequest) -> HttpResponse:
+    stages = list(Stage.objects.all())
+    users = list(active_users())
+    filters = read_filters(request, {stage.code for stage in stages}, {u.pk for u in users})
+    deals = with_overdue_flag(filtered_deals(filters, request.user)).select_related(
+        "client", "contact", "manager", "stage"
+    )
+    page = Paginator(deals, LIST_PAGE_SIZE).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(
+        request,
+        "deals/list.html",
+        {
+            "page": page,
+            "filters": filters,
+            "stages": stages,
+            "users": users,
+            "sources": Source.choices,
+            "statuses": STATUSES,
+            "sorts": {key: label for key, (label, _order) in SORTS.items()},
+            "query_string": query.urlencode(),
+        },
+    )
+
+
+# --- deal page -----------------------------------------------------------------------------
+
+
+def deal_context(request: HttpRequest, deal: Deal, **extra: Any) -> dict[str, Any]:
+    user = request.user
+    editable = services.can_edit(user, deal)
+    context: dict[str, Any] = {
+        "deal": deal,
+        "can_edit": editable,
+        "can_assign": user.is_owner,
+        "can_take": editable and deal.manager_id is None and not user.is_owner,
+        "stages": list(Stage.objects.all()),
+        "users": list(active_users()),
+        "history": deal.stage_changes.select_related("from_stage", "to_stage", "by").order_by(
+            "-at", "-pk"
+        ),
+        "messages_out": deal.outbox.order_by("-created_at", "-pk")[:50],
+        "failed_status": Outbox.Status.FAILED,
+        "panels": render_panels(request, deal),
+        "lost_form": LostForm(),
+        "lost_code": LOST,
+    }
+    context.update(notes_context(request, deal))
+    context.update(tasks_context(request, deal))
+    context.update(extra)
+    return context
+
+
+def notes_context(request: HttpRequest, deal: Deal, form: NoteForm | None = None) -> dict:
+    return {
+        "notes": deal.notes.select_related("author"),
+        "note_form": form or NoteForm(),
+        "can_edit": services.can_edit(request.user, deal),
+        "deal": deal,
+    }
+
+
+def tasks_context(request: HttpRequest, deal: Deal, form: TaskForm | None = None) -> dict:
+    if form is None:
+        form = TaskForm(initial={"assignee": deal.manager_id or request.user.pk})
+    return {
+        "tasks": deal.tasks.select_related("assignee").order_by("done", "due_at", "pk"),
+        "task_form": form,
+        "can_edit": services.can_edit(request.user, deal),
+        "deal": deal,
+        "now": timezone.now(),
+    }
+
+
+def get_deal(pk: int) -> Deal:
+    return get_object_or_404(
+        Deal.objects.select_related("client", "contact", "manager", "stage"), pk=pk
+    )
+
+
+@manager_login_required
+@studio_time
+def detail(request: HttpRequest, pk: int) -> HttpResponse:
+    deal = get_deal(pk)
+    return render(request, "deals/detail.html", deal_context(request, deal))
+
+
+@manager_login_required
+@studio_time
+def edit(request: HttpRequest, pk: int) -> HttpResponse:
+    deal = get_deal(pk)
+    require_edit(request.user, deal)
+    form = DealForm(request.POST or None, instance=deal)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.update_deal(
+                deal,
+                actor=request.user,
+                **{name: form.cleaned_data[name] for name in DealForm.Meta.fields},
+            )
+        except services.NotAllowed as error:
+            raise PermissionDenied(str(error)) from error
+        messages.success(request, _("Deal saved."))
+        return redirect(deal.get_absolute_url())
+    return render(request, "deals/edit.html", {"deal": deal, "form": form})
+
+
+@manager_login_required
+@require_POST
+def mark_lost(request: HttpRequest, pk: int) -> HttpResponse:
+    deal = get_deal(pk)
+    require_edit(request.user, deal)
+    form = LostForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Say why the deal was lost."))
+        return redirect(deal.get_absolute_url())
+    try:
+        services.mark_lost(deal, form.cleaned_data["lost_reason"], actor=request.user)
+    except services.NotAllowed as error:
+        raise PermissionDenied(str(error)) from error
+    except services.DealError as error:
+        messages.error(request, str(error))
+        return redirect(deal.get_absolute_url())
+    messages.success(request, _("The deal is marked lost."))
+    return redirect(deal.get_absolute_url())
+
+
+@manager_login_required
+@require_POST
+def assign(request: HttpRequest, pk: int) -> HttpResponse:
+    """Owners reassign any deal; a manager takes an unassigned deal for themselves."""
+    deal = get_deal(pk)
+    if request.POST.get("take"):
+        manager: User | None = request.user
+    else:
+        if not request.user.is_owner:
+            raise PermissionDenied
+        form = AssignForm(request.POST)
+        if not form.is_valid():
+            messages.error(request, _("Pick an active user."))
+            return redirect(deal.get_absolute_url())
+        manager = form.cleaned_data["manager"]
+    try:
+        services.assign_deal(deal, manager, actor=request.user)
+    except services.NotAllowed as error:
+        raise PermissionDenied(str(error)) from error
+    if manager is None:
+        messages.success(request, _("The deal has no responsible manager now."))
+    else:
+        messages.success(request, _("%(name)s is responsible for the deal.") % {"name": manager})
+    return redirect(deal.get_absolute_url())
+
+
+@manager_login_required
+@require_POST
+def add_note(request: HttpRequest, pk: int) -> HttpResponse:
+    deal = get_deal(pk)
+    require_edit(request.user, deal)
+    form = NoteForm(request.POST)
+    if form.is_valid():
+        try:
+            services.add_note(deal, form.cleaned_data["text"], actor=request.user)
+        except services.NotAllowed as error:
+            raise PermissionDenied(str(error)) from error
+        except services.DealError as error:
+            form.add_error("text", str(error))
+        else:
+            form = None
+    if request.htmx:
+        return render(request, "deals/partials/notes.html", notes_context(request, deal, form))
+    if form is not None:
+        messages.error(request, " ".join(str(e) for e in form.errors.get("text", [])))
+    return redirect(f"{deal.get_absolute_url()}#notes")
+
+
+@manager_login_required
+@require_POST
+@studio_time
+def add_task(request: HttpRequest, pk: int) -> HttpResponse:
+    deal = get_deal(pk)
+    require_edit(request.user, deal)
+    form = TaskForm(request.POST)
+    if form.is_valid():
+        try:
+            services.add_task(
+                title=form.cleaned_data["title"],
+                due_at=form.cleaned_data["due_at"],
+                assignee=form.cleaned_data["assignee"],
+                actor=request.user,
+                deal=deal,
+            )
+        except services.NotAllowed as error:
+            raise PermissionDenied(str(error)) from error
+        except services.DealError as error:
+            form.add_error("title", str(error))
+        else:
+            form = None
+    if request.htmx:
+        return render(request, "deals/partials/tasks.html", tasks_context(request, deal, form))
+    if form is not None:
+        messages.error(request, _("The task was not added: check the fields."))
+    return redirect(f"{deal.get_absolute_url()}#tasks")
+
+
+@manager_login_required
+@require_POST
+@studio_time
+def task_done(request: HttpRequest, pk: int) -> HttpResponse:
+    """Tick or untick a task (the assignee or an owner). htmx gets the row back."""
+    task = get_object_or_404(Task.objects.select_related("deal", "assignee"), pk=pk)
+    if not (request.user.is_owner or task.assignee_id == request.user.pk):
+        if request.htmx:
+            return plain_error(_("Only the assignee or an owner can complete this task."), 403)
+        raise PermissionDenied
+    done = request.POST.get("done") in ("1", "on", "true")
+    task = services.complete_task(task, actor=request.user, done=done)
+    if request.htmx:
+        return render(
+            request,
+            "deals/partials/task_row.html",
+            {
+                "task": Task.objects.select_related("deal__client", "assignee").get(pk=task.pk),
+                "show_deal": request.POST.get("show_deal") == "1",
+                "now": timezone.now(),
+            },
+        )
+    default = task.deal.get_absolute_url() if task.deal else reverse("deals:my_day")
+    return redirect(safe_next(request, default))
+
+
+@manager_login_required
+@require_POST
+def retry_message(request: HttpRequest, pk: int, message_pk: int) -> HttpResponse:
+    deal = get_deal(pk)
+    require_edit(request.user, deal)
+    message = get_object_or_404(Outbox, pk=message_pk, deal=deal)
+    if message.status != Outbox.Status.FAILED:
+        messages.error(request, _("Only a failed message can be sent again."))
+    else:
+        outbox.retry_now(message)
+        messages.success(request, _("The message is queued to be sent again."))
+    return redirect(f"{deal.get_absolute_url()}#messages")
+
+
+# --- new deal ----------------------------------------------------------------------------
+
+
+@manager_login_required
+def create(request: HttpRequest) -> HttpResponse:
+    initial = {}
+    client_id = request.GET.get("client", "")
+    if client_id.isdigit():
+        initial["client"] = int(client_id)
+    form = DealCreateForm(request.POST or None, initial=initial, user=request.user)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        with transaction.atomic():
+            client = data["client"]
+            contact = data["contact"]
+            if client is None:
+                match = match_or_create_contact(
+                    name=data["new_contact_name"].strip(),
+                    email=data["new_contact_email"].strip(),
+                    phone=data["new_contact_phone"].strip(),
+                    company=data["new_client_name"].strip(),
+                    actor=request.user,
+                )
+                contact = match.contact
+                client = contact.client
+                if not match.created:
+                    messages.info(
+                        request,
+                        _(
+                            "A contact with this email or phone already exists: "
+                            "the deal is added to %(contact)s (%(client)s)."
+                        )
+                        % {"contact": contact, "client": client},
+                    )
+            deal = services.create_deal(
+                title=data["title"],
+                client=client,
+                contact=contact,
+                actor=request.user,
+                manager=data["manager"],
+                source=data["source"],
+                description=data["description"],
+                currency=data["currency"],
+                expected_amount=data["expected_amount"],
+                notify_manager=data["manager"] is not None and data["manager"] != request.user,
+            )
+        messages.success(request, _("Deal created."))
+        return redirect(deal.get_absolute_url())
+    return render(request, "deals/create.html", {"form": form})
+
+
+# --- my day -------------------------------------------------------------------------------
+
+
+@manager_login_required
+@studio_time
+def my_day(request: HttpRequest) -> HttpResponse:
+    """Undone tasks that are overdue, due today and due tomorrow, in the studio's time zone.
+    An owner can look at another person's day."""
+    person: User = request.user
+    users: list[User] = []
+    if request.user.is_owner:
+        users = list(active_users())
+        wanted = request.GET.get("user", "")
+        if wanted.isdigit():
+            person = next((u for u in users if u.pk == int(wanted)), request.user)
+    now = timezone.now()
+    today = timezone.localdate()
+    zone = timezone.get_current_timezone()
+    start_tomorrow = datetime.combine(today + timedelta(days=1), time.min, tzinfo=zone)
+    end_tomorrow = datetime.combine(today + timedelta(days=2), time.min, tzinfo=zone)
+    tasks = list(
+        Task.objects.filter(assignee=person, done=False, due_at__lt=end_tomorrow)
+        .select_related("deal", "deal__client", "assignee")
+        .order_by("due_at", "pk")[:MY_DAY_LIMIT]
+    )
+    groups = defaultdict(list)
+    for task in tasks:
+        if task.due_at < now:
+            groups["overdue"].append(task)
+        elif task.due_at < start_tomorrow:
+            groups["today"].append(task)
+        else:
+            groups["tomorrow"].append(task)
+    sections = [
+        ("overdue", _("Overdue"), groups["overdue"]),
+        ("today", _("Later today"), groups["today"]),
+        ("tomorrow", _("Tomorrow"), groups["tomorrow"]),
+    ]
+    return render(
+        request,
+        "deals/my_day.html",
+        {
+            "person": person,
+            "users": users,
+            "sections": sections,
+            "today": today,
+            "now": now,
+            "total": len(tasks),
+        },
+    )
+
+
+# --- stage names (owner) ------------------------------------------------------------------
+
+
+@owner_required
+def stage_names(request: HttpRequest) -> HttpResponse:
+    stages = list(Stage.objects.all())
+    form = StageNamesForm(request.POST or None, stages=stages)
+    if request.method == "POST":
+        if not form.is_valid():
+            return render(request, "deals/stage_names.html", {"form": form}, status=400)
+        services.rename_stages(form.names(), actor=request.user)
+        messages.success(request, _("Stage names saved."))
+        return redirect("deals:stages")
+    return render(request, "deals/stage_names.html", {"form": form})
