@@ -279,3 +279,26 @@ def send_due_reminders() -> int:
                     )
                     sent += 1
     return sent
+
+
+def set_estimated_amount(deal: Deal, amount: Decimal | None, *, actor: User | None) -> Deal:
+    """Record the value of the deal's current estimate (called when an estimate is saved)."""
+    if amount is not None and amount < 0:
+        raise DealError(_("An amount cannot be negative."))
+    with transaction.atomic():
+        locked = Deal.objects.select_for_update().get(pk=deal.pk)
+        _check_can_edit(actor, locked)
+        if locked.estimated_amount != amount:
+            previous = locked.estimated_amount
+            locked.estimated_amount = amount
+            locked.save(update_fields=["estimated_amount", "updated_at"])
+            audit.record(
+                "deal.estimated_amount_set",
+                locked,
+                actor=actor,
+                data={
+                    "from": None if previous is None else str(previous),
+                    "to": None if amount is None else str(amount),
+                },
+            )
+    return locked
