@@ -1,44 +1,65 @@
 """Client links: the secret a client holds instead of an account (DESIGN.md §5).
 
 A model that a client reaches by link (a brief, a document, an invoice) inherits the abstract
-``ClientLink``. The raw token exists only in the link we hand out; the database keeps its
-SHA-256, so a leaked database dump does not open any page. A token is ≥ 128 bits from
-``secrets``, scoped to exactly one object, revocable, and may expire.
+``ClientLink``. The token is scoped to exactly one object, revocable and may expire.
+
+How tokens are made and stored: each link has a random salt of 128 bits from ``secrets``
+(``token_salt``); the token is HMAC-SHA256(SECRET_KEY, salt), URL-safe (43 characters). The
+database keeps the salt and the token's SHA-256 (``token_hash``, unique, the lookup key) but
+never the token, so a database dump alone opens no page. Because the token can be derived
+again from the salt, the studio can send the same link later (reminders, "please add X",
+"copy link") without storing it. Rotating SECRET_KEY keeps links working as long as the old key
+stays in SECRET_KEY_FALLBACKS; ``issue_token`` gives a fresh link (the old one stops working).
 
 Usage::
 
     class Brief(ClientLink):
         ...
 
-    token = brief.issue_token()        # sets token_hash; the caller saves and sends the link
+    token = brief.issue_token()        # sets salt and hash; the caller saves, then sends
+    brief.link_token()                 # the same token again, for a later email
     Brief.find_by_token(token)         # the usable object, or None (wrong, revoked, expired)
     revoke(brief)                      # the link stops working
-    record_view(brief)                 # True on the first view (notify the manager once)
+    record_view(brief)                 # True on the first view only (notify the manager once)
 """
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import hmac
 import re
 import secrets
 from typing import TypeVar
 
+from django.conf import settings
 from django.db import models, transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-# 24 bytes = 192 bits of randomness, 32 URL-safe characters.
-TOKEN_BYTES = 24
+# 16 bytes = 128 bits of randomness in every link.
+SALT_BYTES = 16
 _TOKEN_SHAPE = re.compile(r"^[A-Za-z0-9_-]{22,128}$")
 
 LinkT = TypeVar("LinkT", bound="ClientLink")
 
 
-def new_token() -> str:
-    """A fresh URL-safe link token with TOKEN_BYTES of randomness."""
-    return secrets.token_urlsafe(TOKEN_BYTES)
+class LinkTokenLost(Exception):
+    """The token cannot be derived any more (SECRET_KEY changed without a fallback)."""
+
+
+def new_salt() -> str:
+    """Fresh randomness for a link: SALT_BYTES from ``secrets``, as hex."""
+    return secrets.token_hex(SALT_BYTES)
+
+
+def derive_token(salt: str, key: str | bytes | None = None) -> str:
+    """The link token for a salt: HMAC-SHA256 under the secret key, URL-safe base64."""
+    key = settings.SECRET_KEY if key is None else key
+    key_bytes = key.encode("utf-8") if isinstance(key, str) else key
+    digest = hmac.new(key_bytes, f"studiocrm.clientlink:{salt}".encode(), hashlib.sha256)
+    return base64.urlsafe_b64encode(digest.digest()).rstrip(b"=").decode("ascii")
 
 
 def hash_token(token: str) -> str:
@@ -55,6 +76,7 @@ class ClientLink(models.Model):
     """Abstract: fields and helpers for an object a client reaches by a link token."""
 
     token_hash = models.CharField(max_length=64, unique=True, editable=False)
+    token_salt = models.CharField(max_length=64, editable=False, default="")
     created_at = models.DateTimeField(default=timezone.now)
     revoked_at = models.DateTimeField(_("link revoked at"), null=True, blank=True)
     expires_at = models.DateTimeField(_("link expires at"), null=True, blank=True)
@@ -66,9 +88,20 @@ class ClientLink(models.Model):
 
     def issue_token(self) -> str:
         """Give the object a new token (the old one stops working once saved); return it."""
-        token = new_token()
+        self.token_salt = new_salt()
+        token = derive_token(self.token_salt)
         self.token_hash = hash_token(token)
         return token
+
+    def link_token(self) -> str:
+        """The current token again (for a later email). Raises LinkTokenLost if no known key
+        derives it; then ``issue_token`` a new one."""
+        keys = [settings.SECRET_KEY, *getattr(settings, "SECRET_KEY_FALLBACKS", [])]
+        for key in keys:
+            token = derive_token(self.token_salt, key)
+            if hmac.compare_digest(hash_token(token), self.token_hash):
+                return token
+        raise LinkTokenLost(f"{self._meta.label} {self.pk}: link token cannot be derived")
 
     @property
     def link_is_usable(self) -> bool:

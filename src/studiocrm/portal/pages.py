@@ -1,0 +1,133 @@
+"""Pages behind a client link: one decorator that finds the object, or answers 404.
+
+::
+
+    @client_link_page(Brief, on_first_view=notify_first_view)
+    def brief_page(request, brief): ...
+
+    path("b/<str:token>/", brief_page, name="brief")
+
+The decorator:
+
+- looks the object up by the ``token`` URL argument; a wrong, revoked or expired token gets
+  the same 404 page, byte for byte, so a response never tells which of them it was;
+- counts those 404s per client IP (django-ratelimit on the cache) and answers 429 to an IP
+  over ``PORTAL_NOT_FOUND_RATE`` for every token page, valid tokens included, so guessing
+  cannot be continued by switching to a known-good link;
+- on GET (not HEAD) of a page with ``count_views``, records the view; the first view calls
+  ``on_first_view(obj)`` once (the notification itself should use an outbox dedupe key too);
+  nothing else may change on GET;
+- turns an Http404 raised by the view into the same 404 page;
+- renders in the object's ``language`` (else the studio's), and adds ``Referrer-Policy:
+  no-referrer``, ``X-Robots-Tag: noindex, nofollow``, ``Cache-Control: no-store`` and a
+  Content-Security-Policy that only allows our own origin.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any, TypeVar
+
+from django.conf import settings
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.utils import translation
+from django_ratelimit.core import is_ratelimited
+
+from studiocrm.core.models import Studio
+from studiocrm.portal.links import ClientLink, record_view
+
+LinkT = TypeVar("LinkT", bound=ClientLink)
+View = Callable[..., HttpResponse]
+
+RATELIMIT_GROUP = "portal-not-found"
+DEFAULT_NOT_FOUND_RATE = "20/m"
+
+CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; img-src 'self' data:; script-src 'self'; style-src 'self'; "
+    "connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'; "
+    "object-src 'none'"
+)
+
+
+def protect(response: HttpResponse) -> HttpResponse:
+    """The headers every client-link response carries."""
+    response["Referrer-Policy"] = "no-referrer"
+    response["X-Robots-Tag"] = "noindex, nofollow"
+    response["Cache-Control"] = "no-store"
+    response.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+    return response
+
+
+def render_portal(
+    request: HttpRequest, template: str, context: dict[str, Any] | None = None, status: int = 200
+) -> HttpResponse:
+    """Render a client page with the studio (name, logo) in the context."""
+    return render(request, template, {"studio": Studio.load(), **(context or {})}, status=status)
+
+
+def _rate() -> str:
+    return getattr(settings, "PORTAL_NOT_FOUND_RATE", DEFAULT_NOT_FOUND_RATE)
+
+
+def _over_limit(request: HttpRequest, *, increment: bool) -> bool:
+    return is_ratelimited(
+        request, group=RATELIMIT_GROUP, key="ip", rate=_rate(), increment=increment
+    )
+
+
+def not_found(request: HttpRequest, *, count: bool = True) -> HttpResponse:
+    """The one 404 for every bad link. Counts toward the IP's limit unless ``count`` is
+    False (a good token asking for something that is not there)."""
+    if count and _over_limit(request, increment=True):
+        return too_many(request)
+    with translation.override(Studio.load().locale):
+        return protect(render_portal(request, "portal/not_found.html", status=404))
+
+
+def too_many(request: HttpRequest) -> HttpResponse:
+    with translation.override(Studio.load().locale):
+        response = render_portal(request, "portal/too_many.html", status=429)
+    response["Retry-After"] = "60"
+    return protect(response)
+
+
+def client_link_page(
+    model: type[LinkT],
+    *,
+    on_first_view: Callable[[LinkT], None] | None = None,
+    count_views: bool = True,
+    queryset: Callable[[], Any] | None = None,
+) -> Callable[[View], View]:
+    """Decorate a view ``view(request, obj, **kwargs)`` reached by ``<str:token>`` in the URL.
+
+    ``queryset`` (a callable returning a queryset of ``model``) narrows or prefetches the
+    lookup. ``on_first_view`` runs once, the first time the page is shown, after the view
+    record is written; it must be idempotent (use an outbox dedupe key) and must not raise
+    for a missing recipient.
+    """
+
+    def decorator(view: View) -> View:
+        @wraps(view)
+        def wrapper(request: HttpRequest, token: str, **kwargs: Any) -> HttpResponse:
+            if _over_limit(request, increment=False):
+                return too_many(request)
+            link = model.find_by_token(token, queryset() if queryset else None)
+            if link is None:
+                return not_found(request)
+            language = getattr(link, "language", "") or Studio.load().locale
+            with translation.override(language):
+                if count_views and request.method == "GET":
+                    first = record_view(link)
+                    if first and on_first_view is not None:
+                        on_first_view(link)
+                try:
+                    response = view(request, link, **kwargs)
+                except Http404:
+                    return not_found(request, count=False)
+            return protect(response)
+
+        return wrapper
+
+    return decorator

@@ -1,0 +1,51 @@
+/* The client's brief form: show-if visibility while typing, "Other" convenience. The server
+   decides again on every save and on submit; this only keeps the page in step meanwhile. */
+(function () {
+  "use strict";
+  var form = document.getElementById("brief-form");
+  if (!form) { return; }
+
+  function valuesOf(block) {
+    var key = block.getAttribute("data-key");
+    var values = [];
+    form.querySelectorAll('[name="q_' + key + '"]').forEach(function (input) {
+      if (input.type === "checkbox" || input.type === "radio") {
+        if (input.checked) { values.push(input.value); }
+      } else if (input.value.trim()) {
+        values.push(input.value.trim());
+      }
+    });
+    return values;
+  }
+
+  function refresh() {
+    var state = {};
+    form.querySelectorAll(".question").forEach(function (block) {
+      var parentKey = block.getAttribute("data-show-if-key");
+      var visible = true;
+      if (parentKey) {
+        var parent = state[parentKey];
+        visible = Boolean(parent && parent.visible &&
+          parent.values.indexOf(block.getAttribute("data-show-if-equals")) !== -1);
+      }
+      block.hidden = !visible;
+      state[block.getAttribute("data-key")] = { visible: visible, values: valuesOf(block) };
+    });
+  }
+
+  form.addEventListener("change", refresh);
+  form.addEventListener("input", function (event) {
+    var target = event.target;
+    if (target.hasAttribute && target.hasAttribute("data-other-text") && target.value.trim()) {
+      var box = target.closest(".choices").querySelector("[data-other-box]");
+      if (box && !box.checked) { box.checked = true; }
+    }
+    refresh();
+  });
+  form.addEventListener("submit", function () {
+    var button = form.querySelector("button[type=submit]");
+    if (button) { setTimeout(function () { button.disabled = true; }, 0); }
+  });
+  var summary = document.getElementById("error-summary");
+  if (summary) { summary.focus(); }
+})();
