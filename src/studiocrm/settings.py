@@ -227,4 +227,6 @@ PERIODIC_JOBS = [
 
 # Panels other apps add to the deal page, in order: dotted paths to callables
 # ``panel(request, deal) -> str | None`` returning rendered HTML (see deals.panels).
-DEAL_PANELS: list[str] = []
+DEAL_PANELS: list[str] = [
+    "studiocrm.briefs.panels.brief_panel",
+]
