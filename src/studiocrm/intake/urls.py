@@ -1,4 +1,13 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from studiocrm.intake import views
 
 app_name = "intake"
-urlpatterns: list = []
+urlpatterns = [
+    path("", views.lead_form, name="form"),
+    path("submit/", views.submit, name="submit"),
+    path("thanks/", views.thanks, name="thanks"),
+    path("settings/", views.settings_page, name="settings"),
+    path("settings/keys/", views.api_key_create, name="api_key_create"),
+    path("settings/keys/<int:pk>/revoke/", views.api_key_revoke, name="api_key_revoke"),
+]

@@ -1,0 +1,124 @@
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from studiocrm.intake import services
+from studiocrm.intake.services import LeadData
+
+# The honeypot: a field people never see and bots fill in.
+HONEYPOT_FIELD = "website"
+SUBMISSION_ID_RE = re.compile(r"[A-Za-z0-9_-]{8,100}")
+
+
+class QuietHiddenField(forms.CharField):
+    """A hidden value filled in by the page (submission id, page address, UTM tags).
+
+    The visitor cannot see or fix it, so a bad value is dropped instead of becoming an
+    error they cannot act on.
+    """
+
+    widget = forms.HiddenInput
+
+    def __init__(self, *, limit: int, check: Any = None, **kwargs: Any) -> None:
+        super().__init__(required=False, **kwargs)
+        self.limit = limit
+        self.check = check
+
+    def clean(self, value: Any) -> str:
+        if not isinstance(value, str):
+            return ""
+        value = value.strip()
+        if len(value) > self.limit or services.text_problem(value):
+            return ""
+        if self.check is not None and not self.check(value):
+            return ""
+        return value
+
+
+class LeadForm(forms.Form):
+    name = forms.CharField(
+        label=_("Your name"),
+        max_length=services.NAME_MAX,
+        error_messages={"required": _("Tell us your name.")},
+        widget=forms.TextInput(attrs={"autocomplete": "name"}),
+    )
+    email = forms.EmailField(
+        label=_("Email"),
+        required=False,
+        max_length=services.EMAIL_MAX,
+        widget=forms.EmailInput(attrs={"autocomplete": "email"}),
+    )
+    phone = forms.CharField(
+        label=_("Phone"),
+        required=False,
+        max_length=services.PHONE_MAX,
+        help_text=_("Email or phone: at least one, so we can reply."),
+        widget=forms.TextInput(attrs={"type": "tel", "autocomplete": "tel", "inputmode": "tel"}),
+    )
+    company = forms.CharField(
+        label=_("Company"),
+        required=False,
+        max_length=services.COMPANY_MAX,
+        widget=forms.TextInput(attrs={"autocomplete": "organization"}),
+    )
+    message = forms.CharField(
+        label=_("What do you need?"),
+        required=False,
+        max_length=services.MESSAGE_MAX,
+        help_text=_("A few words about the site or the task: what, for whom, by when."),
+        widget=forms.Textarea(attrs={"rows": 5}),
+    )
+    submission_id = QuietHiddenField(
+        limit=100, check=lambda value: SUBMISSION_ID_RE.fullmatch(value) is not None
+    )
+    page_url = QuietHiddenField(
+        limit=services.URL_MAX, check=lambda value: services.url_problem(value) is None
+    )
+    utm_source = QuietHiddenField(limit=services.UTM_MAX)
+    utm_medium = QuietHiddenField(limit=services.UTM_MAX)
+    utm_campaign = QuietHiddenField(limit=services.UTM_MAX)
+
+    def clean_phone(self) -> str:
+        phone = self.cleaned_data["phone"].strip()
+        problem = services.phone_problem(phone)
+        if problem:
+            raise forms.ValidationError(problem)
+        return phone
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        contact_given = data.get("email") or data.get("phone")
+        if not contact_given and not self.has_error("email") and not self.has_error("phone"):
+            self.add_error("email", _("Leave an email or a phone number so we can reply."))
+        return data
+
+    def to_lead(self) -> LeadData:
+        data = self.cleaned_data
+        return LeadData(
+            name=data["name"],
+            email=data["email"],
+            phone=data["phone"],
+            company=data["company"],
+            message=data["message"],
+            page_url=data["page_url"],
+            utm_source=data["utm_source"],
+            utm_medium=data["utm_medium"],
+            utm_campaign=data["utm_campaign"],
+        )
+
+    def add_service_errors(self, errors: dict[str, list[str]]) -> None:
+        for name, messages in errors.items():
+            for message in messages:
+                self.add_error(name if name in self.fields else None, message)
+
+
+class ApiKeyForm(forms.Form):
+    name = forms.CharField(
+        label=_("Key name"),
+        max_length=100,
+        help_text=_("Where the key is used, e.g. “Website backend” or “Call tracking”."),
+    )
