@@ -1,0 +1,75 @@
+"""A manager drags a deal to the next column of the pipeline board in a real browser."""
+
+import os
+
+import pytest
+from django.urls import reverse
+
+from studiocrm.deals.models import BRIEF_SENT, NEW, Deal, StageChange
+from tests.factories import DealFactory
+
+pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
+
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+
+@pytest.fixture
+def browser_page():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS
+        )
+        page = browser.new_page(viewport={"width": 1280, "height": 900})
+        yield page
+        browser.close()
+
+
+def test_manager_drags_a_card_to_the_next_column(live_server, browser_page, manager):
+    deal = DealFactory(manager=manager, title="Garden shop")
+    page = browser_page
+    page.goto(live_server.url + reverse("login"))
+    page.fill("#id_username", manager.username)
+    page.fill("#id_password", "correct horse battery")
+    page.click("button[type=submit]")
+    page.wait_for_url(live_server.url + reverse("deals:board"))
+
+    card = page.locator(f"#deal-{deal.pk}")
+    target = page.locator(f'.cards[data-stage="{BRIEF_SENT}"]')
+    assert card.locator("xpath=..").get_attribute("data-stage") == NEW
+
+    with page.expect_response(lambda r: r.url.endswith(f"/deals/{deal.pk}/move/")) as answer:
+        box = card.locator(".deal-card-client").bounding_box()
+        drop = target.bounding_box()
+        page.mouse.move(box["x"] + 10, box["y"] + 5)
+        page.mouse.down()
+        for step in range(1, 11):
+            page.mouse.move(
+                box["x"] + 10 + (drop["x"] + 40 - box["x"] - 10) * step / 10,
+                box["y"] + 5 + (drop["y"] + 40 - box["y"] - 5) * step / 10,
+            )
+        page.mouse.up()
+    assert answer.value.status == 200
+    page.wait_for_function(
+        "document.querySelector('#col-head-brief_sent .count').textContent.trim() === '1'"
+    )
+
+    page.reload()
+    moved = page.locator(f'.cards[data-stage="{BRIEF_SENT}"] #deal-{deal.pk}')
+    assert moved.count() == 1
+    deal.refresh_from_db()
+    assert deal.stage_id == BRIEF_SENT
+    assert StageChange.objects.filter(
+        deal=deal, from_stage=NEW, to_stage=BRIEF_SENT, by=manager
+    ).exists()
+    assert Deal.objects.count() == 1
