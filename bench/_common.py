@@ -1,0 +1,215 @@
+"""Shared pieces of the benchmarks in bench/: child processes, databases, statistics, tables.
+
+Django reads its settings once per process, so a benchmark that measures several databases
+runs itself again in a child process per database and collects the child's last output
+line, a JSON object.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import subprocess
+import sys
+import tempfile
+from collections.abc import Sequence
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+PROJECT_DIR = Path(__file__).resolve().parent.parent
+SRC_DIR = PROJECT_DIR / "src"
+POSTGRES_SERVER = "postgres://postgres@127.0.0.1:5432"
+
+
+def percentile(values: Sequence[float], fraction: float) -> float:
+    """The value below which `fraction` of the values fall (nearest rank)."""
+    ordered = sorted(values)
+    if not ordered:
+        return math.nan
+    rank = max(1, math.ceil(fraction * len(ordered)))
+    return ordered[rank - 1]
+
+
+def print_table(headers: Sequence[str], rows: Sequence[Sequence[object]]) -> None:
+    """A plain aligned text table: numbers right, words left."""
+    cells = [[str(cell) for cell in row] for row in rows]
+    widths = [
+        max(len(header), *(len(row[index]) for row in cells)) if cells else len(header)
+        for index, header in enumerate(headers)
+    ]
+
+    def line(row: Sequence[str], raw: Sequence[object]) -> str:
+        parts = []
+        for index, cell in enumerate(row):
+            numeric = isinstance(raw[index], int | float)
+            parts.append(cell.rjust(widths[index]) if numeric else cell.ljust(widths[index]))
+        return "  ".join(parts).rstrip()
+
+    print(line(list(headers), list(headers)))
+    print("  ".join("-" * width for width in widths))
+    for row, raw in zip(cells, rows, strict=True):
+        print(line(row, list(raw)))
+
+
+def bench_environment(**overrides: str) -> dict[str, str]:
+    """Environment for a child that runs the real settings with DEBUG off."""
+    environment = dict(os.environ)
+    environment.update(
+        {
+            "DJANGO_SETTINGS_MODULE": "studiocrm.settings",
+            "DEBUG": "false",
+            "SECRET_KEY": "bench-only-secret-key-0123456789-abcdefghijklmnopqrstuvwxyz-ABCDEF",
+            "ALLOWED_HOSTS": "testserver,127.0.0.1",
+            "BASE_URL": "https://testserver",
+            "TASKS_BACKEND": "django_tasks.backends.dummy.DummyBackend",
+            "EMAIL_URL": "console://",
+            "LOG_LEVEL": "WARNING",
+            "PYTHONPATH": os.pathsep.join(
+                [str(SRC_DIR), str(PROJECT_DIR), environment.get("PYTHONPATH", "")]
+            ).rstrip(os.pathsep),
+        }
+    )
+    environment.pop("DATABASE_URL", None)
+    environment.update(overrides)
+    return environment
+
+
+def collect_static(environment: dict[str, str]) -> None:
+    """Production settings need the static manifest to render a page; build it once."""
+    subprocess.run(
+        [sys.executable, str(PROJECT_DIR / "manage.py"), "collectstatic", "--noinput", "-v0"],
+        env=environment,
+        check=True,
+        cwd=PROJECT_DIR,
+    )
+
+
+def run_child(script: Path, arguments: Sequence[str], environment: dict[str, str]) -> dict:
+    """Run `script` again as a child, let its readable output through, return its JSON."""
+    with tempfile.TemporaryFile(mode="w+") as captured:
+        process = subprocess.Popen(
+            [sys.executable, str(script), *arguments],
+            env=environment,
+            cwd=PROJECT_DIR,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        assert process.stdout is not None
+        last = ""
+        for line in process.stdout:
+            captured.write(line)
+            if line.strip():
+                last = line.strip()
+                if not last.startswith("{"):
+                    print(f"    {last}", flush=True)
+        if process.wait() != 0:
+            raise RuntimeError(f"{script.name} {' '.join(arguments)} exited {process.returncode}")
+    return json.loads(last)
+
+
+def postgres_url(database: str, server: str = POSTGRES_SERVER) -> str:
+    parts = urlsplit(server)
+    return urlunsplit((parts.scheme, parts.netloc, f"/{database}", "", ""))
+
+
+def postgres_unreachable_reason(server: str = POSTGRES_SERVER) -> str | None:
+    """None when a PostgreSQL server answers at `server`, else why not."""
+    try:
+        import psycopg
+    except ImportError as error:
+        return f"psycopg is not installed ({error})"
+    try:
+        with psycopg.connect(postgres_url("postgres", server), connect_timeout=3):
+            return None
+    except Exception as error:
+        return str(error).strip().splitlines()[0]
+
+
+def recreate_postgres_database(database: str, server: str = POSTGRES_SERVER) -> None:
+    """Drop and create `database`: every run starts from an empty schema."""
+    import psycopg
+    from psycopg import sql
+
+    with psycopg.connect(postgres_url("postgres", server), autocommit=True) as admin:
+        admin.execute(
+            sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(database))
+        )
+        admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(database)))
+
+
+def drop_postgres_database(database: str, server: str = POSTGRES_SERVER) -> None:
+    import psycopg
+    from psycopg import sql
+
+    with psycopg.connect(postgres_url("postgres", server), autocommit=True) as admin:
+        admin.execute(
+            sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(database))
+        )
+
+
+def insert_rows(model: type, rows: list[dict], batch_size: int = 5_000) -> None:
+    """Insert plain rows fast: COPY on PostgreSQL, executemany on SQLite.
+
+    For seeding benchmark data only: it skips model instances and per-value field
+    preparation (most of bulk_create's time at 100k rows). Every row has the same keys,
+    field names or attnames (`client_id`); the other concrete fields get their default,
+    computed once.
+    """
+    from datetime import UTC
+
+    from django.db import connection, models, transaction
+    from django.utils import timezone
+
+    if not rows:
+        return
+    meta = model._meta
+    given = list(rows[0])
+    fields = [meta.get_field(name) for name in given]
+    now = timezone.now()
+    defaults = [
+        (
+            field,
+            now
+            if getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False)
+            else field.get_default(),
+        )
+        for field in meta.concrete_fields
+        if not field.primary_key and field.attname not in given and field.name not in given
+    ]
+    columns = [field.column for field in fields] + [field.column for field, _value in defaults]
+    default_values = tuple(value for _field, value in defaults)
+    quote = connection.ops.quote_name
+    column_list = ", ".join(quote(column) for column in columns)
+
+    if connection.vendor == "postgresql":
+        with transaction.atomic(), connection.cursor() as cursor:
+            copy_sql = f"COPY {quote(meta.db_table)} ({column_list}) FROM STDIN"
+            with cursor.cursor.copy(copy_sql) as copy:
+                for row in rows:
+                    copy.write_row(tuple(row[name] for name in given) + default_values)
+        return
+
+    # SQLite stores aware datetimes as naive UTC text, as Django's adapter does.
+    def as_naive_utc(value: object) -> object:
+        if value is None:
+            return None
+        return str(value.astimezone(UTC).replace(tzinfo=None))  # type: ignore[attr-defined]
+
+    datetime_positions = [
+        index
+        for index, field in enumerate([*fields, *(field for field, _value in defaults)])
+        if isinstance(field, models.DateTimeField)
+    ]
+    placeholders = ", ".join(["%s"] * len(columns))
+    insert_sql = f"INSERT INTO {quote(meta.db_table)} ({column_list}) VALUES ({placeholders})"
+    with transaction.atomic(), connection.cursor() as cursor:
+        for start in range(0, len(rows), batch_size):
+            values = []
+            for row in rows[start : start + batch_size]:
+                record = [row[name] for name in given]
+                record.extend(default_values)
+                for index in datetime_positions:
+                    record[index] = as_naive_utc(record[index])
+                values.append(record)
+            cursor.executemany(insert_sql, values)

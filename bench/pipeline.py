@@ -1,0 +1,537 @@
+"""Pipeline pages at 1k and 100k deals, on SQLite and PostgreSQL.
+
+Seeds a studio with N deals (most of them closed history, a working pipeline of open deals),
+then requests the board, the deal list and one deal page as a logged-in manager through
+Django's test client with DEBUG off, and reports p50/p95 latency, query count and the
+ratio of the 100k figures to the 1k figures. Goal: the ratio stays at or below 1.5 —
+pages cost what they show, not what the database holds.
+
+    .venv/bin/python bench/pipeline.py --quick      # under a minute
+    .venv/bin/python bench/pipeline.py              # more requests per page
+
+The last line printed is one JSON object with every figure. Each (database, size) pair is
+measured in a child process of this script (`--child`), because Django reads settings
+once per process.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import shutil
+import sys
+import tempfile
+import time
+from datetime import timedelta
+from decimal import Decimal
+from pathlib import Path
+
+sys.path[:0] = [str(Path(__file__).resolve().parent)]
+
+from _common import (  # noqa: E402
+    bench_environment,
+    collect_static,
+    drop_postgres_database,
+    insert_rows,
+    percentile,
+    postgres_unreachable_reason,
+    postgres_url,
+    print_table,
+    recreate_postgres_database,
+    run_child,
+)
+
+SCRIPT = Path(__file__).resolve()
+PAGES = ("board", "list", "detail")
+SIZES = (1_000, 100_000)
+GOAL_RATIO = 1.5
+POSTGRES_DATABASE = "studiocrm_bench"
+
+# The working pipeline: what three managers carry at once, whatever the history.
+OPEN_PIPELINE = 300
+RECENT_DAYS = 90
+# Open deals by stage, weighted toward the early stages where most leads wait.
+OPEN_STAGE_WEIGHTS = {
+    "new": 20,
+    "brief_sent": 14,
+    "brief_received": 12,
+    "estimated": 12,
+    "proposal_sent": 14,
+    "proposal_accepted": 8,
+    "contract_sent": 7,
+    "contract_signed": 7,
+    "invoiced": 6,
+}
+OPEN_PATH = list(OPEN_STAGE_WEIGHTS)
+PAID_SHARE = 0.3  # of closed deals; the rest are lost
+LOST_REASONS = ["Budget", "Chose another studio", "No answer", "Timing", "Spam"]
+SOURCES = ["website", "website", "website", "email", "phone", "referral", "messenger", "api"]
+BATCH = 2000
+
+
+def label(size: int) -> str:
+    return f"{size // 1000}k" if size % 1000 == 0 else str(size)
+
+
+# --- child: one database, one size -------------------------------------------------------
+
+
+def history_days(total: int) -> int:
+    """A studio with more deals has a longer history: 1 year at 1k up to 5 years at 100k."""
+    return round(365 * min(5.0, max(1.0, total / 20_000)))
+
+
+def seed(total: int, rng: random.Random) -> dict:
+    """Fill an empty, migrated database. Returns what was made (for the printed summary)."""
+    from django.contrib.auth.hashers import make_password
+    from django.db import connection
+    from django.utils import timezone
+
+    from studiocrm.clients.models import Client, Contact
+    from studiocrm.core.models import Studio, User
+    from studiocrm.deals.models import LOST, NEW, PAID, Deal, Note, StageChange, Task
+    from studiocrm.notifications.models import Outbox
+
+    now = timezone.now()
+    Studio.load()
+    password = make_password(None)
+    User.objects.create(username="owner", role=User.Role.OWNER, password=password)
+    managers = [
+        User.objects.create(
+            username=f"manager{number}",
+            first_name=f"Manager {number}",
+            email=f"manager{number}@studio.test",
+            role=User.Role.MANAGER,
+            password=password,
+        ).pk
+        for number in (1, 2, 3)
+    ]
+    span = timedelta(days=history_days(total))
+    recent = timedelta(days=RECENT_DAYS)
+
+    client_count = min(2_000, max(200, total // 2))
+    insert_rows(
+        Client,
+        [
+            {
+                "name": f"Client {number:05d}",
+                "kind": Client.Kind.COMPANY if number % 4 else Client.Kind.PERSON,
+                "created_at": now - span * rng.random(),
+            }
+            for number in range(client_count)
+        ],
+    )
+    client_ids = list(Client.objects.order_by("pk").values_list("pk", flat=True))
+    insert_rows(
+        Contact,
+        [
+            {
+                "client_id": client_id,
+                "name": f"Contact {index:05d}",
+                "email": f"contact{index}@client.test",
+                "phone": f"+7900{index:07d}",
+                "phone_normalized": f"+7900{index:07d}",
+                "created_at": now,
+            }
+            for index, client_id in enumerate(client_ids)
+        ],
+    )
+    contact_of = dict(Contact.objects.values_list("client_id", "pk"))
+
+    # Plan the deals oldest first so ids grow with time, as they would in real life.
+    open_count = min(OPEN_PIPELINE, int(total * 0.3))
+    plans = []
+    for _ in range(total - open_count):
+        created = now - span * rng.random()
+        closed = created + timedelta(days=rng.uniform(2, 60))
+        if closed > now:  # a young deal that is already closed closed some time after it came
+            closed = created + (now - created) * rng.random()
+        plans.append((created, PAID if rng.random() < PAID_SHARE else LOST, closed))
+    weights = list(OPEN_STAGE_WEIGHTS.values())
+    for stage in rng.choices(OPEN_PATH, weights=weights, k=open_count):
+        plans.append((now - recent * rng.random(), stage, None))
+    plans.sort(key=lambda plan: plan[0])
+
+    deals = []
+    for index, (created, stage, closed) in enumerate(plans):
+        client_id = client_ids[index % len(client_ids)]
+        amount = Decimal(rng.randrange(30_000, 900_000, 1_000))
+        changed = closed or created + (now - created) * rng.random()
+        deals.append(
+            {
+                "title": f"Website for client {client_id} #{index}",
+                "client_id": client_id,
+                "contact_id": contact_of[client_id],
+                "manager_id": managers[index % len(managers)],
+                "source": rng.choice(SOURCES),
+                "stage_id": stage,
+                "currency": "RUB",
+                "expected_amount": amount,
+                "estimated_amount": amount if stage not in (NEW, "brief_sent") else None,
+                "description": "Landing page and a catalogue; needs a CRM integration.",
+                "lost_reason": rng.choice(LOST_REASONS) if stage == LOST else "",
+                "intake_key": None,
+                "created_at": created,
+                "updated_at": changed,
+                "stage_changed_at": changed,
+                "closed_at": closed,
+            }
+        )
+    insert_rows(Deal, deals)
+    deal_ids = list(Deal.objects.order_by("pk").values_list("pk", flat=True))
+
+    # History: the whole path for recent deals, the first and the last step for old ones.
+    changes = []
+
+    def change(deal_id: int, from_stage: str | None, to_stage: str, at, by: int | None) -> None:
+        changes.append(
+            {
+                "deal_id": deal_id,
+                "from_stage_id": from_stage,
+                "to_stage_id": to_stage,
+                "at": at,
+                "by_id": by,
+            }
+        )
+
+    for deal_id, deal in zip(deal_ids, deals, strict=True):
+        created, final, by = deal["created_at"], deal["stage_id"], deal["manager_id"]
+        change(deal_id, None, NEW, created, None)
+        if final == NEW:
+            continue
+        if created < now - recent:
+            change(deal_id, NEW, final, deal["stage_changed_at"], by)
+            continue
+        last_open = final if final in OPEN_STAGE_WEIGHTS else rng.choice(OPEN_PATH)
+        path = OPEN_PATH[: OPEN_PATH.index(last_open) + 1]
+        if final in (PAID, LOST):
+            path.append(final)
+        step = (deal["stage_changed_at"] - created) / max(1, len(path) - 1)
+        for number, (from_stage, to_stage) in enumerate(zip(path, path[1:], strict=False)):
+            change(deal_id, from_stage, to_stage, created + step * (number + 1), by)
+    insert_rows(StageChange, changes)
+
+    # Tasks and notes on the working pipeline; the deal page deal gets a long story.
+    open_deals = [
+        (deal_id, deal)
+        for deal_id, deal in zip(deal_ids, deals, strict=True)
+        if deal["stage_id"] in OPEN_STAGE_WEIGHTS
+    ]
+    detail_id, detail_deal = open_deals[-1]
+    detail_manager = detail_deal["manager_id"]
+    tasks, notes = [], []
+
+    def task(deal_id: int, assignee: int, title: str, due_at, done_at=None) -> None:
+        tasks.append(
+            {
+                "deal_id": deal_id,
+                "assignee_id": assignee,
+                "created_by_id": assignee,
+                "title": title,
+                "due_at": due_at,
+                "done": done_at is not None,
+                "done_at": done_at,
+                "created_at": now - timedelta(days=3),
+            }
+        )
+
+    def note(deal_id: int, author: int, text: str, created_at) -> None:
+        notes.append(
+            {"deal_id": deal_id, "author_id": author, "text": text, "created_at": created_at}
+        )
+
+    for deal_id, deal in open_deals:
+        due = now + timedelta(hours=rng.uniform(-72, 120))
+        task(deal_id, deal["manager_id"], "Call the client back", due)
+        note(deal_id, deal["manager_id"], "Talked on the phone; waits for the estimate.", now)
+    for number in range(20):
+        text = f"Note {number}: the client asked about the catalogue filters."
+        note(detail_id, detail_manager, text, now - timedelta(hours=number * 7))
+    for number in range(6):
+        done_at = now - timedelta(days=1) if number < 3 else None
+        due = now + timedelta(days=number - 2)
+        task(detail_id, detail_manager, f"Follow-up {number}", due, done_at)
+    insert_rows(Task, tasks)
+    insert_rows(Note, notes)
+    insert_rows(
+        Outbox,
+        [
+            {
+                "to": "contact@client.test",
+                "subject": f"Message {number}",
+                "body": "Hello",
+                "dedupe_key": f"bench-{detail_id}-{number}",
+                "deal_id": detail_id,
+                "status": status,
+                "attempts": 1,
+                "last_error": "550 5.1.1 No such user" if status == Outbox.Status.FAILED else "",
+                "created_at": now - timedelta(days=3 - number),
+                "next_attempt_at": now - timedelta(days=3 - number),
+            }
+            for number, status in enumerate(
+                [Outbox.Status.SENT, Outbox.Status.SENT, Outbox.Status.FAILED]
+            )
+        ],
+    )
+    if connection.vendor == "postgresql":
+        # What autovacuum does soon after a bulk load; measuring before it would be unfair.
+        with connection.cursor() as cursor:
+            cursor.execute("VACUUM ANALYZE")
+
+    by_stage: dict[str, int] = {}
+    for deal in deals:
+        by_stage[deal["stage_id"]] = by_stage.get(deal["stage_id"], 0) + 1
+    older = [deal for deal in deals if deal["created_at"] < now - recent]
+    return {
+        "detail_id": detail_id,
+        "detail_manager": detail_manager,
+        "clients": client_count,
+        "stage_changes": len(changes),
+        "tasks": len(tasks),
+        "notes": len(notes),
+        "by_stage": by_stage,
+        "older_than_90_days": len(older),
+        "older_than_90_days_open": sum(1 for deal in older if deal["stage_id"] not in (PAID, LOST)),
+        "history_days": history_days(total),
+    }
+
+
+def measure(url: str, client, iterations: int, warmup: int) -> dict:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as captured:
+        response = client.get(url, secure=True)
+    if response.status_code != 200:
+        raise RuntimeError(f"GET {url} answered {response.status_code}")
+    queries = len(captured)
+    for _ in range(warmup):
+        client.get(url, secure=True)
+    timings = []
+    for _ in range(iterations):
+        started = time.perf_counter()
+        response = client.get(url, secure=True)
+        timings.append((time.perf_counter() - started) * 1000)
+        if response.status_code != 200:
+            raise RuntimeError(f"GET {url} answered {response.status_code}")
+    return {
+        "p50_ms": round(percentile(timings, 0.5), 2),
+        "p95_ms": round(percentile(timings, 0.95), 2),
+        "queries": queries,
+        "bytes": len(response.content),
+    }
+
+
+def child(arguments: argparse.Namespace) -> None:
+    if arguments.database_url.startswith("postgres"):
+        recreate_postgres_database(arguments.database_url.rsplit("/", 1)[1])
+    os.environ["DATABASE_URL"] = arguments.database_url
+
+    import django
+
+    django.setup()
+    from django.conf import settings
+    from django.core.management import call_command
+    from django.db import connection
+    from django.test import Client
+    from django.test.utils import setup_test_environment
+    from django.urls import NoReverseMatch, reverse
+
+    from studiocrm.core.models import User
+
+    assert not settings.DEBUG, "measure with DEBUG off"
+    setup_test_environment(debug=False)
+
+    started = time.perf_counter()
+    call_command("migrate", verbosity=0, interactive=False)
+    migrate_seconds = time.perf_counter() - started
+
+    started = time.perf_counter()
+    seeded = seed(arguments.deals, random.Random(arguments.deals))
+    seed_seconds = time.perf_counter() - started
+    print(
+        f"{connection.vendor} {label(arguments.deals)}: migrated in {migrate_seconds:.1f} s, "
+        f"seeded in {seed_seconds:.1f} s",
+        flush=True,
+    )
+
+    client = Client()
+    client.force_login(User.objects.get(pk=seeded["detail_manager"]))
+    urls = {}
+    for page in PAGES:
+        try:
+            urls[page] = reverse(
+                f"deals:{page}", args=[seeded["detail_id"]] if page == "detail" else []
+            )
+        except NoReverseMatch:
+            print(f"deals:{page} does not exist yet; not measured", flush=True)
+    pages = {
+        page: measure(url, client, arguments.iterations, arguments.warmup)
+        for page, url in urls.items()
+    }
+    print(
+        json.dumps(
+            {
+                "vendor": connection.vendor,
+                "deals": arguments.deals,
+                "seed_seconds": round(seed_seconds, 2),
+                "seeded": seeded,
+                "pages": pages,
+            }
+        )
+    )
+
+
+# --- parent: every database, every size --------------------------------------------------
+
+
+def describe_distribution(result: dict) -> str:
+    seeded = result["seeded"]
+    by_stage = seeded["by_stage"]
+    total = result["deals"]
+    closed = by_stage.get("paid", 0) + by_stage.get("lost", 0)
+    open_stages = ", ".join(f"{stage} {by_stage.get(stage, 0)}" for stage in OPEN_PATH)
+    return (
+        f"{label(total)}: {total} deals over {seeded['history_days']} days, "
+        f"{seeded['older_than_90_days']} older than 90 days "
+        f"({seeded['older_than_90_days_open']} of them open); "
+        f"closed {closed} (paid {by_stage.get('paid', 0)}, lost {by_stage.get('lost', 0)}); "
+        f"open {total - closed}: {open_stages}; "
+        f"{seeded['clients']} clients, 3 managers, {seeded['stage_changes']} stage changes, "
+        f"{seeded['tasks']} tasks, {seeded['notes']} notes"
+    )
+
+
+def parent(arguments: argparse.Namespace) -> None:
+    iterations = arguments.iterations or (15 if arguments.quick else 100)
+    warmup = 3 if arguments.quick else 10
+    workdir = Path(tempfile.mkdtemp(prefix="studiocrm-bench-"))
+    environment = bench_environment(
+        DATA_DIR=str(workdir / "data"), STATIC_ROOT=str(workdir / "static")
+    )
+    databases = [("sqlite", lambda size: f"sqlite:///{workdir / f'pipeline-{size}.sqlite3'}")]
+    if "postgresql" in arguments.databases:
+        reason = postgres_unreachable_reason()
+        if reason is None:
+            databases.append(("postgresql", lambda size: postgres_url(POSTGRES_DATABASE)))
+        else:
+            print(f"note: PostgreSQL skipped, not reachable at 127.0.0.1:5432 ({reason})")
+    if "sqlite" not in arguments.databases:
+        databases = [entry for entry in databases if entry[0] != "sqlite"]
+
+    results: dict[tuple[str, int], dict] = {}
+    try:
+        collect_static(environment)
+        for database, url_for in databases:
+            for size in arguments.sizes:
+                print(f"== {database}, {label(size)} deals", flush=True)
+                results[database, size] = run_child(
+                    SCRIPT,
+                    [
+                        "--child",
+                        f"--database-url={url_for(size)}",
+                        f"--deals={size}",
+                        f"--iterations={iterations}",
+                        f"--warmup={warmup}",
+                    ],
+                    environment,
+                )
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+        if any(database == "postgresql" for database, _url in databases):
+            drop_postgres_database(POSTGRES_DATABASE)
+
+    print()
+    print(f"Data ({iterations} timed requests per page after {warmup} warm-up, DEBUG off):")
+    shown = set()
+    for (_database, size), result in sorted(results.items(), key=lambda item: item[0][1]):
+        if size not in shown:
+            shown.add(size)
+            print("  " + describe_distribution(result))
+    print()
+
+    figures: dict[str, float | int] = {}
+    rows = []
+    smallest, largest = min(arguments.sizes), max(arguments.sizes)
+    for database, _url in databases:
+        for size in arguments.sizes:
+            figures[f"seed_seconds_{database}_{label(size)}"] = results[database, size][
+                "seed_seconds"
+            ]
+        for page in PAGES:
+            measured = {
+                size: results[database, size]["pages"].get(page) for size in arguments.sizes
+            }
+            if any(value is None for value in measured.values()):
+                continue
+            for size, value in measured.items():
+                suffix = f"{database}_{label(size)}"
+                figures[f"{page}_p50_ms_{suffix}"] = value["p50_ms"]
+                figures[f"{page}_p95_ms_{suffix}"] = value["p95_ms"]
+                figures[f"{page}_queries_{suffix}"] = value["queries"]
+            ratio = p95_ratio = None
+            if smallest != largest:
+                ratio = round(measured[largest]["p50_ms"] / measured[smallest]["p50_ms"], 2)
+                p95_ratio = round(measured[largest]["p95_ms"] / measured[smallest]["p95_ms"], 2)
+                name = f"{page}_ratio_{label(largest)}_vs_{label(smallest)}_{database}"
+                figures[name] = ratio
+                figures[f"{page}_p95_ratio_{label(largest)}_vs_{label(smallest)}_{database}"] = (
+                    p95_ratio
+                )
+            rows.append(
+                [
+                    page,
+                    database,
+                    *(
+                        cell
+                        for size in arguments.sizes
+                        for cell in (
+                            measured[size]["p50_ms"],
+                            measured[size]["p95_ms"],
+                            measured[size]["queries"],
+                        )
+                    ),
+                    *([ratio, "ok" if ratio <= GOAL_RATIO else "MISSED"] if ratio else []),
+                ]
+            )
+    headers = ["page", "database"]
+    for size in arguments.sizes:
+        headers += [f"p50 ms {label(size)}", f"p95 ms {label(size)}", f"queries {label(size)}"]
+    if smallest != largest:
+        headers += [f"p50 ratio {label(largest)}/{label(smallest)}", f"goal <= {GOAL_RATIO}"]
+    print_table(headers, rows)
+    print()
+    print(json.dumps(figures))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--quick", action="store_true", help="fewer requests; under a minute")
+    parser.add_argument("--iterations", type=int, default=0, help="timed requests per page")
+    parser.add_argument("--warmup", type=int, default=3, help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--sizes",
+        type=lambda text: [int(part) for part in text.split(",")],
+        default=list(SIZES),
+        help="deal counts, comma separated (default 1000,100000)",
+    )
+    parser.add_argument(
+        "--databases",
+        type=lambda text: text.split(","),
+        default=["sqlite", "postgresql"],
+        help="sqlite,postgresql",
+    )
+    parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--database-url", default="", help=argparse.SUPPRESS)
+    parser.add_argument("--deals", type=int, default=1000, help=argparse.SUPPRESS)
+    arguments = parser.parse_args()
+    if arguments.child:
+        child(arguments)
+    else:
+        parent(arguments)
+
+
+if __name__ == "__main__":
+    main()
