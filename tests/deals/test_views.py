@@ -17,6 +17,12 @@ pytestmark = pytest.mark.django_db
 HTMX = {"HTTP_HX_REQUEST": "true"}
 
 
+@pytest.fixture(autouse=True)
+def no_panels_from_other_apps(settings):
+    """These tests are about the deal pages themselves; panels have their own tests."""
+    settings.DEAL_PANELS = []
+
+
 @pytest.fixture
 def deal(manager):
     return DealFactory(manager=manager, title="Shop for garden goods", expected_amount=100)
@@ -116,6 +122,7 @@ def test_deal_page_shows_panels_from_other_apps(manager_client, deal, settings):
 def test_a_failing_panel_leaves_the_deal_page_working(manager_client, deal, settings):
     settings.DEAL_PANELS = [
         "tests.deals.test_views.broken_panel",
+        "tests.deals.test_views.no_such_panel",
         "tests.deals.test_views.documents_panel",
     ]
     response = manager_client.get(deal.get_absolute_url())

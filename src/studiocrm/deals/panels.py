@@ -27,7 +27,13 @@ Panel = Callable[[HttpRequest, Deal], "str | None"]
 
 @cache
 def _load(paths: tuple[str, ...]) -> tuple[Panel, ...]:
-    return tuple(import_string(path) for path in paths)
+    loaded = []
+    for path in paths:
+        try:
+            loaded.append(import_string(path))
+        except ImportError:
+            log.exception("deal panel %r cannot be imported; the deal page shows without it", path)
+    return tuple(loaded)
 
 
 def panels() -> tuple[Panel, ...]:
@@ -38,8 +44,9 @@ def panels() -> tuple[Panel, ...]:
 def render_panels(request: HttpRequest, deal: Deal) -> list[SafeString]:
     """Call every configured panel and return the non-empty HTML fragments in order.
 
-    A panel that raises is logged and left out, so one broken app does not take the deal
-    page down with it; the rest of the page and the other panels still show.
+    A panel that cannot be imported or that raises is logged and left out, so one broken
+    app does not take the deal page down with it; the rest of the page and the other
+    panels still show.
     """
     rendered: list[SafeString] = []
     for panel in panels():

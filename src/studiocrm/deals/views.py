@@ -35,9 +35,10 @@ from django.views.decorators.http import require_POST
 
 from studiocrm.clients.phones import normalize_phone
 from studiocrm.clients.services import match_or_create_contact
-from studiocrm.core.models import Studio, User
+from studiocrm.core.models import User
 from studiocrm.core.permissions import owner_required
 from studiocrm.core.search import digits_count, icontains_any
+from studiocrm.core.timezones import studio_time
 from studiocrm.deals import services
 from studiocrm.deals.forms import (
     AssignForm,
@@ -79,17 +80,6 @@ def manager_login_required(view: View) -> View:
             response["HX-Redirect"] = f"{reverse('login')}?{urlencode({'next': request.path})}"
             return response
         return redirect_to_login(request.get_full_path())
-
-    return wrapper
-
-
-def studio_time(view: View) -> View:
-    """Show and read times in the studio's time zone (due dates, 'today')."""
-
-    @wraps(view)
-    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        with timezone.override(Studio.load().time_zone):
-            return view(request, *args, **kwargs)
 
     return wrapper
 
@@ -257,7 +247,7 @@ def move(request: HttpRequest, pk: int) -> HttpResponse:
     except services.DealError as error:
         return refuse(request, deal, str(error))
     if request.htmx:
-        return moved_card(request, deal, from_stage)
+        return moved_columns(request, deal, from_stage)
     messages.success(
         request, _("Moved to “%(stage)s”.") % {"stage": form.cleaned_data["stage"].label}
     )
@@ -277,7 +267,7 @@ def refuse(request: HttpRequest, deal: Deal, message: str) -> HttpResponse:
     return redirect(safe_next(request, deal.get_absolute_url()))
 
 
-def moved_card(request: HttpRequest, deal: Deal, from_stage: str) -> HttpResponse:
+def moved_columns(request: HttpRequest, deal: Deal, from_stage: str) -> HttpResponse:
     """The headers of the two columns the card left and entered, as out-of-band swaps,
     so counts and sums stay right without reloading the board. The card itself is already
     where the manager dropped it."""
@@ -502,6 +492,7 @@ def edit(request: HttpRequest, pk: int) -> HttpResponse:
 
 @manager_login_required
 @require_POST
+@studio_time
 def mark_lost(request: HttpRequest, pk: int) -> HttpResponse:
     deal = get_deal(pk)
     require_edit(request.user, deal)
@@ -522,6 +513,7 @@ def mark_lost(request: HttpRequest, pk: int) -> HttpResponse:
 
 @manager_login_required
 @require_POST
+@studio_time
 def assign(request: HttpRequest, pk: int) -> HttpResponse:
     """Owners reassign any deal; a manager takes an unassigned deal for themselves."""
     deal = get_deal(pk)
@@ -548,6 +540,7 @@ def assign(request: HttpRequest, pk: int) -> HttpResponse:
 
 @manager_login_required
 @require_POST
+@studio_time
 def add_note(request: HttpRequest, pk: int) -> HttpResponse:
     deal = get_deal(pk)
     require_edit(request.user, deal)
@@ -625,6 +618,7 @@ def task_done(request: HttpRequest, pk: int) -> HttpResponse:
 
 @manager_login_required
 @require_POST
+@studio_time
 def retry_message(request: HttpRequest, pk: int, message_pk: int) -> HttpResponse:
     deal = get_deal(pk)
     require_edit(request.user, deal)
@@ -641,6 +635,7 @@ def retry_message(request: HttpRequest, pk: int, message_pk: int) -> HttpRespons
 
 
 @manager_login_required
+@studio_time
 def create(request: HttpRequest) -> HttpResponse:
     initial = {}
     client_id = request.GET.get("client", "")
@@ -744,6 +739,7 @@ def my_day(request: HttpRequest) -> HttpResponse:
 
 
 @owner_required
+@studio_time
 def stage_names(request: HttpRequest) -> HttpResponse:
     stages = list(Stage.objects.all())
     form = StageNamesForm(request.POST or None, stages=stages)
