@@ -99,6 +99,14 @@ class SectionView:
     title: str
     questions: list[QuestionView]
 
+    @property
+    def has_answers_or_gaps(self) -> bool:
+        """Anything for the compact summary: an answer, a file or a required gap."""
+        return any(
+            view.visible and (view.is_answered or view.missing or view.files)
+            for view in self.questions
+        )
+
 
 def raw_from_post(question: Mapping[str, Any], data: QueryDict) -> tuple[Any, str]:
     """The raw answer and the "Other" text for one question from a form POST."""

@@ -221,7 +221,9 @@ def brief_submit(request: HttpRequest, brief: Brief) -> HttpResponse:
         return _render_form(request, brief, flag_missing=True, status=422)
     brief.refresh_from_db()
     rejected = {key: typed[key] for key in errors if key in typed}
-    return _render_form(request, brief, errors=errors, typed=rejected, status=422)
+    return _render_form(
+        request, brief, errors=errors, typed=rejected, flag_missing=True, status=422
+    )
 
 
 def _attach_posted_files(request: HttpRequest, brief: Brief) -> dict[str, str]:

@@ -18,9 +18,13 @@ The decorator:
   ``on_first_view(obj)`` once (the notification itself should use an outbox dedupe key too);
   nothing else may change on GET;
 - turns an Http404 raised by the view into the same 404 page;
-- renders in the object's ``language`` (else the studio's), and adds ``Referrer-Policy:
-  no-referrer``, ``X-Robots-Tag: noindex, nofollow``, ``Cache-Control: no-store`` and a
-  Content-Security-Policy that only allows our own origin.
+- exempts the view from Django's CSRF check: the unguessable token in the URL is itself the
+  anti-forgery secret (a site that does not know it cannot aim a request at the page), and
+  with ``Referrer-Policy: no-referrer`` browsers send ``Origin: null`` on form posts, which
+  Django's check would refuse; client pages therefore set no cookies at all;
+- renders in the object's ``language`` (else the studio's) and the studio's time zone;
+- adds ``Referrer-Policy: no-referrer``, ``X-Robots-Tag: noindex, nofollow``,
+  ``Cache-Control: no-store`` and a Content-Security-Policy that allows only our origin.
 """
 
 from __future__ import annotations
@@ -32,7 +36,7 @@ from typing import Any, TypeVar
 from django.conf import settings
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
-from django.utils import translation
+from django.utils import timezone, translation
 from django_ratelimit.core import is_ratelimited
 
 from studiocrm.core.models import Studio
@@ -116,8 +120,9 @@ def client_link_page(
             link = model.find_by_token(token, queryset() if queryset else None)
             if link is None:
                 return not_found(request)
-            language = getattr(link, "language", "") or Studio.load().locale
-            with translation.override(language):
+            studio = Studio.load()
+            language = getattr(link, "language", "") or studio.locale
+            with translation.override(language), timezone.override(studio.time_zone):
                 if count_views and request.method == "GET":
                     first = record_view(link)
                     if first and on_first_view is not None:
@@ -126,8 +131,10 @@ def client_link_page(
                     response = view(request, link, **kwargs)
                 except Http404:
                     return not_found(request, count=False)
+            response.headers.setdefault("Content-Language", language)
             return protect(response)
 
+        wrapper.csrf_exempt = True  # type: ignore[attr-defined]
         return wrapper
 
     return decorator
