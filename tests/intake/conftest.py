@@ -1,6 +1,9 @@
 """Shared pieces for the intake tests: a clean rate-limit cache, a valid lead, API keys."""
 
+import importlib
+
 import pytest
+from django.apps import apps
 from django.core.cache import cache
 
 from studiocrm.intake import services
@@ -29,3 +32,11 @@ def form_data():
 def api_key(owner):
     """(ApiKey, full secret value) created by the owner."""
     return services.create_api_key("Website backend", actor=owner)
+
+
+@pytest.fixture
+def stages(transactional_db):
+    """Transactional tests start from flushed tables: put back the stages the deals data
+    migration creates (serialized_rollback would reload every app's data instead)."""
+    migration = importlib.import_module("studiocrm.deals.migrations.0002_default_stages")
+    migration.create_stages(apps, None)

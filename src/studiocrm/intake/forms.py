@@ -5,6 +5,7 @@ from typing import Any
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from studiocrm.intake import services
 from studiocrm.intake.services import LeadData
@@ -47,7 +48,7 @@ class LeadForm(forms.Form):
         widget=forms.TextInput(attrs={"autocomplete": "name"}),
     )
     email = forms.EmailField(
-        label=_("Email"),
+        label=pgettext_lazy("lead form", "Email"),
         required=False,
         max_length=services.EMAIL_MAX,
         widget=forms.EmailInput(attrs={"autocomplete": "email"}),

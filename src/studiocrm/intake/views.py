@@ -31,10 +31,11 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import translation
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.clickjacking import xframe_options_exempt
 from django.views.decorators.csrf import csrf_exempt
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_POST, require_safe
 
 from studiocrm.core.models import Studio
 from studiocrm.core.permissions import owner_required
@@ -150,6 +151,7 @@ def _receive(page: Page) -> HttpResponse:
     request = page.request
     wait = guards.throttle_address(request)
     if wait:
+        log.info("intake: rate limit reached for %s", guards.address_key("", request))
         response = _problem(
             page,
             429,
@@ -240,7 +242,7 @@ def submit(request: HttpRequest) -> HttpResponse:
         return _receive(page)
 
 
-@require_GET
+@require_safe
 @xframe_options_exempt
 def thanks(request: HttpRequest) -> HttpResponse:
     page = _page(request)
@@ -280,6 +282,23 @@ def iframe_html(studio: Studio) -> str:
         ).strip()
 
 
+def describe_rate(rate: str) -> str:
+    """'10/m' as '10 requests a minute'; unusual forms ('10/5m') are shown as they are."""
+    count, _slash, period = rate.partition("/")
+    if not count.isdigit():
+        return rate
+    number = int(count)
+    units = {
+        "s": ngettext("%(count)d request a second", "%(count)d requests a second", number),
+        "m": ngettext("%(count)d request a minute", "%(count)d requests a minute", number),
+        "h": ngettext("%(count)d request an hour", "%(count)d requests an hour", number),
+        "d": ngettext("%(count)d request a day", "%(count)d requests a day", number),
+    }
+    if period.lower() not in units:
+        return rate
+    return units[period.lower()] % {"count": number}
+
+
 @owner_required
 @never_cache
 def settings_page(request: HttpRequest, *, key_form: ApiKeyForm | None = None) -> HttpResponse:
@@ -299,7 +318,7 @@ def settings_page(request: HttpRequest, *, key_form: ApiKeyForm | None = None) -
             "keys": keys,
             "key_form": key_form or ApiKeyForm(),
             "new_key": new_key,
-            "rate": settings.INTAKE_RATE,
+            "rate": describe_rate(settings.INTAKE_RATE),
             "max_body": settings.INTAKE_MAX_BODY_BYTES,
         },
         status=400 if key_form is not None else 200,
