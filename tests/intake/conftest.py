@@ -1,7 +1,10 @@
 """Shared pieces for the intake tests: a clean rate-limit cache, a valid lead, API keys."""
 
 import importlib
+import time
+import types
 
+import django_ratelimit.core
 import pytest
 from django.apps import apps
 from django.core.cache import cache
@@ -10,8 +13,12 @@ from studiocrm.intake import services
 
 
 @pytest.fixture(autouse=True)
-def clear_rate_limits():
+def clear_rate_limits(monkeypatch):
+    """Empty counters, and one fixed rate-limit window per test: the windows are aligned
+    to the clock, so a boundary falling between two requests would reset the count."""
     cache.clear()
+    frozen = time.time()
+    monkeypatch.setattr(django_ratelimit.core, "time", types.SimpleNamespace(time=lambda: frozen))
     yield
     cache.clear()
 
