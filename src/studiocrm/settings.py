@@ -229,4 +229,5 @@ PERIODIC_JOBS = [
 # ``panel(request, deal) -> str | None`` returning rendered HTML (see deals.panels).
 DEAL_PANELS: list[str] = [
     "studiocrm.briefs.panels.brief_panel",
+    "studiocrm.documents.panels.documents_panel",
 ]

@@ -1,0 +1,350 @@
+"""The client's pages of a document, reached only through its link token.
+
+Every view goes through ``portal.pages.client_link_page``: wrong, revoked or expired tokens
+get the one 404 (rate limited per IP), pages carry no-referrer / noindex / no-store headers,
+and the first view notifies the manager. A token opens its own document and the files made
+from it, nothing else: every lookup below starts from the document the token resolved to.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_POST
+from django_ratelimit.core import is_ratelimited
+
+from studiocrm.core.http import client_ip
+from studiocrm.documents import estimate_data, services
+from studiocrm.documents.forms import AcceptForm, QuestionForm
+from studiocrm.documents.models import Acceptance, Document, Kind, Revision
+from studiocrm.documents.presenting import (
+    PageState,
+    certificate_context,
+    certificate_html,
+    page_state,
+    pdf_download,
+    raw_download,
+)
+from studiocrm.portal.pages import client_link_page, render_portal
+
+QUESTION_RATE = "10/h"
+ACCEPT_RATE = "30/h"
+
+# Studio templates may style with inline style attributes; scripts stay our own origin only.
+CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; img-src 'self' data:; script-src 'self'; "
+    "style-src 'self' 'unsafe-inline'; connect-src 'self'; form-action 'self'; "
+    "frame-ancestors 'none'; base-uri 'none'; object-src 'none'"
+)
+
+
+def _queryset() -> Any:
+    return Document.objects.select_related(
+        "deal", "deal__client", "deal__contact", "deal__manager", "parent"
+    )
+
+
+def _first_view(document: Document) -> None:
+    services.notify_first_view(document)
+
+
+def _token(request: HttpRequest) -> str:
+    return str(request.resolver_match.kwargs["token"]) if request.resolver_match else ""
+
+
+def _meta(request: HttpRequest) -> services.RequestMeta:
+    return services.RequestMeta(
+        ip=client_ip(request) or None, user_agent=request.META.get("HTTP_USER_AGENT", "")[:500]
+    )
+
+
+def _selection_from(request_data: Any) -> dict[str, Any] | None:
+    option = request_data.get("option")
+    if option is None:
+        return None
+    return {"option": option, "optional": request_data.getlist("optional")}
+
+
+def _picker(document: Document, selection: dict[str, Any] | None) -> dict[str, Any] | None:
+    """Options and optional lines for the proposal picker, priced on the server."""
+    if document.kind != Kind.PROPOSAL:
+        return None
+    deal_estimate = estimate_data.DealEstimate(document.deal, document.language)
+    offered = deal_estimate.offered()
+    if offered is None:
+        return None
+    clean = deal_estimate.clean_selection(selection)
+    return {
+        "options": offered["options"],
+        "selection": clean,
+        "chosen": deal_estimate.chosen(clean),
+        "currency": offered["currency"],
+        "has_tax": offered["has_tax"],
+        "tax_included": offered["tax_included"],
+    }
+
+
+def _render_page(
+    request: HttpRequest,
+    document: Document,
+    *,
+    state: PageState | None = None,
+    accept_form: AcceptForm | None = None,
+    question_form: QuestionForm | None = None,
+    selection: dict[str, Any] | None = None,
+    error: str = "",
+    status: int = 200,
+) -> HttpResponse:
+    state = state or page_state(document)
+    if state.problem is not None:
+        # A broken template must not show the client a traceback or half a document.
+        status = 503
+    token = _token(request)
+    children = []
+    if document.kind == Kind.CONTRACT:
+        children = [
+            {
+                "title": child.title,
+                "url": reverse("documents_client:page", args=[child.link_token()]),
+                "status": child.status,
+            }
+            for child in document.children.filter(kind=Kind.APPENDIX).exclude(
+                status=Document.Status.DRAFT
+            )
+        ]
+    response = render_portal(
+        request,
+        "documents/client/page.html",
+        {
+            "document": document,
+            "state": state,
+            "token": token,
+            "picker": _picker(document, selection) if state.needs_acceptance else None,
+            "accept_form": accept_form or AcceptForm(initial={"fingerprint": state.fingerprint}),
+            "question_form": question_form or QuestionForm(),
+            "consent_text": services.consent_text(document.language),
+            "consent_version": services.CONSENT_VERSION,
+            "error": error,
+            "done": request.GET.get("done", ""),
+            "children": children,
+            "revisions": list(
+                Revision.objects.filter(document=document, acceptance__isnull=False).order_by(
+                    "-number"
+                )
+            ),
+        },
+        status=status,
+    )
+    response["Content-Security-Policy"] = CONTENT_SECURITY_POLICY
+    return response
+
+
+def _open(document: Document) -> None:
+    if document.status == Document.Status.DRAFT:
+        raise Http404
+
+
+@require_GET
+@client_link_page(Document, on_first_view=_first_view, queryset=_queryset)
+def page(request: HttpRequest, document: Document) -> HttpResponse:
+    _open(document)
+    services.mark_viewed(document)
+    return _render_page(request, document, selection=_selection_from(request.GET))
+
+
+@require_GET
+@client_link_page(Document, count_views=False, queryset=_queryset)
+def choose(request: HttpRequest, document: Document) -> HttpResponse:
+    """The picker with totals for the chosen option and optional lines (htmx). Read-only:
+    the totals are computed here from the current estimate, whatever the client sends."""
+    _open(document)
+    picker = _picker(document, _selection_from(request.GET))
+    if picker is None:
+        raise Http404
+    response = render_portal(
+        request,
+        "documents/client/_picker.html",
+        {"picker": picker, "document": document, "token": _token(request)},
+    )
+    response["Content-Security-Policy"] = CONTENT_SECURITY_POLICY
+    return response
+
+
+@require_POST
+@client_link_page(Document, count_views=False, queryset=_queryset)
+def accept(request: HttpRequest, document: Document) -> HttpResponse:
+    _open(document)
+    if is_ratelimited(
+        request, group="documents-accept", key="ip", rate=ACCEPT_RATE, increment=True
+    ):
+        return _render_page(
+            request, document, error=_("Too many attempts. Please wait a few minutes."), status=429
+        )
+    form = AcceptForm(request.POST)
+    selection = _selection_from(request.POST)
+    if not form.is_valid():
+        return _render_page(request, document, accept_form=form, selection=selection, status=422)
+    try:
+        services.accept_document(
+            document,
+            fingerprint=form.cleaned_data["fingerprint"],
+            signer=services.Signer(
+                name=form.cleaned_data["name"], email=form.cleaned_data["email"]
+            ),
+            request_meta=_meta(request),
+            selection=selection,
+        )
+    except services.StaleRevision as error:
+        document.refresh_from_db()
+        fresh = page_state(document)
+        form = AcceptForm(
+            initial={
+                "fingerprint": fresh.fingerprint,
+                "name": form.cleaned_data["name"],
+                "email": form.cleaned_data["email"],
+            }
+        )
+        return _render_page(
+            request,
+            document,
+            state=fresh,
+            accept_form=form,
+            selection=selection,
+            error=str(error),
+            status=409,
+        )
+    except services.AlreadyAccepted:
+        return redirect(f"{reverse('documents_client:page', args=[_token(request)])}?done=already")
+    except services.DocumentError as error:
+        return _render_page(request, document, selection=selection, error=str(error), status=409)
+    return redirect(f"{reverse('documents_client:page', args=[_token(request)])}?done=accepted")
+
+
+@require_POST
+@client_link_page(Document, count_views=False, queryset=_queryset)
+def ask(request: HttpRequest, document: Document) -> HttpResponse:
+    _open(document)
+    form = QuestionForm(request.POST)
+    if not form.is_valid():
+        return _render_page(request, document, question_form=form, status=422)
+    if is_ratelimited(
+        request, group="documents-question", key="ip", rate=QUESTION_RATE, increment=True
+    ):
+        return _render_page(
+            request,
+            document,
+            question_form=form,
+            error=_(
+                "You have sent many questions in a short time. Please wait a while or call us."
+            ),
+            status=429,
+        )
+    try:
+        services.ask_question(
+            document,
+            name=form.cleaned_data["name"],
+            email=form.cleaned_data["email"],
+            text=form.cleaned_data["text"],
+            request_meta=_meta(request),
+        )
+    except services.DocumentError as error:
+        return _render_page(request, document, question_form=form, error=str(error), status=422)
+    return redirect(
+        f"{reverse('documents_client:page', args=[_token(request)])}?done=asked#question"
+    )
+
+
+@require_GET
+@client_link_page(Document, count_views=False, queryset=_queryset)
+def pdf(request: HttpRequest, document: Document) -> HttpResponse:
+    _open(document)
+    state = page_state(document)
+    if state.problem is not None:
+        raise Http404
+    return pdf_download(
+        request, document, html=state.html, title=document.title, revision=state.revision
+    )
+
+
+def _revision(document: Document, number: int) -> Revision:
+    return get_object_or_404(Revision, document=document, number=number)
+
+
+@require_GET
+@client_link_page(Document, count_views=False, queryset=_queryset)
+def revision(request: HttpRequest, document: Document, number: int) -> HttpResponse:
+    """A version the client accepted (only accepted versions are shown to the client)."""
+    _open(document)
+    frozen = _revision(document, number)
+    acceptance = Acceptance.objects.filter(revision=frozen).first()
+    if acceptance is None:
+        raise Http404
+    response = render_portal(
+        request,
+        "documents/client/revision.html",
+        {
+            "document": document,
+            "revision": frozen,
+            "acceptance": acceptance,
+            "token": _token(request),
+        },
+    )
+    response["Content-Security-Policy"] = CONTENT_SECURITY_POLICY
+    return response
+
+
+@require_GET
+@client_link_page(Document, count_views=False, queryset=_queryset)
+def revision_pdf(request: HttpRequest, document: Document, number: int) -> HttpResponse:
+    _open(document)
+    frozen = _revision(document, number)
+    if not Acceptance.objects.filter(revision=frozen).exists():
+        raise Http404
+    return pdf_download(request, document, html=frozen.html, title=frozen.title, revision=frozen)
+
+
+@require_GET
+@client_link_page(Document, count_views=False, queryset=_queryset)
+def revision_raw(request: HttpRequest, document: Document, number: int, part: str) -> HttpResponse:
+    _open(document)
+    frozen = _revision(document, number)
+    if not Acceptance.objects.filter(revision=frozen).exists():
+        raise Http404
+    return raw_download(frozen, part)
+
+
+def _acceptance(document: Document, acceptance_pk: int | None) -> Acceptance:
+    queryset = Acceptance.objects.select_related("revision", "document").filter(document=document)
+    if acceptance_pk is None:
+        found = queryset.order_by("-accepted_at", "-pk").first()
+        if found is None:
+            raise Http404
+        return found
+    return get_object_or_404(queryset, pk=acceptance_pk)
+
+
+@require_GET
+@client_link_page(Document, count_views=False, queryset=_queryset)
+def certificate(
+    request: HttpRequest, document: Document, acceptance_pk: int | None = None
+) -> HttpResponse:
+    acceptance = _acceptance(document, acceptance_pk)
+    response = render_portal(
+        request,
+        "documents/client/certificate.html",
+        {**certificate_context(acceptance), "token": _token(request)},
+    )
+    response["Content-Security-Policy"] = CONTENT_SECURITY_POLICY
+    return response
+
+
+@require_GET
+@client_link_page(Document, count_views=False, queryset=_queryset)
+def certificate_pdf(request: HttpRequest, document: Document, acceptance_pk: int) -> HttpResponse:
+    acceptance = _acceptance(document, acceptance_pk)
+    html, title = certificate_html(acceptance)
+    return pdf_download(request, document, html=html, title=title)

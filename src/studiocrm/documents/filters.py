@@ -1,0 +1,185 @@
+"""Filters document templates may use: money, amounts in words, dates, plurals, paragraphs.
+
+Every filter takes the plain values of the context (Decimal, date) and also their frozen JSON
+form (strings), so a revision's saved context renders the same way as the live one. The
+language and currency come from the context (``language``, ``currency``) unless given.
+"""
+
+from __future__ import annotations
+
+import datetime
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from typing import Any
+
+from django.utils import formats, translation
+from jinja2 import pass_context
+from jinja2.runtime import Context
+from markupsafe import Markup, escape
+from num2words import num2words
+
+from studiocrm.core.money import CURRENCIES, round_money
+
+
+def to_decimal(value: Any) -> Decimal:
+    """A Decimal from a Decimal, int or decimal string; 0 for empty values."""
+    if value is None or value == "":
+        return Decimal("0")
+    if isinstance(value, Decimal):
+        return value
+    if isinstance(value, float):
+        return Decimal(str(value))
+    try:
+        return Decimal(str(value).strip().replace("\u00a0", "").replace(" ", ""))
+    except InvalidOperation as error:
+        raise ValueError(f"not a number: {value!r}") from error
+
+
+def to_date(value: Any) -> datetime.date | None:
+    if value is None or value == "":
+        return None
+    if isinstance(value, datetime.datetime):
+        return value.date()
+    if isinstance(value, datetime.date):
+        return value
+    return datetime.date.fromisoformat(str(value)[:10])
+
+
+def _language(context: Context | None, language: str | None = None) -> str:
+    if language:
+        return language
+    if context is not None:
+        value = context.get("language")
+        if isinstance(value, str) and value:
+            return value
+    return "ru"
+
+
+def _currency(context: Context | None, currency: str | None = None) -> str:
+    if currency:
+        return currency
+    if context is not None:
+        value = context.get("currency")
+        if isinstance(value, str) and value:
+            return value
+    return "RUB"
+
+
+def group_digits(amount: Decimal, places: int, language: str) -> str:
+    """1234567.5 → "1 234 567,50" (ru) or "1,234,567.50" (en)."""
+    quantum = Decimal(1).scaleb(-places) if places > 0 else Decimal(1)
+    rounded = amount.quantize(quantum, rounding=ROUND_HALF_UP)
+    text = f"{rounded:,.{places}f}"
+    if language == "ru":
+        return text.replace(",", "\u00a0").replace(".", ",")
+    return text
+
+
+def format_amount(value: Any, currency: str, language: str, *, cents: bool = False) -> str:
+    amount = round_money(to_decimal(value))
+    places = 2 if cents or amount != amount.to_integral_value() else 0
+    number = group_digits(amount, places, language)
+    symbol = CURRENCIES.get(currency, currency)
+    if language == "en" and currency in ("USD", "GBP", "EUR"):
+        return f"{symbol}{number}"
+    return f"{number}\u00a0{symbol}"
+
+
+def amount_in_words(value: Any, currency: str, language: str) -> str:
+    """ "сто двадцать тысяч рублей 00 копеек" / "one hundred and twenty thousand dollars 00
+    cents". Unknown currencies fall back to the number in words and the currency code."""
+    amount = round_money(to_decimal(value))
+    language = language if language in ("ru", "en") else "en"
+    try:
+        return num2words(
+            amount, lang=language, to="currency", currency=currency, cents=False, separator=""
+        )
+    except (NotImplementedError, KeyError):
+        whole = int(amount)
+        fraction = int((amount - whole) * 100)
+        return f"{num2words(whole, lang=language)} {currency} {fraction:02d}"
+
+
+@pass_context
+def money(context: Context, value: Any, currency: str | None = None, cents: bool = False) -> str:
+    """``{{ totals.total|money }}`` → "120 000 ₽"; ``|money(cents=true)`` keeps kopecks."""
+    return format_amount(value, _currency(context, currency), _language(context), cents=cents)
+
+
+@pass_context
+def words(context: Context, value: Any, currency: str | None = None) -> str:
+    """``{{ totals.total|words }}`` → "сто двадцать тысяч рублей 00 копеек"."""
+    return amount_in_words(value, _currency(context, currency), _language(context))
+
+
+@pass_context
+def number(context: Context, value: Any, places: int = 0) -> str:
+    """``{{ line.quantity|number }}`` with the language's digit grouping."""
+    places = max(0, min(int(places), 6))
+    return group_digits(to_decimal(value), places, _language(context))
+
+
+@pass_context
+def percent(context: Context, value: Any) -> str:
+    amount = to_decimal(value).normalize()
+    text = f"{amount:f}"
+    if _language(context) == "ru":
+        text = text.replace(".", ",")
+    return f"{text}\u00a0%"
+
+
+DATE_FORMATS = {"long": "j E Y", "short": "d.m.Y", "month": "E Y", "iso": "Y-m-d"}
+
+
+@pass_context
+def date(context: Context, value: Any, style: str = "long") -> str:
+    """``{{ document.date|date }}`` → "12 мая 2026" / "12 May 2026"; styles: long, short,
+    month, iso."""
+    day = to_date(value)
+    if day is None:
+        return ""
+    with translation.override(_language(context)):
+        return formats.date_format(day, DATE_FORMATS.get(style, DATE_FORMATS["long"]))
+
+
+def plural_form(count: int, forms: tuple[str, ...], language: str) -> str:
+    if language == "ru" and len(forms) >= 3:
+        n = abs(count) % 100
+        if 11 <= n <= 14:
+            return forms[2]
+        if n % 10 == 1:
+            return forms[0]
+        if 2 <= n % 10 <= 4:
+            return forms[1]
+        return forms[2]
+    if len(forms) >= 2:
+        return forms[0] if abs(count) == 1 else forms[1]
+    return forms[0] if forms else ""
+
+
+@pass_context
+def plural(context: Context, value: Any, *forms: str) -> str:
+    """``{{ days }} {{ days|plural('день', 'дня', 'дней') }}`` or ``|plural('day', 'days')``."""
+    return plural_form(int(to_decimal(value)), forms, _language(context))
+
+
+def paragraphs(value: Any) -> Markup:
+    """Text with line breaks as paragraphs, escaped (for text the client or a manager typed)."""
+    text = "" if value is None else str(value)
+    blocks = [block.strip() for block in text.replace("\r\n", "\n").split("\n\n")]
+    html = "".join(
+        f"<p>{Markup('<br>').join(escape(line) for line in block.split(chr(10)))}</p>"
+        for block in blocks
+        if block
+    )
+    return Markup(html)  # noqa: S704 - every piece was escaped above
+
+
+FILTERS = {
+    "money": money,
+    "words": words,
+    "number": number,
+    "percent": percent,
+    "date": date,
+    "plural": plural,
+    "paragraphs": paragraphs,
+}

@@ -1,0 +1,107 @@
+"""PDF: the same HTML the client reads, through WeasyPrint, with page numbers and the logo.
+
+A template is studio-written HTML, so the renderer fetches nothing: the only URLs it may load
+are ``data:`` URIs (the logo is embedded as one), never files or the network.
+"""
+
+from __future__ import annotations
+
+import base64
+import logging
+import time
+from functools import cache
+from pathlib import Path
+
+import filetype
+from django.core.files.base import ContentFile
+from django.template.loader import render_to_string
+from django.utils import timezone, translation
+
+from studiocrm.core.models import Studio
+from studiocrm.documents.models import PdfFile
+
+log = logging.getLogger(__name__)
+
+CSS_PATH = Path(__file__).resolve().parent / "static" / "documents" / "document.css"
+LOGO_MAX_BYTES = 2 * 1024 * 1024
+LOGO_TYPES = {"png": "image/png", "jpg": "image/jpeg", "gif": "image/gif", "webp": "image/webp"}
+
+
+@cache
+def document_css() -> str:
+    return CSS_PATH.read_text(encoding="utf-8")
+
+
+def logo_data_uri(studio: Studio) -> str:
+    """The studio's logo as a data: URI (PNG, JPEG, GIF or WebP up to 2 MB), or ""."""
+    if not studio.logo:
+        return ""
+    try:
+        with studio.logo.open("rb") as handle:
+            data = handle.read(LOGO_MAX_BYTES + 1)
+    except (OSError, ValueError):
+        return ""
+    kind = filetype.guess(data[:8192])
+    if len(data) > LOGO_MAX_BYTES or kind is None or kind.extension not in LOGO_TYPES:
+        return ""
+    return f"data:{LOGO_TYPES[kind.extension]};base64,{base64.b64encode(data).decode('ascii')}"
+
+
+def print_html(*, title: str, body: str, language: str, footer: str = "") -> str:
+    """The full HTML page WeasyPrint prints: styles, the logo header, the document body."""
+    studio = Studio.load()
+    with translation.override(language):
+        return render_to_string(
+            "documents/pdf.html",
+            {
+                "title": title,
+                "body": body,
+                "css": document_css(),
+                "logo": logo_data_uri(studio),
+                "studio": studio,
+                "footer": footer,
+                "language": language,
+            },
+        )
+
+
+def write_pdf(html: str) -> tuple[bytes, int]:
+    """PDF bytes and page count for a full HTML page. Loads nothing from outside."""
+    from weasyprint import HTML
+    from weasyprint.urls import URLFetcher
+
+    fetcher = URLFetcher(allowed_protocols={"data"}, allow_redirects=False, timeout=1)
+    document = HTML(string=html, base_url=None, url_fetcher=fetcher).render()
+    return document.write_pdf(), len(document.pages)
+
+
+def render_pdf_file(pdf_id: int) -> str:
+    """Render one PdfFile row (the task's body). Idempotent: a ready PDF is left alone."""
+    pdf = PdfFile.objects.select_related("document").filter(pk=pdf_id).first()
+    if pdf is None:
+        return "missing"
+    if pdf.status == PdfFile.Status.READY and pdf.file:
+        return "ready"
+    document = pdf.document
+    started = time.monotonic()
+    try:
+        content, pages = write_pdf(
+            print_html(title=pdf.title, body=pdf.html, language=document.language)
+        )
+    except Exception as error:
+        log.exception("PDF %s failed", pdf_id)
+        PdfFile.objects.filter(pk=pdf_id).update(
+            status=PdfFile.Status.FAILED, error=f"{type(error).__name__}: {error}"[:2000]
+        )
+        return "failed"
+    elapsed = int((time.monotonic() - started) * 1000)
+    pdf.file.save(f"{pdf.html_sha256}.pdf", ContentFile(content), save=False)
+    PdfFile.objects.filter(pk=pdf_id).update(
+        file=pdf.file.name,
+        status=PdfFile.Status.READY,
+        rendered_at=timezone.now(),
+        render_ms=elapsed,
+        pages=pages,
+        error="",
+    )
+    return "ready"

@@ -1,0 +1,924 @@
+"""Every state change of documents goes through these functions.
+
+Each runs in one transaction, locks the document it changes, writes the audit row and the
+outbox rows in that transaction, and leaves PDFs and email delivery for after the commit.
+
+Contract for billing (keep it stable)
+-------------------------------------
+
+``payment_schedule(deal) -> list[PaymentStep]``
+    The payments the client agreed to, read from the deal's signed contract: the frozen
+    context of the accepted revision of its appendix (the specification) if the appendix is
+    signed, else of the contract itself. Empty list if the deal has no signed contract.
+    ``PaymentStep`` is a frozen dataclass ``(number: int, label: str, amount: Decimal,
+    currency: str, percent: Decimal | None, due_days: int)``; numbers start at 1, amounts
+    add up exactly to the contract total (the last step takes the rounding remainder).
+    ``due_days`` counts from the event the label names (the first step: signing the
+    contract; the others: acceptance of the work). The default schedule is 50 % deposit and
+    50 % on acceptance; a studio changes it per template (Settings → Document templates) or
+    per document (the document's editor), and a contract copies the schedule of the
+    proposal the client accepted.
+
+``signed_contract(deal) -> Document | None``
+    The deal's contract (``kind == "contract"``) that the client has signed (it has an
+    acceptance), the most recent one if there are several; None otherwise.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass
+from datetime import UTC, timedelta
+from decimal import Decimal
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+
+from studiocrm.core import audit
+from studiocrm.core.models import Studio, User
+from studiocrm.core.numbering import next_number
+from studiocrm.core.urls_util import absolute_url
+from studiocrm.deals import services as deal_services
+from studiocrm.deals.models import (
+    CONTRACT_SENT,
+    CONTRACT_SIGNED,
+    PROPOSAL_ACCEPTED,
+    PROPOSAL_SENT,
+    Deal,
+    Stage,
+)
+from studiocrm.documents import defaults, estimate_data, sandbox
+from studiocrm.documents.context import ScheduleError, canonical_json, validate_schedule
+from studiocrm.documents.filters import to_decimal
+from studiocrm.documents.models import (
+    Acceptance,
+    Document,
+    DocumentTemplate,
+    Kind,
+    PdfFile,
+    Revision,
+)
+from studiocrm.documents.rendering import Rendered, render_document, sha256_text
+from studiocrm.notifications.outbox import queue_email
+
+log = logging.getLogger(__name__)
+
+# The consent a client ticks before accepting. Change the text → change the version: every
+# acceptance keeps the exact text and version it was given.
+CONSENT_VERSION = "2026-01"
+CONSENT_TEXTS = {
+    "ru": (
+        "Я прочитал(а) документ полностью, принимаю его условия и соглашаюсь, что ввод моего "
+        "имени и адреса электронной почты и нажатие кнопки «Принять» являются моей простой "
+        "электронной подписью, равнозначной собственноручной. Я согласен(на) на обработку "
+        "указанных данных для заключения и исполнения договора."
+    ),
+    "en": (
+        "I have read the whole document, I accept its terms, and I agree that typing my name "
+        "and email address and pressing “Accept” is my simple electronic signature, with the "
+        "same effect as a handwritten one. I consent to the processing of these details to "
+        "conclude and perform the agreement."
+    ),
+}
+PENDING_PDF_RETRY = timedelta(minutes=10)
+QUESTION_MAX_LENGTH = 5000
+
+
+# Errors -------------------------------------------------------------------------------------
+
+
+class DocumentError(Exception):
+    """A change the document's state or the input does not allow; the message says why."""
+
+
+class NotAllowed(DocumentError):
+    pass
+
+
+class NoEstimate(DocumentError):
+    pass
+
+
+class NoRecipient(DocumentError):
+    pass
+
+
+class TemplateInvalid(DocumentError):
+    """The template cannot be rendered; ``problem`` has the message and line."""
+
+    def __init__(self, problem: sandbox.TemplateProblem) -> None:
+        super().__init__(str(problem))
+        self.problem = problem
+
+
+class NotOpenForAcceptance(DocumentError):
+    pass
+
+
+class AlreadyAccepted(DocumentError):
+    def __init__(self, acceptance: Acceptance | None = None) -> None:
+        super().__init__(_("This version has already been accepted."))
+        self.acceptance = acceptance
+
+
+class StaleRevision(DocumentError):
+    """The client accepted a version that is no longer the current one."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            _(
+                "The document has changed since you opened it. Please read the current "
+                "version (the page has been reloaded) and accept again."
+            )
+        )
+
+
+# Small value types --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Signer:
+    name: str
+    email: str
+
+
+@dataclass(frozen=True)
+class RequestMeta:
+    ip: str | None
+    user_agent: str
+
+
+@dataclass(frozen=True)
+class PaymentStep:
+    number: int
+    label: str
+    amount: Decimal
+    currency: str
+    percent: Decimal | None
+    due_days: int
+
+
+def consent_text(language: str) -> str:
+    return CONSENT_TEXTS.get(language, CONSENT_TEXTS["en"])
+
+
+# Reading ------------------------------------------------------------------------------------
+
+
+def client_path(document: Document) -> str:
+    return reverse("documents_client:page", args=[document.link_token()])
+
+
+def client_url(document: Document) -> str:
+    """The absolute link the client opens (for emails and the manager's "copy link")."""
+    return absolute_url(client_path(document))
+
+
+def latest_acceptance(document: Document) -> Acceptance | None:
+    return (
+        Acceptance.objects.filter(document=document)
+        .select_related("revision")
+        .order_by("-accepted_at", "-pk")
+        .first()
+    )
+
+
+def signed_contract(deal: Deal) -> Document | None:
+    """The deal's most recent contract that has an acceptance, or None (billing contract)."""
+    return (
+        Document.objects.filter(deal=deal, kind=Kind.CONTRACT, acceptances__isnull=False)
+        .order_by("-created_at", "-pk")
+        .distinct()
+        .first()
+    )
+
+
+def payment_schedule(deal: Deal) -> list[PaymentStep]:
+    """The signed payment schedule of the deal (see the module docstring)."""
+    contract = signed_contract(deal)
+    if contract is None:
+        return []
+    sources = [
+        *Document.objects.filter(parent=contract, kind=Kind.APPENDIX).order_by("sequence", "pk"),
+        contract,
+    ]
+    for source in sources:
+        acceptance = latest_acceptance(source)
+        if acceptance is None:
+            continue
+        context = json.loads(acceptance.revision.context)
+        currency = context.get("currency") or deal.currency
+        return [
+            PaymentStep(
+                number=int(step["number"]),
+                label=str(step["label"]),
+                amount=to_decimal(step["amount"]),
+                currency=currency,
+                percent=to_decimal(step["percent"]) if step.get("percent") is not None else None,
+                due_days=int(step.get("due_days") or 0),
+            )
+            for step in context.get("payment_schedule") or []
+        ]
+    return []
+
+
+# Helpers ------------------------------------------------------------------------------------
+
+
+def _check_can_edit(actor: User | None, deal: Deal) -> None:
+    if actor is not None and not deal_services.can_edit(actor, deal):
+        raise NotAllowed(_("Only the responsible manager or an owner can change this deal."))
+
+
+def _advance(deal: Deal, stage_code: str, *, actor: User | None) -> None:
+    """Move the deal to a stage if it is open and before it; never backwards."""
+    target = Stage.objects.filter(pk=stage_code).first()
+    current = Deal.objects.select_related("stage").get(pk=deal.pk).stage
+    if target is None or not current.is_open or current.position >= target.position:
+        return
+    deal_services.move_deal(deal, stage_code, actor=actor)
+
+
+def _manager_recipient(deal: Deal) -> User | None:
+    if deal.manager and deal.manager.is_active and deal.manager.email:
+        return deal.manager
+    studio = Studio.load()
+    if studio.default_manager and studio.default_manager.is_active and studio.default_manager.email:
+        return studio.default_manager
+    return (
+        User.objects.filter(is_active=True, role=User.Role.OWNER)
+        .exclude(email="")
+        .order_by("pk")
+        .first()
+    )
+
+
+def _notify_manager(
+    document: Document, *, template: str, subject: str, dedupe_key: str, extra: dict | None = None
+) -> None:
+    """An email to the deal's manager (or the studio's default manager, or an owner)."""
+    recipient = _manager_recipient(document.deal)
+    if recipient is None:
+        return
+    with translation.override(recipient.language or Studio.load().locale):
+        context = {
+            "document": document,
+            "deal": document.deal,
+            "manager": recipient,
+            "link": absolute_url(document.deal.get_absolute_url()),
+            "document_link": absolute_url(document.get_absolute_url()),
+            **(extra or {}),
+        }
+        queue_email(
+            to=recipient.email,
+            subject=str(subject) % {"title": document.title, "deal": document.deal.title},
+            body=render_to_string(template, context),
+            dedupe_key=dedupe_key,
+            deal=document.deal,
+            reply_to=(extra or {}).get("reply_to", ""),
+        )
+
+
+def _render(document: Document) -> Rendered:
+    try:
+        return render_document(document)
+    except sandbox.TemplateProblem as problem:
+        raise TemplateInvalid(problem) from problem
+
+
+def _freeze(document: Document, rendered: Rendered, *, reason: str, actor: User | None) -> Revision:
+    """The revision for this rendering: the latest one if it is identical, else a new one.
+    Call with the document locked."""
+    latest = Revision.objects.filter(document=document).order_by("-number").first()
+    if latest is not None and latest.fingerprint == rendered.fingerprint:
+        return latest
+    revision = Revision.objects.create(
+        document=document,
+        number=(latest.number + 1) if latest else 1,
+        reason=reason,
+        title=document.title,
+        html=rendered.html,
+        context=rendered.context_json,
+        html_sha256=rendered.html_sha256,
+        context_sha256=rendered.context_sha256,
+        fingerprint=rendered.fingerprint,
+        created_by=actor,
+    )
+    audit.record(
+        "document.revision_frozen",
+        document,
+        actor=actor,
+        data={"revision": revision.number, "fingerprint": revision.fingerprint, "reason": reason},
+    )
+    request_pdf(document, html=revision.html, title=revision.title, revision=revision)
+    return revision
+
+
+def _new_document(
+    deal: Deal,
+    *,
+    kind: str,
+    language: str,
+    title: str,
+    actor: User | None,
+    parent: Document | None = None,
+    selection: dict | None = None,
+    schedule: list | None = None,
+    number: int | None = None,
+    number_year: int | None = None,
+    sequence: int = 1,
+) -> Document:
+    template = defaults.template_for(kind, language)
+    document = Document(
+        deal=deal,
+        kind=kind,
+        language=language,
+        template=template,
+        title=title[:300],
+        source=template.source,
+        payment_schedule=list(schedule if schedule is not None else template.payment_schedule),
+        parent=parent,
+        selection=selection or {},
+        number=number,
+        number_year=number_year,
+        sequence=sequence,
+        created_by=actor,
+        issued_on=timezone.localdate(),
+    )
+    document.issue_token()
+    document.save()
+    audit.record("document.created", document, actor=actor, data={"kind": kind, "deal": deal.pk})
+    return document
+
+
+def document_language(deal: Deal) -> str:
+    """Documents speak the estimate's language (its line names are in it), else the
+    studio's client language."""
+    from studiocrm.estimates.models import Estimate
+
+    estimate = (
+        Estimate.objects.filter(deal=deal, status=Estimate.Status.SAVED)
+        .order_by("-saved_at", "-pk")
+        .first()
+    )
+    language = estimate.language if estimate else Studio.load().locale
+    return language if language in defaults.LANGUAGES else Studio.load().locale
+
+
+# Creating -----------------------------------------------------------------------------------
+
+
+def proposal_of(deal: Deal) -> Document | None:
+    return (
+        Document.objects.filter(deal=deal, kind=Kind.PROPOSAL)
+        .order_by("-created_at", "-pk")
+        .first()
+    )
+
+
+def contract_of(deal: Deal) -> Document | None:
+    return (
+        Document.objects.filter(deal=deal, kind=Kind.CONTRACT)
+        .order_by("-created_at", "-pk")
+        .first()
+    )
+
+
+def create_proposal(deal: Deal, *, actor: User | None) -> Document:
+    """The deal's proposal, made from the studio's template and the saved estimate in one
+    click. A deal that has a proposal already gets that one back (a double click makes one)."""
+    with transaction.atomic():
+        locked = Deal.objects.select_for_update().get(pk=deal.pk)
+        _check_can_edit(actor, locked)
+        existing = proposal_of(locked)
+        if existing is not None:
+            return existing
+        language = document_language(locked)
+        if not estimate_data.DealEstimate(locked, language).exists:
+            raise NoEstimate(
+                _("Save an estimate for this deal first; the proposal is made from it.")
+            )
+        with translation.override(language):
+            title = _("Proposal: %(deal)s") % {"deal": locked.title}
+        return _new_document(
+            locked, kind=Kind.PROPOSAL, language=language, title=title, actor=actor
+        )
+
+
+def _issue_contract(proposal: Document, acceptance: Acceptance) -> Document:
+    """Contract and appendix from the accepted option, with the next contract number (taken
+    in this transaction, so numbers stay gapless). An unsent contract follows a newer
+    acceptance; a sent one is left alone."""
+    deal = proposal.deal
+    selection = {
+        "option": acceptance.selection.get("option", ""),
+        "optional": list(acceptance.selection.get("optional", [])),
+    }
+    existing = contract_of(deal)
+    if existing is not None:
+        if existing.status == Document.Status.DRAFT:
+            Document.objects.filter(pk=existing.pk).update(selection=selection)
+            Document.objects.filter(parent=existing, kind=Kind.APPENDIX).update(selection=selection)
+        return existing
+    year = timezone.localdate().year
+    number = next_number("contract", year)
+    language = proposal.language
+    with translation.override(language):
+        contract_title = _("Contract No. %(number)s") % {"number": f"{number}/{year}"}
+        appendix_title = _("Appendix No. %(sequence)s to contract No. %(number)s") % {
+            "sequence": 1,
+            "number": f"{number}/{year}",
+        }
+    contract = _new_document(
+        deal,
+        kind=Kind.CONTRACT,
+        language=language,
+        title=contract_title,
+        actor=None,
+        parent=proposal,
+        selection=selection,
+        schedule=proposal.payment_schedule,
+        number=number,
+        number_year=year,
+    )
+    _new_document(
+        deal,
+        kind=Kind.APPENDIX,
+        language=language,
+        title=appendix_title,
+        actor=None,
+        parent=contract,
+        selection=selection,
+        schedule=proposal.payment_schedule,
+        sequence=1,
+    )
+    if deal.manager_id:
+        deal_services.add_task(
+            title=_("Review and send %(title)s") % {"title": contract_title},
+            due_at=timezone.now() + timedelta(hours=4),
+            assignee=deal.manager,
+            actor=None,
+            deal=deal,
+        )
+    return contract
+
+
+def create_act(deal: Deal, *, actor: User | None) -> Document:
+    """An acceptance act for the deal's signed contract (Act No. <contract>-<n>)."""
+    with transaction.atomic():
+        locked = Deal.objects.select_for_update().get(pk=deal.pk)
+        _check_can_edit(actor, locked)
+        contract = signed_contract(locked)
+        if contract is None:
+            raise DocumentError(_("An acceptance act needs a signed contract."))
+        sequence = Document.objects.filter(parent=contract, kind=Kind.ACT).count() + 1
+        with translation.override(contract.language):
+            title = _("Acceptance act No. %(number)s-%(sequence)s") % {
+                "number": contract.display_number,
+                "sequence": sequence,
+            }
+        return _new_document(
+            locked,
+            kind=Kind.ACT,
+            language=contract.language,
+            title=title,
+            actor=actor,
+            parent=contract,
+            selection=dict(contract.selection),
+            schedule=contract.payment_schedule,
+            sequence=sequence,
+        )
+
+
+# Editing ------------------------------------------------------------------------------------
+
+
+def check_source(source: str, context: dict[str, Any]) -> str:
+    """Render source against a context; the HTML, or TemplateInvalid with line and reason."""
+    try:
+        return sandbox.render_source(source, context)
+    except sandbox.TemplateProblem as problem:
+        raise TemplateInvalid(problem) from problem
+
+
+def update_document(
+    document: Document,
+    *,
+    actor: User,
+    title: str,
+    source: str,
+    schedule: list[dict[str, Any]],
+) -> Document:
+    """Save the manager's edit. The client sees it on their next reload. Editing a document
+    the client has accepted leaves the accepted revision untouched and marks the document
+    "changed": the new version needs its own acceptance once sent."""
+    try:
+        schedule = validate_schedule(schedule)
+    except ScheduleError as error:
+        raise DocumentError(str(error)) from error
+    with transaction.atomic():
+        locked = Document.objects.select_for_update().select_related("deal").get(pk=document.pk)
+        _check_can_edit(actor, locked.deal)
+        accepted = latest_acceptance(locked) if locked.status == Document.Status.ACCEPTED else None
+        locked.title = title.strip()[:300] or locked.title
+        locked.source = source
+        locked.payment_schedule = schedule
+        rendered = _render(locked)
+        fields = ["title", "source", "payment_schedule", "updated_at"]
+        if accepted is not None and rendered.fingerprint != accepted.revision_fingerprint:
+            locked.status = Document.Status.CHANGED
+            fields.append("status")
+        locked.save(update_fields=fields)
+        audit.record(
+            "document.updated",
+            locked,
+            actor=actor,
+            data={"fingerprint": rendered.fingerprint, "status": locked.status},
+        )
+    return locked
+
+
+# Sending ------------------------------------------------------------------------------------
+
+
+def _contact_email(deal: Deal) -> str:
+    return (deal.contact.email if deal.contact else "").strip()
+
+
+def send_document(document: Document, *, actor: User | None) -> Revision:
+    """Freeze the current version and email the client its link.
+
+    A contract goes out together with its appendices (one email, a link each). Moves the
+    deal forward: a proposal to ``proposal_sent``, a contract to ``contract_sent``. Sending
+    an unchanged version again sends nothing new (same revision, same dedupe key).
+    """
+    with transaction.atomic():
+        locked = (
+            Document.objects.select_for_update()
+            .select_related("deal", "deal__contact")
+            .get(pk=document.pk)
+        )
+        deal = locked.deal
+        _check_can_edit(actor, deal)
+        if locked.kind == Kind.APPENDIX and locked.parent_id:
+            parent = Document.objects.get(pk=locked.parent_id)
+            if parent.status == Document.Status.DRAFT:
+                raise DocumentError(_("An appendix is sent together with its contract."))
+        if locked.status == Document.Status.ACCEPTED:
+            raise DocumentError(_("The client has accepted this version already."))
+        recipient = _contact_email(deal)
+        if not recipient:
+            raise NoRecipient(_("The deal's contact has no email address. Add one first."))
+        documents = [locked]
+        if locked.kind == Kind.CONTRACT:
+            documents += list(
+                Document.objects.select_for_update()
+                .filter(parent=locked, kind=Kind.APPENDIX)
+                .exclude(status=Document.Status.ACCEPTED)
+                .order_by("sequence", "pk")
+            )
+        revisions = []
+        now = timezone.now()
+        for item in documents:
+            item.deal = deal
+            revision = _freeze(item, _render(item), reason=Revision.Reason.SENT, actor=actor)
+            revisions.append(revision)
+            if item.revoked_at is not None:
+                item.issue_token()
+                item.revoked_at = None
+            item.status = Document.Status.SENT
+            item.sent_at = now
+            item.save(update_fields=["status", "sent_at", "token_hash", "token_salt", "revoked_at"])
+            audit.record("document.sent", item, actor=actor, data={"revision": revision.number})
+        _email_client(documents, revisions, recipient)
+        if locked.kind == Kind.PROPOSAL:
+            _advance(deal, PROPOSAL_SENT, actor=actor)
+        elif locked.kind == Kind.CONTRACT:
+            _advance(deal, CONTRACT_SENT, actor=actor)
+    return revisions[0]
+
+
+def _email_client(documents: list[Document], revisions: list[Revision], recipient: str) -> None:
+    main, deal = documents[0], documents[0].deal
+    studio = Studio.load()
+    with translation.override(studio.locale):
+        links = [
+            {"title": item.title, "url": client_url(item), "version": revision.number}
+            for item, revision in zip(documents, revisions, strict=True)
+        ]
+        context = {
+            "studio": studio,
+            "deal": deal,
+            "document": main,
+            "links": links,
+            "version": revisions[0].number,
+            "contact": deal.contact,
+            "manager": deal.manager,
+        }
+        subject = _("%(title)s from %(studio)s") % {"title": main.title, "studio": studio.name}
+        if revisions[0].number > 1:
+            subject = _("Updated: %(subject)s") % {"subject": subject}
+        queue_email(
+            to=recipient,
+            subject=subject,
+            body=render_to_string("documents/email/document_sent.txt", context),
+            body_html=render_to_string("documents/email/document_sent.html", context),
+            dedupe_key=f"document-sent:{main.pk}:v{revisions[0].number}",
+            deal=deal,
+            reply_to=deal.manager.email if deal.manager and deal.manager.email else "",
+        )
+
+
+def revoke_link(document: Document, *, actor: User) -> Document:
+    """Stop the client's link from working (a new send issues a fresh one)."""
+    with transaction.atomic():
+        locked = Document.objects.select_for_update().select_related("deal").get(pk=document.pk)
+        _check_can_edit(actor, locked.deal)
+        if locked.revoked_at is None:
+            locked.revoked_at = timezone.now()
+            locked.save(update_fields=["revoked_at"])
+            audit.record("document.link_revoked", locked, actor=actor)
+    return locked
+
+
+# The client's side --------------------------------------------------------------------------
+
+
+def notify_first_view(document: Document) -> None:
+    """Called once, the first time the client opens the document's page."""
+    with transaction.atomic():
+        _notify_manager(
+            document,
+            template="documents/email/first_view.txt",
+            subject=_("The client opened %(title)s"),
+            dedupe_key=f"document-viewed:{document.pk}",
+        )
+
+
+def mark_viewed(document: Document) -> None:
+    Document.objects.filter(pk=document.pk).update(last_viewed_at=timezone.now())
+
+
+def accept_document(
+    document: Document,
+    *,
+    fingerprint: str,
+    signer: Signer,
+    request_meta: RequestMeta,
+    selection: dict[str, Any] | None = None,
+) -> Acceptance:
+    """The client accepts (signs) the version they read, identified by its fingerprint.
+
+    Fails with StaleRevision if the document changed since the page was rendered, with
+    AlreadyAccepted if this version is accepted (also for the loser of two simultaneous
+    clicks: the document row is locked and a revision has one acceptance at most), and with
+    NotOpenForAcceptance for a document not sent. Accepting a proposal moves the deal to
+    ``proposal_accepted`` and issues the contract and appendix; signing the contract and all
+    its appendices moves it to ``contract_signed``.
+    """
+    name = " ".join(signer.name.split())[:200]
+    email = signer.email.strip()[:254]
+    if len(name) < 2 or "@" not in email:
+        raise DocumentError(_("Type your full name and email address."))
+    with transaction.atomic():
+        locked = Document.objects.select_for_update().select_related("deal").get(pk=document.pk)
+        if not locked.link_is_usable or locked.status == Document.Status.DRAFT:
+            raise NotOpenForAcceptance(_("This document is not open for acceptance."))
+        if locked.status == Document.Status.ACCEPTED:
+            raise AlreadyAccepted(latest_acceptance(locked))
+        rendered = _render(locked)
+        if rendered.fingerprint != fingerprint:
+            raise StaleRevision()
+        chosen = _selection_record(locked, selection)
+        revision = _freeze(locked, rendered, reason=Revision.Reason.ACCEPTED, actor=None)
+        if Acceptance.objects.filter(revision=revision).exists():
+            raise AlreadyAccepted(latest_acceptance(locked))
+        accepted_at = timezone.now()
+        text = consent_text(locked.language)
+        record = {
+            "document": {"id": locked.pk, "kind": locked.kind, "title": locked.title},
+            "revision": {
+                "number": revision.number,
+                "html_sha256": revision.html_sha256,
+                "context_sha256": revision.context_sha256,
+                "fingerprint": revision.fingerprint,
+            },
+            "signer": {"name": name, "email": email},
+            "consent": {"version": CONSENT_VERSION, "text": text},
+            "accepted_at": accepted_at.astimezone(UTC).isoformat(),
+            "ip": request_meta.ip or "",
+            "user_agent": request_meta.user_agent[:500],
+            "selection": chosen,
+        }
+        record_json = canonical_json(record)
+        try:
+            with transaction.atomic():
+                acceptance = Acceptance.objects.create(
+                    document=locked,
+                    revision=revision,
+                    signer_name=name,
+                    signer_email=email,
+                    consent_text=text,
+                    consent_version=CONSENT_VERSION,
+                    accepted_at=accepted_at,
+                    ip=request_meta.ip or None,
+                    user_agent=request_meta.user_agent[:500],
+                    revision_fingerprint=revision.fingerprint,
+                    selection=chosen,
+                    record=record_json,
+                    record_sha256=sha256_text(record_json),
+                )
+        except IntegrityError as error:
+            raise AlreadyAccepted(latest_acceptance(locked)) from error
+        locked.status = Document.Status.ACCEPTED
+        locked.save(update_fields=["status"])
+        audit.record(
+            "document.accepted",
+            locked,
+            actor=None,
+            data={"revision": revision.number, "fingerprint": revision.fingerprint, "by": name},
+        )
+        deal = locked.deal
+        if locked.kind == Kind.PROPOSAL:
+            _advance(deal, PROPOSAL_ACCEPTED, actor=None)
+            _issue_contract(locked, acceptance)
+        elif locked.kind in (Kind.CONTRACT, Kind.APPENDIX):
+            contract = locked if locked.kind == Kind.CONTRACT else locked.parent
+            if contract is not None and _contract_fully_signed(contract):
+                _advance(deal, CONTRACT_SIGNED, actor=None)
+        _notify_manager(
+            locked,
+            template="documents/email/accepted.txt",
+            subject=_("Accepted: %(title)s"),
+            dedupe_key=f"document-accepted:{acceptance.pk}",
+            extra={"acceptance": acceptance, "revision": revision},
+        )
+    return acceptance
+
+
+def _contract_fully_signed(contract: Document) -> bool:
+    parts = [contract, *Document.objects.filter(parent=contract, kind=Kind.APPENDIX)]
+    return all(part.status == Document.Status.ACCEPTED for part in parts)
+
+
+def _selection_record(document: Document, selection: dict[str, Any] | None) -> dict[str, Any]:
+    """What the client chose, cleaned and priced on the server (never the client's totals)."""
+    if document.kind != Kind.PROPOSAL:
+        return {}
+    deal_estimate = estimate_data.DealEstimate(document.deal, document.language)
+    if not deal_estimate.exists:
+        return {}
+    clean = deal_estimate.clean_selection(selection)
+    chosen = deal_estimate.chosen(clean)
+    if chosen is None:
+        return {}
+    names = {line["id"]: line["name"] for line in chosen["optional_lines"]}
+    return {
+        "option": clean["option"],
+        "option_name": chosen["name"],
+        "optional": clean["optional"],
+        "optional_names": [names.get(item, item) for item in clean["optional"]],
+        "total": format(chosen["total"], "f"),
+        "tax": format(chosen["tax"], "f"),
+        "days": chosen["days"],
+        "currency": deal_estimate.estimate.currency if deal_estimate.estimate else "",
+    }
+
+
+def ask_question(
+    document: Document, *, name: str, email: str, text: str, request_meta: RequestMeta
+) -> None:
+    """The client's question about a document: an email to the manager (reply goes to the
+    client) and a note plus a task on the deal."""
+    text = text.strip()[:QUESTION_MAX_LENGTH]
+    name = " ".join(name.split())[:200]
+    email = email.strip()[:254]
+    if not text:
+        raise DocumentError(_("Write your question."))
+    with transaction.atomic():
+        deal = Deal.objects.select_related("manager").get(pk=document.deal_id)
+        with translation.override(Studio.load().locale):
+            note_text = _("Question from %(who)s about “%(title)s”:\n\n%(text)s") % {
+                "who": name or email or _("the client"),
+                "title": document.title,
+                "text": text,
+            }
+        note = deal_services.add_note(deal, note_text, actor=None)  # type: ignore[arg-type]
+        assignee = _manager_recipient(deal)
+        if assignee is not None:
+            deal_services.add_task(
+                title=_("Answer the client's question about %(title)s") % {"title": document.title},
+                due_at=timezone.now() + timedelta(hours=2),
+                assignee=assignee,
+                actor=None,
+                deal=deal,
+            )
+        audit.record(
+            "document.question",
+            document,
+            actor=None,
+            data={"note": note.pk, "ip": request_meta.ip or ""},
+        )
+        _notify_manager(
+            document,
+            template="documents/email/question.txt",
+            subject=_("Question about %(title)s"),
+            dedupe_key=f"document-question:{document.pk}:{note.pk}",
+            extra={"question": text, "who": name, "email": email, "reply_to": email},
+        )
+
+
+# Templates ----------------------------------------------------------------------------------
+
+
+def update_template(
+    template: DocumentTemplate,
+    *,
+    actor: User,
+    name: str,
+    source: str,
+    schedule: list[dict[str, Any]],
+) -> DocumentTemplate:
+    """Save the owner's edit of a template after it renders on the sample deal. Documents
+    already made keep their own copy."""
+    if not actor.is_owner:
+        raise NotAllowed(_("Only an owner can change document templates."))
+    try:
+        schedule = validate_schedule(schedule)
+    except ScheduleError as error:
+        raise DocumentError(str(error)) from error
+    check_source(source, defaults.sample_context(template.kind, template.language))
+    with transaction.atomic():
+        locked = DocumentTemplate.objects.select_for_update().get(pk=template.pk)
+        locked.name = name.strip()[:200] or locked.name
+        locked.source = source
+        locked.payment_schedule = schedule
+        locked.updated_by = actor
+        locked.save(
+            update_fields=["name", "source", "payment_schedule", "updated_by", "updated_at"]
+        )
+        audit.record("document_template.updated", locked, actor=actor, data={"kind": locked.kind})
+    return locked
+
+
+def reset_template(template: DocumentTemplate, *, actor: User) -> DocumentTemplate:
+    """Put the shipped default text back."""
+    if not actor.is_owner:
+        raise NotAllowed(_("Only an owner can change document templates."))
+    with transaction.atomic():
+        locked = DocumentTemplate.objects.select_for_update().get(pk=template.pk)
+        locked.source = defaults.default_source(locked.kind, locked.language)
+        locked.updated_by = actor
+        locked.save(update_fields=["source", "updated_by", "updated_at"])
+        audit.record("document_template.reset", locked, actor=actor, data={"kind": locked.kind})
+    return locked
+
+
+# PDF ----------------------------------------------------------------------------------------
+
+
+def request_pdf(
+    document: Document, *, html: str, title: str, revision: Revision | None = None
+) -> PdfFile:
+    """The PDF for this exact HTML: the cached one, or a new row whose rendering is enqueued
+    after commit. A request stuck for PENDING_PDF_RETRY (a lost task) is enqueued again."""
+    digest = sha256_text(html)
+    pdf = PdfFile.objects.filter(document=document, html_sha256=digest).first()
+    enqueue = False
+    if pdf is None:
+        try:
+            with transaction.atomic():
+                pdf = PdfFile.objects.create(
+                    document=document,
+                    html_sha256=digest,
+                    html=html,
+                    title=title[:300],
+                    revision=revision,
+                )
+            enqueue = True
+        except IntegrityError:
+            pdf = PdfFile.objects.get(document=document, html_sha256=digest)
+    elif (
+        pdf.status == PdfFile.Status.PENDING
+        and pdf.requested_at < timezone.now() - PENDING_PDF_RETRY
+    ):
+        PdfFile.objects.filter(pk=pdf.pk).update(requested_at=timezone.now())
+        enqueue = True
+    if enqueue:
+        pdf_id = pdf.pk
+        transaction.on_commit(lambda: _enqueue_pdf(pdf_id))
+    return pdf
+
+
+def _enqueue_pdf(pdf_id: int) -> None:
+    from studiocrm.documents.tasks import render_pdf
+
+    try:
+        render_pdf.enqueue(pdf_id)
+    except Exception:  # the next request for the PDF enqueues it again
+        log.exception("could not enqueue PDF %s", pdf_id)

@@ -1,0 +1,394 @@
+"""Manager pages for documents: the editors (document and template), sending, versions,
+certificates and PDFs. Views validate input and call one service."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+from urllib.parse import urlencode
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
+from django.templatetags.static import static
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from studiocrm.core.permissions import owner_required
+from studiocrm.deals.models import Deal
+from studiocrm.deals.services import can_edit
+from studiocrm.documents import defaults, reference, sandbox, services
+from studiocrm.documents.context import build_context, default_schedule
+from studiocrm.documents.forms import DocumentForm, TemplateForm, parse_schedule, schedule_to_text
+from studiocrm.documents.models import Acceptance, Document, DocumentTemplate, Revision
+from studiocrm.documents.presenting import (
+    certificate_context,
+    page_state,
+    pdf_download,
+    raw_download,
+)
+
+View = Callable[..., HttpResponse]
+
+
+def login_required_htmx(view: View) -> View:
+    """login_required that tells htmx to load the login page instead of swapping it in."""
+
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if request.user.is_authenticated and request.user.is_active:
+            return view(request, *args, **kwargs)
+        login = f"{reverse('login')}?{urlencode({'next': request.path})}"
+        if getattr(request, "htmx", False):
+            response = HttpResponse(status=401)
+            response["HX-Redirect"] = login
+            return response
+        return redirect(login)
+
+    return wrapper
+
+
+def _document(pk: int) -> Document:
+    return get_object_or_404(
+        Document.objects.select_related("deal", "deal__client", "deal__contact", "deal__manager"),
+        pk=pk,
+    )
+
+
+def _require_edit(request: HttpRequest, document: Document) -> None:
+    if not can_edit(request.user, document.deal):
+        raise PermissionDenied(_("Only the responsible manager or an owner can change this deal."))
+
+
+def srcdoc(html: str, language: str = "en") -> str:
+    """A whole page around a document body, for the sandboxed preview iframe: no script runs
+    in it and it cannot reach this page (the template is studio-written HTML)."""
+    return render_to_string(
+        "documents/_preview_doc.html",
+        {"html": html, "language": language, "css_url": static("documents/document.css")},
+    )
+
+
+def _preview_fragment(
+    request: HttpRequest, html: str = "", problem: Any = None, language: str = "en"
+) -> HttpResponse:
+    # 200 even for a template problem: htmx swaps only 2xx, and the message must show.
+    return render(
+        request,
+        "documents/_preview.html",
+        {"srcdoc": srcdoc(html, language) if problem is None else "", "problem": problem},
+    )
+
+
+# Deal actions ---------------------------------------------------------------------------------
+
+
+@login_required_htmx
+@require_POST
+def create_proposal(request: HttpRequest, deal_pk: int) -> HttpResponse:
+    deal = get_object_or_404(Deal, pk=deal_pk)
+    try:
+        document = services.create_proposal(deal, actor=request.user)
+    except services.NotAllowed as error:
+        raise PermissionDenied(str(error)) from error
+    except services.DocumentError as error:
+        messages.error(request, str(error))
+        return redirect(deal.get_absolute_url())
+    messages.success(request, _("Proposal ready. Check it and send it to the client."))
+    return redirect(document.get_absolute_url())
+
+
+@login_required_htmx
+@require_POST
+def create_act(request: HttpRequest, deal_pk: int) -> HttpResponse:
+    deal = get_object_or_404(Deal, pk=deal_pk)
+    try:
+        document = services.create_act(deal, actor=request.user)
+    except services.NotAllowed as error:
+        raise PermissionDenied(str(error)) from error
+    except services.DocumentError as error:
+        messages.error(request, str(error))
+        return redirect(deal.get_absolute_url())
+    return redirect(document.get_absolute_url())
+
+
+# The document editor --------------------------------------------------------------------------
+
+
+@login_required_htmx
+def detail(request: HttpRequest, pk: int) -> HttpResponse:
+    document = _document(pk)
+    editable = can_edit(request.user, document.deal)
+    initial = {
+        "title": document.title,
+        "source": document.source,
+        "schedule": schedule_to_text(
+            document.payment_schedule or default_schedule(document.language)
+        ),
+    }
+    form = DocumentForm(request.POST or None, initial=initial)
+    if request.method == "POST":
+        if not editable:
+            raise PermissionDenied
+        if form.is_valid():
+            try:
+                services.update_document(
+                    document,
+                    actor=request.user,
+                    title=form.cleaned_data["title"],
+                    source=form.cleaned_data["source"],
+                    schedule=form.cleaned_data["schedule"],
+                )
+            except services.TemplateInvalid as error:
+                form.add_error("source", str(error.problem))
+            except services.DocumentError as error:
+                form.add_error(None, str(error))
+            else:
+                messages.success(
+                    request, _("Saved. The client sees this version on the next reload.")
+                )
+                return redirect(document.get_absolute_url())
+    state = page_state(document)
+    revisions = list(
+        Revision.objects.filter(document=document)
+        .select_related("acceptance")
+        .order_by("-number")
+        .only(
+            "number",
+            "reason",
+            "created_at",
+            "fingerprint",
+            "document_id",
+            "title",
+            "acceptance__signer_name",
+            "acceptance__accepted_at",
+            "acceptance__id",
+        )
+    )
+    context = build_context(document)
+    return render(
+        request,
+        "documents/detail.html",
+        {
+            "document": document,
+            "deal": document.deal,
+            "form": form,
+            "editable": editable,
+            "state": state,
+            "revisions": revisions,
+            "placeholders": reference.placeholder_rows(context),
+            "filters": reference.FILTERS,
+            "client_url": services.client_url(document) if document.status != "draft" else "",
+            "srcdoc": srcdoc(state.html, document.language) if not state.problem else "",
+            "children": list(document.children.order_by("kind", "sequence")),
+        },
+    )
+
+
+@login_required_htmx
+@require_POST
+def preview(request: HttpRequest, pk: int) -> HttpResponse:
+    """Live preview of unsaved source on the document's real data (htmx)."""
+    document = _document(pk)
+    source = request.POST.get("source", "")
+    schedule_text = request.POST.get("schedule")
+    if schedule_text is not None:
+        try:
+            document.payment_schedule = parse_schedule(schedule_text)
+        except Exception as error:  # a half-typed schedule: preview with the saved one
+            return _preview_fragment(request, problem=sandbox.TemplateProblem(str(error)))
+    try:
+        html = sandbox.render_source(source, build_context(document))
+    except sandbox.TemplateProblem as problem:
+        return _preview_fragment(request, problem=problem)
+    return _preview_fragment(request, html=html, language=document.language)
+
+
+@login_required_htmx
+@require_POST
+def send(request: HttpRequest, pk: int) -> HttpResponse:
+    document = _document(pk)
+    _require_edit(request, document)
+    try:
+        revision = services.send_document(document, actor=request.user)
+    except services.NotAllowed as error:
+        raise PermissionDenied(str(error)) from error
+    except services.DocumentError as error:
+        messages.error(request, str(error))
+    else:
+        messages.success(
+            request,
+            _("Version %(number)s sent to %(email)s.")
+            % {"number": revision.number, "email": document.deal.contact.email},
+        )
+    return redirect(request.POST.get("next") or document.get_absolute_url())
+
+
+@login_required_htmx
+@require_POST
+def revoke(request: HttpRequest, pk: int) -> HttpResponse:
+    document = _document(pk)
+    _require_edit(request, document)
+    services.revoke_link(document, actor=request.user)
+    messages.success(
+        request, _("The link no longer works. Sending the document again makes a new one.")
+    )
+    return redirect(document.get_absolute_url())
+
+
+# Versions, certificates, PDFs -----------------------------------------------------------------
+
+
+def _revision(document: Document, number: int) -> Revision:
+    return get_object_or_404(Revision, document=document, number=number)
+
+
+@login_required_htmx
+def revision(request: HttpRequest, pk: int, number: int) -> HttpResponse:
+    document = _document(pk)
+    frozen = _revision(document, number)
+    return render(
+        request,
+        "documents/revision.html",
+        {
+            "document": document,
+            "revision": frozen,
+            "acceptance": Acceptance.objects.filter(revision=frozen).first(),
+            "context_pretty": json.dumps(json.loads(frozen.context), ensure_ascii=False, indent=2),
+        },
+    )
+
+
+@login_required_htmx
+def revision_raw(request: HttpRequest, pk: int, number: int, part: str) -> HttpResponse:
+    document = _document(pk)
+    return raw_download(_revision(document, number), part)
+
+
+@login_required_htmx
+def pdf(request: HttpRequest, pk: int) -> HttpResponse:
+    """The PDF of what the client sees now (the accepted version or the current draft)."""
+    document = _document(pk)
+    state = page_state(document)
+    if state.problem:
+        messages.error(request, str(state.problem))
+        return redirect(document.get_absolute_url())
+    return pdf_download(
+        request, document, html=state.html, title=document.title, revision=state.revision
+    )
+
+
+@login_required_htmx
+def revision_pdf(request: HttpRequest, pk: int, number: int) -> HttpResponse:
+    document = _document(pk)
+    frozen = _revision(document, number)
+    return pdf_download(request, document, html=frozen.html, title=frozen.title, revision=frozen)
+
+
+@login_required_htmx
+def certificate(request: HttpRequest, pk: int, acceptance_pk: int) -> HttpResponse:
+    document = _document(pk)
+    acceptance = get_object_or_404(
+        Acceptance.objects.select_related("revision"), pk=acceptance_pk, document=document
+    )
+    return render(
+        request,
+        "documents/certificate_page.html",
+        {**certificate_context(acceptance), "manager_view": True},
+    )
+
+
+@login_required_htmx
+def certificate_pdf(request: HttpRequest, pk: int, acceptance_pk: int) -> HttpResponse:
+    from studiocrm.documents.presenting import certificate_html
+
+    document = _document(pk)
+    acceptance = get_object_or_404(
+        Acceptance.objects.select_related("revision"), pk=acceptance_pk, document=document
+    )
+    html, title = certificate_html(acceptance)
+    return pdf_download(request, document, html=html, title=title)
+
+
+# Templates (owner) ----------------------------------------------------------------------------
+
+
+@owner_required
+def template_list(request: HttpRequest) -> HttpResponse:
+    defaults.ensure_default_templates()
+    return render(
+        request,
+        "documents/template_list.html",
+        {
+            "templates": DocumentTemplate.objects.select_related("updated_by").order_by(
+                "kind", "language"
+            )
+        },
+    )
+
+
+@owner_required
+def template_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    template = get_object_or_404(DocumentTemplate, pk=pk)
+    initial = {
+        "name": template.name,
+        "source": template.source,
+        "schedule": schedule_to_text(
+            template.payment_schedule or default_schedule(template.language)
+        ),
+    }
+    form = TemplateForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.update_template(
+                template,
+                actor=request.user,
+                name=form.cleaned_data["name"],
+                source=form.cleaned_data["source"],
+                schedule=form.cleaned_data["schedule"],
+            )
+        except services.TemplateInvalid as error:
+            form.add_error("source", str(error.problem))
+        except services.DocumentError as error:
+            form.add_error(None, str(error))
+        else:
+            messages.success(request, _("Template saved. New documents use it."))
+            return redirect("documents:template_edit", pk=template.pk)
+    sample = defaults.sample_context(template.kind, template.language)
+    return render(
+        request,
+        "documents/template_edit.html",
+        {
+            "template": template,
+            "form": form,
+            "placeholders": reference.placeholder_rows(sample),
+            "filters": reference.FILTERS,
+            "active": "document_templates",
+        },
+    )
+
+
+@owner_required
+@require_POST
+def template_preview(request: HttpRequest, pk: int) -> HttpResponse:
+    template = get_object_or_404(DocumentTemplate, pk=pk)
+    sample = defaults.sample_context(template.kind, template.language)
+    try:
+        html = sandbox.render_source(request.POST.get("source", ""), sample)
+    except sandbox.TemplateProblem as problem:
+        return _preview_fragment(request, problem=problem)
+    return _preview_fragment(request, html=html, language=template.language)
+
+
+@owner_required
+@require_POST
+def template_reset(request: HttpRequest, pk: int) -> HttpResponse:
+    template = get_object_or_404(DocumentTemplate, pk=pk)
+    services.reset_template(template, actor=request.user)
+    messages.success(request, _("The shipped text is back."))
+    return redirect("documents:template_edit", pk=template.pk)

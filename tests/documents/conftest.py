@@ -1,0 +1,81 @@
+"""Fixtures for the documents tests: a deal with a saved estimate of two options, one of
+them with an optional line, and helpers to send and accept."""
+
+from decimal import Decimal
+
+import pytest
+
+from studiocrm.documents import services
+from studiocrm.estimates import services as estimate_services
+from studiocrm.estimates.models import EstimateLine, Package, PriceList
+from tests.factories import ClientFactory, ContactFactory, DealFactory
+
+
+@pytest.fixture
+def rub_list(db):
+    return PriceList.objects.get(default_key="default-rub")
+
+
+def make_estimated_deal(manager, rub_list, **deal_fields):
+    """A deal with a saved estimate: "Корпоративный сайт" (main, from the package) and
+    "Лендинг", plus an optional "Поддержка" line on the main option."""
+    client = ClientFactory(name="ООО «Ромашка»", legal_name="ООО «Ромашка»")
+    contact = ContactFactory(client=client, name="Ирина Петрова", email="irina@client.test")
+    deal = DealFactory(
+        manager=manager, client=client, contact=contact, currency="RUB", **deal_fields
+    )
+    corporate = Package.objects.get(price_list=rub_list, code="corporate")
+    landing = Package.objects.get(price_list=rub_list, code="landing")
+    estimate = estimate_services.create_estimate(deal, actor=manager, package=corporate)
+    main = estimate.options.get()
+    EstimateLine.objects.create(
+        option=main,
+        kind=EstimateLine.Kind.SERVICE,
+        name="Поддержка 3 месяца",
+        unit_price=Decimal("30000"),
+        quantity=Decimal("1"),
+        is_optional=True,
+        is_selected=False,
+        position=999,
+    )
+    second = estimate_services.add_option(estimate, actor=manager, name="Лендинг")
+    estimate_services.apply_package(second, landing, actor=manager)
+    estimate_services.save_estimate(estimate, actor=manager)
+    deal.refresh_from_db()
+    return deal
+
+
+@pytest.fixture
+def deal(manager, rub_list):
+    return make_estimated_deal(manager, rub_list)
+
+
+@pytest.fixture
+def proposal(deal, manager):
+    return services.create_proposal(deal, actor=manager)
+
+
+@pytest.fixture
+def sent_proposal(proposal, manager, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        services.send_document(proposal, actor=manager)
+    proposal.refresh_from_db()
+    return proposal
+
+
+def meta():
+    return services.RequestMeta(ip="203.0.113.7", user_agent="pytest-browser/1.0")
+
+
+def accept(document, *, selection=None, name="Ирина Петрова", email="irina@client.test"):
+    """Accept the document's current version as the client would."""
+    from studiocrm.documents.rendering import render_document
+
+    fingerprint = render_document(document).fingerprint
+    return services.accept_document(
+        document,
+        fingerprint=fingerprint,
+        signer=services.Signer(name=name, email=email),
+        request_meta=meta(),
+        selection=selection,
+    )
