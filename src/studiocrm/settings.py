@@ -229,5 +229,32 @@ PERIODIC_JOBS = [
 # ``panel(request, deal) -> str | None`` returning rendered HTML (see deals.panels).
 DEAL_PANELS: list[str] = [
     "studiocrm.briefs.panels.brief_panel",
+    "studiocrm.estimates.panels.estimate_panel",
     "studiocrm.documents.panels.documents_panel",
 ]
+
+# Payment providers (billing.providers): code -> class, imported on first use. Keys and
+# secrets are not settings: the owner enters them in Settings → Payments.
+BILLING_PROVIDERS = {
+    "stripe": "studiocrm.billing.providers.stripe.StripeProvider",
+    "yookassa": "studiocrm.billing.providers.yookassa.YooKassaProvider",
+    "bank_transfer": "studiocrm.billing.providers.bank_transfer.BankTransferProvider",
+}
+# Provider API addresses: change only to point at a local stand-in (tests, development).
+STRIPE_API_BASE = env.string("STRIPE_API_BASE", "https://api.stripe.com")
+YOOKASSA_API_URL = env.string("YOOKASSA_API_URL", "https://api.yookassa.ru/v3")
+# YooKassa notifications are unsigned: accept them only from YooKassa's published networks.
+YOOKASSA_WEBHOOK_NETWORKS = env.string_list(
+    "YOOKASSA_WEBHOOK_NETWORKS",
+    [
+        "185.71.76.0/27",
+        "185.71.77.0/27",
+        "77.75.153.0/25",
+        "77.75.156.11/32",
+        "77.75.156.35/32",
+        "77.75.154.128/25",
+        "2a02:5180::/32",
+    ],
+)
+# Online payments still pending after this many minutes are re-fetched from the provider.
+BILLING_RECONCILE_AFTER_MINUTES = env.integer("BILLING_RECONCILE_AFTER_MINUTES", 10, minimum=1)

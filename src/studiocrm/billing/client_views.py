@@ -1,0 +1,134 @@
+"""What the client sees: the invoice behind its link, the PDF, "Pay", the return page that
+tells the truth, and the providers' webhooks."""
+
+from __future__ import annotations
+
+import logging
+
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import get_object_or_404, render
+from django.urls import reverse
+from django.utils.safestring import mark_safe
+from django.utils.translation import gettext as _
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_GET, require_POST
+
+from studiocrm.billing import payments, qr
+from studiocrm.billing.client_access import client_invoice_view, record_client_view
+from studiocrm.billing.models import Invoice, Payment
+from studiocrm.billing.providers import UnknownProvider, enabled_providers, get_provider
+from studiocrm.billing.providers.base import Instructions, ProviderError, WebhookRejected
+from studiocrm.billing.rendering import render_document, render_pdf
+from studiocrm.billing.tasks import sync_payment_task
+from studiocrm.core.urls_util import absolute_url
+
+log = logging.getLogger(__name__)
+
+MAX_WEBHOOK_BYTES = 256 * 1024
+
+
+def _page_context(invoice: Invoice, token: str) -> dict[str, object]:
+    offered = enabled_providers() if invoice.is_open and invoice.amount_due > 0 else []
+    return {
+        "invoice": invoice,
+        "token": token,
+        "document": render_document(invoice),
+        "providers": [provider for provider in offered if provider.online],
+        "bank_transfer": next((p for p in offered if not p.online), None),
+        "credit_notes": invoice.credit_notes.exclude(status=Invoice.Status.DRAFT),
+    }
+
+
+@require_GET
+@client_invoice_view
+def invoice_page(request: HttpRequest, invoice: Invoice, *, token: str) -> HttpResponse:
+    record_client_view(invoice)
+    return render(request, "billing/client/invoice.html", _page_context(invoice, token))
+
+
+@require_GET
+@client_invoice_view
+def invoice_pdf(request: HttpRequest, invoice: Invoice, *, token: str) -> HttpResponse:
+    response = HttpResponse(render_pdf(invoice), content_type="application/pdf")
+    response["Content-Disposition"] = f'inline; filename="invoice-{invoice.number}.pdf"'
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+@require_POST
+@client_invoice_view
+def pay(request: HttpRequest, invoice: Invoice, *, token: str, provider: str) -> HttpResponse:
+    def return_url(payment: Payment) -> str:
+        return absolute_url(reverse("billing_client:returned", args=[token, payment.reference]))
+
+    try:
+        payment, result = payments.start_payment(invoice, provider, return_url=return_url)
+    except payments.PaymentUnavailable as error:
+        context = _page_context(invoice, token) | {"pay_error": str(error)}
+        return render(request, "billing/client/invoice.html", context, status=409)
+    if isinstance(result, Instructions):
+        return render(
+            request,
+            "billing/client/instructions.html",
+            {
+                "invoice": invoice,
+                "payment": payment,
+                "instructions": result,
+                "token": token,
+                "qr_svg": mark_safe(qr.svg(result.qr_payload)) if result.qr_payload else "",  # noqa: S308
+            },
+        )
+    return HttpResponseRedirect(result.url)
+
+
+@require_GET
+@client_invoice_view
+def returned(request: HttpRequest, invoice: Invoice, *, token: str, reference: str) -> HttpResponse:
+    """Where the provider sends the client back. It shows what we know, not what the URL
+    claims: pending until the webhook or a re-fetch confirms the payment."""
+    payment = get_object_or_404(Payment, invoice=invoice, reference=reference[:32])
+    if payment.status == Payment.Status.PENDING and not request.htmx:
+        # Ask the provider now rather than wait for the webhook or the next sweep.
+        try:
+            sync_payment_task.enqueue(payment.pk)
+        except Exception:  # the reconciliation sweep still gets there
+            log.exception("could not enqueue a sync of payment %s", payment.pk)
+    context = {"invoice": invoice, "payment": payment, "token": token}
+    if request.htmx:
+        return render(request, "billing/client/partials/payment_status.html", context)
+    return render(request, "billing/client/returned.html", context)
+
+
+@csrf_exempt
+@require_POST
+def webhook(request: HttpRequest, provider: str) -> HttpResponse:
+    """A provider's notification. 2xx for everything we accepted (handled or not), 4xx for
+    what we refuse, 503 when the provider could not be asked (it will retry)."""
+    try:
+        length = int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        return HttpResponse("bad length", status=400, content_type="text/plain")
+    if length > MAX_WEBHOOK_BYTES:
+        return HttpResponse("too large", status=413, content_type="text/plain")
+    try:
+        handler = get_provider(provider)
+    except UnknownProvider:
+        return HttpResponse("unknown provider", status=404, content_type="text/plain")
+    if not handler.online:
+        return HttpResponse("no webhooks", status=404, content_type="text/plain")
+    try:
+        event = handler.verify_webhook(request)
+    except WebhookRejected as error:
+        log.warning("%s webhook rejected: %s", provider, error)
+        return HttpResponse(_("rejected"), status=error.status, content_type="text/plain")
+    try:
+        outcome = payments.process_event(handler, event)
+    except ProviderError as error:
+        log.warning("%s webhook %s: re-fetch failed: %s", provider, event.event_id, error)
+        return HttpResponse("retry later", status=503, content_type="text/plain")
+    except Exception:
+        # Nothing was committed (one transaction); the provider retries, and reconciliation
+        # catches up even if it never does. Answering 500 would tell it nothing more.
+        log.exception("%s webhook %s failed", provider, event.event_id)
+        return HttpResponse("retry later", status=503, content_type="text/plain")
+    return HttpResponse(outcome, status=200, content_type="text/plain")

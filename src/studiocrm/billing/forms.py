@@ -1,0 +1,204 @@
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from django import forms
+from django.conf import settings
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from studiocrm.billing.models import Invoice, ProviderAccount, new_reference
+from studiocrm.billing.providers.base import PaymentProvider
+from studiocrm.billing.services import LineInput
+from studiocrm.core.models import Studio
+
+MONEY_MAX = Decimal("999999999999.99")
+
+
+class InvoiceForm(forms.Form):
+    purpose = forms.CharField(
+        label=_("Payment purpose"),
+        max_length=200,
+        required=False,
+        help_text=_("Leave empty for “Payment of invoice No. … of …”."),
+    )
+    due_days = forms.IntegerField(label=_("Days to pay"), min_value=0, max_value=365, initial=5)
+    language = forms.ChoiceField(label=_("Invoice language"), choices=settings.LANGUAGES)
+    tax_mode = forms.ChoiceField(label=_("Tax mode"), choices=Studio.TaxMode.choices)
+    vat_rate = forms.DecimalField(
+        label=_("VAT rate, %"), min_value=0, max_value=100, decimal_places=2, initial=0
+    )
+    notes = forms.CharField(
+        label=_("Notes for the client"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        max_length=2000,
+    )
+
+
+class LineForm(forms.Form):
+    description = forms.CharField(label=_("Description"), max_length=500, required=False)
+    quantity = forms.DecimalField(
+        label=_("Quantity"),
+        min_value=Decimal("0.001"),
+        max_digits=12,
+        decimal_places=3,
+        initial=1,
+        required=False,
+    )
+    unit = forms.CharField(label=_("Unit"), max_length=20, required=False)
+    unit_price = forms.DecimalField(
+        label=_("Price"),
+        min_value=0,
+        max_value=MONEY_MAX,
+        decimal_places=2,
+        required=False,
+    )
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        if data.get("description") and data.get("unit_price") is None:
+            self.add_error("unit_price", _("Enter a price."))
+        if data.get("unit_price") is not None and not data.get("description"):
+            self.add_error("description", _("Describe the work."))
+        return data
+
+    def as_line(self) -> LineInput | None:
+        data = self.cleaned_data
+        if not data.get("description"):
+            return None
+        return LineInput(
+            description=data["description"],
+            quantity=data.get("quantity") or Decimal(1),
+            unit_price=data["unit_price"],
+            unit=data.get("unit") or "",
+        )
+
+
+class BaseLineFormSet(forms.BaseFormSet):
+    def clean(self) -> None:
+        if any(self.errors):
+            return
+        if not any(form.cleaned_data.get("description") for form in self.forms):
+            raise forms.ValidationError(_("Add at least one line."))
+
+    def lines(self) -> list[LineInput]:
+        return [line for form in self.forms if (line := form.as_line()) is not None]
+
+
+LineFormSet = forms.formset_factory(
+    LineForm, formset=BaseLineFormSet, extra=3, max_num=100, validate_max=True
+)
+
+
+class VoidForm(forms.Form):
+    reason = forms.CharField(label=_("Why is it void?"), max_length=300)
+
+
+class CreditNoteForm(forms.Form):
+    amount = forms.DecimalField(
+        label=_("Amount to credit"),
+        min_value=Decimal("0.01"),
+        max_value=MONEY_MAX,
+        decimal_places=2,
+    )
+    reason = forms.CharField(label=_("What does it correct?"), max_length=200)
+
+
+class ManualPaymentForm(forms.Form):
+    amount = forms.DecimalField(
+        label=_("Amount received"),
+        min_value=Decimal("0.01"),
+        max_value=MONEY_MAX,
+        decimal_places=2,
+    )
+    received_on = forms.DateField(
+        label=_("Received on"), widget=forms.DateInput(attrs={"type": "date"})
+    )
+    note = forms.CharField(label=_("Note"), max_length=300, required=False)
+    key = forms.CharField(widget=forms.HiddenInput, max_length=32)
+
+    def __init__(self, *args: Any, invoice: Invoice, **kwargs: Any) -> None:
+        kwargs.setdefault(
+            "initial",
+            {
+                "amount": invoice.amount_due or None,
+                "received_on": timezone.localdate(),
+                "key": new_reference(),
+            },
+        )
+        super().__init__(*args, **kwargs)
+        self.invoice = invoice
+
+    def clean_received_on(self) -> object:
+        value = self.cleaned_data["received_on"]
+        if value > timezone.localdate():
+            raise forms.ValidationError(_("The date cannot be in the future."))
+        return value
+
+
+class RefundForm(forms.Form):
+    amount = forms.DecimalField(
+        label=_("Amount returned"), min_value=Decimal("0.01"), max_value=MONEY_MAX, decimal_places=2
+    )
+    note = forms.CharField(label=_("Note"), max_length=300, required=False)
+    key = forms.CharField(widget=forms.HiddenInput, max_length=32)
+
+
+class ProviderAccountForm(forms.Form):
+    """One provider's settings. Secret fields are never filled in: leaving one empty keeps the
+    stored secret, typing a new value replaces it."""
+
+    enabled = forms.BooleanField(label=_("Offer this method to clients"), required=False)
+
+    def __init__(self, *args: Any, provider: PaymentProvider, **kwargs: Any) -> None:
+        account: ProviderAccount = provider.account
+        kwargs.setdefault("initial", {"enabled": account.enabled, "account_id": account.account_id})
+        kwargs.setdefault("prefix", provider.code)
+        super().__init__(*args, **kwargs)
+        self.provider = provider
+        for setting in provider.settings_fields:
+            if setting.secret:
+                stored = getattr(account, setting.name)
+                self.fields[setting.name] = forms.CharField(
+                    label=setting.label,
+                    required=False,
+                    max_length=255,
+                    strip=True,
+                    widget=forms.PasswordInput(
+                        render_value=False, attrs={"autocomplete": "new-password"}
+                    ),
+                    help_text=setting.help_text,
+                )
+                self.fields[setting.name].stored = bool(stored)
+            else:
+                self.fields[setting.name] = forms.CharField(
+                    label=setting.label, required=False, max_length=100, help_text=setting.help_text
+                )
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        if data.get("enabled"):
+            account = self.provider.account
+            missing = [
+                str(setting.label)
+                for setting in self.provider.settings_fields
+                if not (data.get(setting.name) or getattr(account, setting.name))
+            ]
+            if missing:
+                raise forms.ValidationError(
+                    _("To enable this method, fill in: %(fields)s.")
+                    % {"fields": ", ".join(missing)}
+                )
+        return data
+
+    def changes(self) -> dict[str, str | bool]:
+        """What to store: the flag, public fields, and only the secrets that were typed."""
+        values: dict[str, str | bool] = {"enabled": self.cleaned_data["enabled"]}
+        for setting in self.provider.settings_fields:
+            value = self.cleaned_data.get(setting.name, "")
+            if setting.secret and not value:
+                continue
+            values[setting.name] = value
+        return values

@@ -1,0 +1,627 @@
+"""Money in and out of invoices: online payments, webhooks, reconciliation, manual bank
+transfers and refunds.
+
+The rules that keep a payment from counting twice:
+
+- A webhook is verified, then the payment is re-fetched from the provider (outside any
+  transaction: no network call holds a lock), then in one transaction the event id is
+  inserted under a unique constraint (a replay or a concurrent duplicate stops there), the
+  invoice and then the payment are locked in that order, and the provider's state is applied.
+- A payment moves from pending (or failed/canceled) to received once; nothing moves it back,
+  so a failure event after a success changes nothing.
+- An invoice's paid and overpaid amounts are recomputed from its rows under the invoice's
+  lock (``refresh_invoice``): partial payments add up, and money beyond what is due is kept
+  as ``overpaid_amount`` and flagged to the manager, never dropped.
+- Receipts go through the outbox with one dedupe key per payment: at most one per payment.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, timedelta
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.db.models import Q, Sum
+from django.template.loader import render_to_string
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
+
+from studiocrm.billing.models import ZERO, Invoice, Payment, ProviderEvent, Refund
+from studiocrm.billing.providers import UnknownProvider, get_provider
+from studiocrm.billing.providers.base import (
+    Instructions,
+    PaymentProvider,
+    ProviderError,
+    ProviderPayment,
+    Redirect,
+    WebhookEvent,
+)
+from studiocrm.billing.schedule import payment_schedule
+from studiocrm.billing.services import (
+    BillingError,
+    advance_deal,
+    check_can_edit,
+    lock_invoice,
+    studio_today,
+)
+from studiocrm.core import audit
+from studiocrm.core.models import Studio, User
+from studiocrm.core.money import format_money, round_money
+from studiocrm.core.urls_util import absolute_url
+from studiocrm.deals.models import PAID, Deal
+from studiocrm.notifications.outbox import queue_email
+
+log = logging.getLogger(__name__)
+
+# Reconciliation gives up on a payment the provider still calls pending after this long.
+GIVE_UP_AFTER = timedelta(days=30)
+# A pending online payment that never got a provider id (the process died between our
+# insert and the provider's answer) is abandoned after this long.
+ORPHAN_AFTER = timedelta(hours=1)
+
+
+class PaymentUnavailable(BillingError):
+    """The client cannot pay this way right now (method off, nothing due, provider down)."""
+
+
+@dataclass(frozen=True)
+class Refresh:
+    old_status: str
+    new_status: str
+    overpaid_before: Decimal
+    overpaid_after: Decimal
+
+
+def refresh_invoice(invoice: Invoice, *, actor: User | None = None) -> Refresh:
+    """Recompute paid, overpaid, credited and status of a locked invoice from its rows.
+
+    ``paid_amount`` never exceeds what is due (total less credit notes); whatever was
+    received beyond it (net of refunds) is ``overpaid_amount``. Call inside a transaction
+    holding ``select_for_update`` on the invoice.
+    """
+    received = _sum(Payment.objects.filter(invoice=invoice, status=Payment.Status.SUCCEEDED))
+    refunded = _sum(
+        Refund.objects.filter(payment__invoice=invoice, payment__status=Payment.Status.SUCCEEDED)
+    )
+    credited = _sum(
+        Invoice.objects.filter(corrects=invoice, kind=Invoice.Kind.CREDIT_NOTE).exclude(
+            status__in=[Invoice.Status.DRAFT, Invoice.Status.VOID]
+        ),
+        field="total",
+    )
+    net = max(ZERO, received - refunded)
+    old_status, overpaid_before = invoice.status, invoice.overpaid_amount
+    invoice.credited_amount = credited
+    due_total = (
+        ZERO if invoice.status == Invoice.Status.VOID else max(ZERO, invoice.total - credited)
+    )
+    invoice.paid_amount = min(net, due_total)
+    invoice.overpaid_amount = net - invoice.paid_amount
+    if not invoice.is_draft and not invoice.is_credit_note:
+        invoice.status = _status_for(invoice, due_total, studio_today())
+    if invoice.status == Invoice.Status.PAID and old_status != Invoice.Status.PAID:
+        invoice.paid_at = timezone.now()
+    elif invoice.status != Invoice.Status.PAID:
+        invoice.paid_at = None
+    if invoice.status == Invoice.Status.VOID and invoice.voided_at is None:
+        invoice.voided_at = timezone.now()
+        invoice.void_reason = invoice.void_reason or _("Fully credited")
+    invoice.save(
+        update_fields=[
+            "credited_amount",
+            "paid_amount",
+            "overpaid_amount",
+            "status",
+            "paid_at",
+            "voided_at",
+            "void_reason",
+            "updated_at",
+        ]
+    )
+    if old_status != invoice.status:
+        audit.record(
+            "invoice.status_changed",
+            invoice,
+            actor=actor,
+            data={"from": old_status, "to": invoice.status, "paid": str(invoice.paid_amount)},
+        )
+    if invoice.status in (Invoice.Status.PAID, Invoice.Status.VOID):
+        # Nothing is owed any more: a client's "I'll transfer" note is settled.
+        invoice.payments.filter(
+            status=Payment.Status.PENDING, provider__in=_offline_codes()
+        ).update(status=Payment.Status.CANCELED, status_detail="invoice settled")
+    return Refresh(old_status, invoice.status, overpaid_before, invoice.overpaid_amount)
+
+
+def _status_for(invoice: Invoice, due_total: Decimal, today: date) -> str:
+    if invoice.status == Invoice.Status.VOID:
+        return Invoice.Status.VOID
+    if due_total <= 0:
+        return Invoice.Status.VOID  # fully credited
+    if invoice.paid_amount >= due_total:
+        return Invoice.Status.PAID
+    if invoice.due_date is not None and today > invoice.due_date:
+        return Invoice.Status.OVERDUE
+    if invoice.paid_amount > 0:
+        return Invoice.Status.PARTIALLY_PAID
+    return Invoice.Status.ISSUED
+
+
+def _sum(queryset, field: str = "amount") -> Decimal:  # noqa: ANN001 - any queryset
+    return round_money(queryset.aggregate(total=Sum(field))["total"] or ZERO)
+
+
+def _offline_codes() -> list[str]:
+    from studiocrm.billing.providers import codes, provider_class
+
+    return [code for code in codes() if not provider_class(code).online]
+
+
+# --- Starting a payment (the client presses "Pay") ---------------------------------------
+
+
+def start_payment(
+    invoice: Invoice, provider_code: str, *, return_url: Callable[[Payment], str]
+) -> tuple[Payment, Redirect | Instructions]:
+    """Open a payment for what is still due on the invoice with the chosen provider.
+
+    Online: the pending payment row is committed first, then the provider is called (no lock
+    held over the network), then its id is stored; if the provider fails, the row is marked
+    canceled and PaymentUnavailable is raised. Offline (bank transfer): one pending row per
+    invoice is kept and the instructions returned.
+    """
+    try:
+        provider = get_provider(provider_code)
+    except UnknownProvider as error:
+        raise PaymentUnavailable(_("This payment method is not available.")) from error
+    if not provider.account.enabled or not provider.is_configured():
+        raise PaymentUnavailable(_("This payment method is not available."))
+    with transaction.atomic():
+        invoice = lock_invoice(invoice.pk)
+        due = invoice.amount_due
+        if not invoice.is_open or due <= 0:
+            raise PaymentUnavailable(_("Nothing is due on this invoice."))
+        if not provider.online:
+            payment = invoice.payments.filter(
+                provider=provider.code, status=Payment.Status.PENDING
+            ).first()
+            if payment is None:
+                payment = Payment.objects.create(
+                    invoice=invoice, provider=provider.code, amount=due, currency=invoice.currency
+                )
+                audit.record("payment.started", payment, actor=None, data={"amount": str(due)})
+            elif payment.amount != due:
+                payment.amount = due
+                payment.save(update_fields=["amount"])
+            payment.invoice = invoice
+            return payment, provider.start_payment(payment, return_url=return_url(payment))
+        payment = Payment.objects.create(
+            invoice=invoice, provider=provider.code, amount=due, currency=invoice.currency
+        )
+        audit.record(
+            "payment.started",
+            payment,
+            actor=None,
+            data={"amount": str(due), "provider": provider.code},
+        )
+    payment.invoice = invoice
+    try:
+        result = provider.start_payment(payment, return_url=return_url(payment))
+    except ProviderError as error:
+        log.warning("could not start %s payment %s: %s", provider.code, payment.pk, error)
+        Payment.objects.filter(pk=payment.pk, status=Payment.Status.PENDING).update(
+            status=Payment.Status.CANCELED, status_detail=str(error)[:300]
+        )
+        raise PaymentUnavailable(
+            _("The payment service did not answer. Please try again in a few minutes.")
+        ) from error
+    Payment.objects.filter(pk=payment.pk).update(provider_payment_id=payment.provider_payment_id)
+    return payment, result
+
+
+# --- Webhooks and reconciliation ----------------------------------------------------------
+
+
+def process_event(provider: PaymentProvider, event: WebhookEvent) -> str:
+    """Act on a verified webhook exactly once. Returns the outcome (for the response body,
+    logs and tests). Raises ProviderError when the payment cannot be re-fetched: nothing is
+    recorded then, so the provider's retry gets a fresh chance."""
+    fetched = None
+    if event.provider_payment_id:
+        fetched = provider.fetch_payment(event.provider_payment_id)
+    with transaction.atomic():
+        try:
+            with transaction.atomic():
+                record = ProviderEvent.objects.create(
+                    provider=provider.code,
+                    event_id=event.event_id[:255],
+                    event_type=event.event_type[:100],
+                    provider_payment_id=(event.provider_payment_id or "")[:255],
+                )
+        except IntegrityError:
+            return "duplicate"
+        outcome = "ignored"
+        if fetched is not None:
+            outcome = _apply_fetched(provider.code, fetched)
+        record.outcome = outcome
+        record.save(update_fields=["outcome"])
+    return outcome
+
+
+def _apply_fetched(provider_code: str, fetched: ProviderPayment) -> str:
+    """Find our payment for the provider's and apply its state, under the locks."""
+    payment = Payment.objects.filter(
+        provider=provider_code, provider_payment_id=fetched.provider_payment_id
+    ).first()
+    if payment is None and fetched.reference:
+        # Our process may have died between creating the payment at the provider and
+        # storing its id; the reference we put in its metadata still finds it.
+        payment = Payment.objects.filter(
+            provider=provider_code, reference=fetched.reference, provider_payment_id__isnull=True
+        ).first()
+    if payment is None:
+        log.warning("%s payment %s is not ours", provider_code, fetched.provider_payment_id)
+        return "unknown_payment"
+    invoice = lock_invoice(payment.invoice_id)
+    payment = Payment.objects.select_for_update(of=("self",)).get(pk=payment.pk)
+    if payment.provider_payment_id is None:
+        payment.provider_payment_id = fetched.provider_payment_id
+        payment.save(update_fields=["provider_payment_id"])
+    return apply_provider_state(invoice, payment, fetched)
+
+
+def apply_provider_state(invoice: Invoice, payment: Payment, fetched: ProviderPayment) -> str:
+    """Apply the provider's view of a payment. Both rows must be locked, invoice first."""
+    payment.last_checked_at = timezone.now()
+    if payment.status in (Payment.Status.SUCCEEDED, Payment.Status.MISMATCH):
+        payment.save(update_fields=["last_checked_at"])
+        return "unchanged"
+    if fetched.status == ProviderPayment.SUCCEEDED:
+        problems = []
+        if fetched.reference and fetched.reference != payment.reference:
+            problems.append(f"reference {fetched.reference!r}")
+        if fetched.currency != payment.currency:
+            problems.append(f"currency {fetched.currency}")
+        if fetched.amount != payment.amount:
+            problems.append(f"amount {fetched.amount}")
+        if problems:
+            return _flag_mismatch(invoice, payment, fetched, problems)
+        payment.status = Payment.Status.SUCCEEDED
+        payment.confirmed_at = timezone.now()
+        payment.received_on = studio_today()
+        payment.status_detail = fetched.detail[:300]
+        payment.save(
+            update_fields=[
+                "status",
+                "confirmed_at",
+                "received_on",
+                "status_detail",
+                "last_checked_at",
+            ]
+        )
+        audit.record(
+            "payment.received",
+            payment,
+            actor=None,
+            data={"amount": str(payment.amount), "provider": payment.provider},
+        )
+        _money_received(invoice, payment, actor=None)
+        return "applied"
+    if fetched.status in (ProviderPayment.FAILED, ProviderPayment.CANCELED):
+        if payment.status == Payment.Status.PENDING:
+            payment.status = fetched.status
+            payment.status_detail = fetched.detail[:300]
+            payment.save(update_fields=["status", "status_detail", "last_checked_at"])
+            audit.record("payment." + fetched.status, payment, actor=None)
+            return fetched.status
+        payment.save(update_fields=["last_checked_at"])
+        return "unchanged"
+    payment.save(update_fields=["last_checked_at"])
+    return "pending"
+
+
+def _flag_mismatch(
+    invoice: Invoice, payment: Payment, fetched: ProviderPayment, problems: list[str]
+) -> str:
+    payment.status = Payment.Status.MISMATCH
+    payment.reported_amount = fetched.amount
+    payment.reported_currency = fetched.currency[:3]
+    payment.status_detail = ("does not match: " + ", ".join(problems))[:300]
+    payment.save(
+        update_fields=[
+            "status",
+            "reported_amount",
+            "reported_currency",
+            "status_detail",
+            "last_checked_at",
+        ]
+    )
+    audit.record("payment.mismatch", payment, actor=None, data={"problems": problems})
+    _notify_manager(
+        invoice,
+        payment,
+        template="billing/email/payment_mismatch.txt",
+        subject=gettext_noop("Payment needs review: invoice No. %(number)s"),
+        dedupe_key=f"billing-mismatch:{payment.pk}",
+    )
+    return "mismatch"
+
+
+def sync_payment(payment: Payment) -> str:
+    """Re-fetch one online payment from its provider and apply the answer (reconciliation
+    and the client's return page use this). Raises ProviderError if the provider fails."""
+    provider = get_provider(payment.provider)
+    if not provider.online or not payment.provider_payment_id:
+        return "skipped"
+    fetched = provider.fetch_payment(payment.provider_payment_id)
+    with transaction.atomic():
+        invoice = lock_invoice(payment.invoice_id)
+        locked = Payment.objects.select_for_update(of=("self",)).get(pk=payment.pk)
+        return apply_provider_state(invoice, locked, fetched)
+
+
+def reconcile_pending() -> dict[str, int]:
+    """Poll the providers for online payments still pending after
+    ``BILLING_RECONCILE_AFTER_MINUTES``, so a lost webhook still ends in the right state (a
+    periodic job of the worker; safe to run on several workers at once)."""
+    now = timezone.now()
+    online = [code for code in _known_codes() if code not in _offline_codes()]
+    results: dict[str, int] = {}
+    orphans = Payment.objects.filter(
+        status=Payment.Status.PENDING,
+        provider__in=online,
+        provider_payment_id__isnull=True,
+        created_at__lt=now - ORPHAN_AFTER,
+    ).update(status=Payment.Status.CANCELED, status_detail="never reached the provider")
+    if orphans:
+        results["orphaned"] = orphans
+    expired = Payment.objects.filter(
+        status=Payment.Status.PENDING, provider__in=online, created_at__lt=now - GIVE_UP_AFTER
+    ).update(status=Payment.Status.CANCELED, status_detail="still pending after 30 days")
+    if expired:
+        results["expired"] = expired
+    cutoff = now - timedelta(minutes=settings.BILLING_RECONCILE_AFTER_MINUTES)
+    due = (
+        Payment.objects.filter(
+            status=Payment.Status.PENDING,
+            provider__in=online,
+            provider_payment_id__isnull=False,
+            created_at__lt=cutoff,
+        )
+        .filter(Q(last_checked_at__isnull=True) | Q(last_checked_at__lt=cutoff))
+        .order_by("last_checked_at", "created_at")[:200]
+    )
+    for payment in due:
+        try:
+            outcome = sync_payment(payment)
+        except (ProviderError, UnknownProvider) as error:
+            log.warning("reconciling payment %s failed: %s", payment.pk, error)
+            Payment.objects.filter(pk=payment.pk).update(last_checked_at=timezone.now())
+            outcome = "error"
+        results[outcome] = results.get(outcome, 0) + 1
+    return results
+
+
+def _known_codes() -> list[str]:
+    from studiocrm.billing.providers import codes
+
+    return codes()
+
+
+def mark_overdue() -> int:
+    """Turn issued and partly paid invoices past their due date overdue (a periodic job)."""
+    today = studio_today()
+    changed = 0
+    candidates = Invoice.objects.filter(
+        kind=Invoice.Kind.INVOICE,
+        status__in=[Invoice.Status.ISSUED, Invoice.Status.PARTIALLY_PAID],
+        due_date__lt=today,
+    ).values_list("pk", flat=True)
+    for invoice_id in list(candidates[:1000]):
+        with transaction.atomic():
+            invoice = lock_invoice(invoice_id)
+            if refresh_invoice(invoice).new_status == Invoice.Status.OVERDUE:
+                changed += 1
+    return changed
+
+
+# --- Manual payments and refunds ----------------------------------------------------------
+
+
+def record_manual_payment(
+    invoice: Invoice,
+    *,
+    amount: Decimal,
+    received_on: date,
+    actor: User,
+    note: str = "",
+    key: str = "",
+    pending: Payment | None = None,
+) -> Payment:
+    """A manager confirms a bank transfer that reached the studio's account. ``key`` is the
+    form's one-time key: submitting the same form twice records one payment. More than is
+    due is accepted and flagged as an overpayment."""
+    amount = round_money(amount)
+    if amount <= 0:
+        raise BillingError(_("The amount must be more than zero."))
+    with transaction.atomic():
+        invoice = lock_invoice(invoice.pk)
+        check_can_edit(actor, invoice.deal)
+        if invoice.is_draft or invoice.is_credit_note or invoice.status == Invoice.Status.VOID:
+            raise BillingError(_("Payments are recorded against issued invoices only."))
+        if key and Payment.objects.filter(reference=key).exists():
+            return Payment.objects.get(reference=key)
+        payment = None
+        if pending is not None:
+            payment = (
+                Payment.objects.select_for_update(of=("self",))
+                .filter(pk=pending.pk, invoice=invoice, status=Payment.Status.PENDING)
+                .first()
+            )
+        if payment is None:
+            payment = Payment(invoice=invoice, provider="bank_transfer", currency=invoice.currency)
+            if key:
+                payment.reference = key[:32]
+        payment.amount = amount
+        payment.status = Payment.Status.SUCCEEDED
+        payment.received_on = received_on
+        payment.confirmed_at = timezone.now()
+        payment.recorded_by = actor
+        payment.note = note.strip()[:300]
+        try:
+            with transaction.atomic():
+                payment.save()
+        except IntegrityError:
+            return Payment.objects.get(reference=key)
+        audit.record(
+            "payment.recorded",
+            payment,
+            actor=actor,
+            data={"amount": str(amount), "invoice": invoice.number},
+        )
+        _money_received(invoice, payment, actor=actor)
+    return payment
+
+
+def record_refund(
+    payment: Payment, *, amount: Decimal, actor: User, note: str = "", key: str = ""
+) -> Refund:
+    """Record money returned to the client for a received payment (refunded through the
+    provider's dashboard or the bank). At most what was received less earlier refunds."""
+    amount = round_money(amount)
+    if amount <= 0:
+        raise BillingError(_("The amount must be more than zero."))
+    with transaction.atomic():
+        invoice = lock_invoice(payment.invoice_id)
+        check_can_edit(actor, invoice.deal)
+        payment = Payment.objects.select_for_update(of=("self",)).get(pk=payment.pk)
+        if key and Refund.objects.filter(key=key).exists():
+            return Refund.objects.get(key=key)
+        if payment.status != Payment.Status.SUCCEEDED:
+            raise BillingError(_("Only a received payment can be refunded."))
+        refundable = payment.amount - _sum(payment.refunds.all())
+        if amount > refundable:
+            raise BillingError(
+                _("At most %(amount)s can be refunded.") % {"amount": f"{refundable:.2f}"}
+            )
+        refund = Refund.objects.create(
+            payment=payment,
+            amount=amount,
+            note=note.strip()[:300],
+            created_by=actor,
+            key=key or None,
+        )
+        audit.record(
+            "payment.refunded",
+            payment,
+            actor=actor,
+            data={"amount": str(amount), "refund": refund.pk},
+        )
+        refresh_invoice(invoice, actor=actor)
+    return refund
+
+
+# --- After money arrives ------------------------------------------------------------------
+
+
+def _money_received(invoice: Invoice, payment: Payment, *, actor: User | None) -> None:
+    """Recompute the invoice, email the receipt and the manager, flag an overpayment, and
+    move the deal to `paid` once nothing more is owed. Runs inside the caller's transaction."""
+    result = refresh_invoice(invoice, actor=actor)
+    _email_receipt(invoice, payment)
+    _notify_manager(
+        invoice,
+        payment,
+        template="billing/email/payment_received_manager.txt",
+        subject=gettext_noop("Payment received: invoice No. %(number)s"),
+        dedupe_key=f"billing-payment:{payment.pk}",
+    )
+    if result.overpaid_after > result.overpaid_before:
+        audit.record(
+            "invoice.overpaid",
+            invoice,
+            actor=actor,
+            data={"overpaid": str(invoice.overpaid_amount), "payment": payment.pk},
+        )
+        _notify_manager(
+            invoice,
+            payment,
+            template="billing/email/overpaid.txt",
+            subject=gettext_noop("Overpayment on invoice No. %(number)s"),
+            dedupe_key=f"billing-overpaid:{payment.pk}",
+        )
+    if result.new_status == Invoice.Status.PAID and _deal_settled(invoice.deal):
+        advance_deal(invoice.deal, PAID, actor=None)
+
+
+def _deal_settled(deal: Deal) -> bool:
+    """Every live invoice of the deal is paid and every step of its payment schedule has
+    an invoice: nothing more is owed."""
+    live = deal.invoices.filter(kind=Invoice.Kind.INVOICE).exclude(
+        status__in=[Invoice.Status.DRAFT, Invoice.Status.VOID]
+    )
+    statuses = set(live.values_list("status", flat=True))
+    if statuses != {Invoice.Status.PAID}:
+        return False
+    try:
+        steps = payment_schedule(deal)
+    except Exception:  # the schedule is advice here; a broken one must not block a payment
+        log.exception("payment schedule of deal %s could not be read", deal.pk)
+        return False
+    invoiced_steps = set(live.values_list("schedule_step", flat=True))
+    return all(step.number in invoiced_steps for step in steps)
+
+
+def _client_email(invoice: Invoice) -> str:
+    contact = invoice.deal.contact if invoice.deal.contact_id else None
+    return (contact.email if contact and contact.email else "") or invoice.buyer.get("email", "")
+
+
+def _email_receipt(invoice: Invoice, payment: Payment) -> None:
+    email = _client_email(invoice)
+    if not email:
+        return
+    with translation.override(invoice.language):
+        context = {
+            "invoice": invoice,
+            "payment": payment,
+            "amount": format_money(payment.amount, payment.currency),
+            "due": format_money(invoice.amount_due, invoice.currency),
+            "seller": invoice.seller,
+        }
+        queue_email(
+            to=email,
+            subject=_("Payment received: invoice No. %(number)s") % {"number": invoice.number},
+            body=render_to_string("billing/email/receipt.txt", context),
+            dedupe_key=f"billing-receipt:{payment.pk}",
+            deal=invoice.deal,
+            reply_to=invoice.seller.get("email", ""),
+        )
+
+
+def _notify_manager(
+    invoice: Invoice, payment: Payment, *, template: str, subject: str, dedupe_key: str
+) -> None:
+    manager = invoice.deal.manager
+    if manager is None or not manager.email or not manager.is_active:
+        return
+    with translation.override(manager.language or Studio.load().locale):
+        context = {
+            "invoice": invoice,
+            "payment": payment,
+            "amount": format_money(payment.amount, payment.currency),
+            "overpaid": format_money(invoice.overpaid_amount, invoice.currency),
+            "link": absolute_url(invoice.get_absolute_url()),
+        }
+        queue_email(
+            to=manager.email,
+            subject=_(subject) % {"number": invoice.number},
+            body=render_to_string(template, context),
+            dedupe_key=dedupe_key,
+            deal=invoice.deal,
+        )

@@ -1,0 +1,208 @@
+"""YooKassa (ЮKassa) through the official SDK.
+
+YooKassa notifications carry no signature. We accept one only from YooKassa's published
+networks (``settings.YOOKASSA_WEBHOOK_NETWORKS``) and then trust nothing in it but the
+payment id: the payment's status, amount and metadata come from re-fetching it over the API
+with the shop's credentials.
+
+The SDK keeps its configuration in class attributes, so every call sets it under a lock; the
+SDK's HTTP session gets a timeout (it has none by default) and its errors become
+ProviderError. ``settings.YOOKASSA_API_URL`` points it at a stand-in in tests only.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+import threading
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+import requests
+from django.conf import settings
+from django.http import HttpRequest
+from django.utils.translation import gettext_lazy as _
+from requests.adapters import HTTPAdapter
+from urllib3 import Retry
+from yookassa import Configuration
+from yookassa import Payment as SdkPayment
+from yookassa.client import ApiClient
+from yookassa.domain.common import RequestObject
+
+from studiocrm.billing.models import Payment
+from studiocrm.billing.providers.base import (
+    PaymentProvider,
+    ProviderError,
+    ProviderPayment,
+    Redirect,
+    SettingField,
+    WebhookEvent,
+    WebhookRejected,
+)
+from studiocrm.core.http import client_ip
+
+NETWORK_TIMEOUT = 15
+PAYMENT_EVENTS = {"payment.succeeded", "payment.canceled", "payment.waiting_for_capture"}
+_STATUS = {
+    "pending": ProviderPayment.PENDING,
+    # We create payments with capture=true; a held payment is still not money received.
+    "waiting_for_capture": ProviderPayment.PENDING,
+    "succeeded": ProviderPayment.SUCCEEDED,
+    "canceled": ProviderPayment.CANCELED,
+}
+_configuration_lock = threading.Lock()
+
+
+class _TimeoutSession(requests.Session):
+    def request(self, *args: Any, **kwargs: Any) -> requests.Response:  # type: ignore[override]
+        kwargs.setdefault("timeout", NETWORK_TIMEOUT)
+        return super().request(*args, **kwargs)
+
+
+class _ApiClient(ApiClient):
+    """The SDK's client with a request timeout and errors we can classify."""
+
+    def get_session(self) -> requests.Session:
+        session = _TimeoutSession()
+        # As the SDK does: YooKassa answers 202 while it is still processing a POST.
+        retries = Retry(
+            total=self.max_attempts,
+            backoff_factor=self.timeout / 1000,
+            allowed_methods=["POST"],
+            status_forcelist=[202],
+        )
+        session.mount("https://", HTTPAdapter(max_retries=retries))
+        return session
+
+    def request(
+        self,
+        method: str = "",
+        path: str = "",
+        query_params: dict[str, Any] | None = None,
+        headers: dict[str, str] | None = None,
+        body: Any = None,
+    ) -> dict[str, Any]:
+        if isinstance(body, RequestObject):
+            body.validate()
+            body = dict(body)
+        try:
+            response = self.execute(
+                body, method, path, query_params, self.prepare_request_headers(headers)
+            )
+        except requests.RequestException as error:
+            raise ProviderError(f"YooKassa unreachable: {error}", permanent=False) from error
+        if response.status_code != 200:
+            permanent = 400 <= response.status_code < 500 and response.status_code != 429
+            raise ProviderError(
+                f"YooKassa answered {response.status_code}: {response.text[:300]}",
+                permanent=permanent,
+            )
+        try:
+            return response.json()
+        except ValueError as error:
+            raise ProviderError("YooKassa answered with invalid JSON", permanent=False) from error
+
+
+class _SdkPayment(SdkPayment):
+    def __init__(self) -> None:
+        self.client = _ApiClient()
+
+
+class YooKassaProvider(PaymentProvider):
+    code = "yookassa"
+    name = _("Card, SBP and wallets (YooKassa)")
+    settings_fields = (
+        SettingField("account_id", _("Shop ID (shopId)")),
+        SettingField("secret_key", _("Secret key"), secret=True),
+    )
+
+    def is_configured(self) -> bool:
+        return bool(self.account.account_id and self.account.secret_key)
+
+    def _call(self, method: str, *args: Any, **kwargs: Any) -> Any:
+        if not self.is_configured():
+            raise ProviderError("YooKassa shop ID or secret key is not set", permanent=True)
+        with _configuration_lock:
+            Configuration.configure(
+                self.account.account_id,
+                self.account.secret_key,
+                api_url=settings.YOOKASSA_API_URL,
+            )
+            try:
+                return getattr(_SdkPayment, method)(*args, **kwargs)
+            except (ValueError, TypeError, AttributeError) as error:
+                # The SDK validates responses into its own objects; a response it cannot
+                # read is the provider's (or a proxy's) fault and may pass.
+                raise ProviderError(f"YooKassa: {error}", permanent=False) from error
+
+    def start_payment(self, payment: Payment, *, return_url: str) -> Redirect:
+        invoice = payment.invoice
+        params = {
+            "amount": {"value": f"{payment.amount:.2f}", "currency": payment.currency},
+            "capture": True,
+            "confirmation": {"type": "redirect", "return_url": return_url},
+            "description": str(invoice.purpose or invoice.number)[:128],
+            "metadata": {"payment_reference": payment.reference, "invoice": invoice.number},
+        }
+        response = self._call("create", params, payment.reference)
+        confirmation = getattr(response, "confirmation", None)
+        url = getattr(confirmation, "confirmation_url", None)
+        if not response.id or not url:
+            raise ProviderError("YooKassa returned a payment without a URL", permanent=False)
+        payment.provider_payment_id = response.id
+        return Redirect(url=url)
+
+    def verify_webhook(self, request: HttpRequest) -> WebhookEvent:
+        if not _from_yookassa(client_ip(request)):
+            raise WebhookRejected("source address is not a YooKassa network", status=403)
+        try:
+            body = json.loads(request.body)
+            event_type = str(body["event"])
+            data_object = body["object"]
+            object_id = str(data_object["id"])
+        except (ValueError, KeyError, TypeError) as error:
+            raise WebhookRejected(f"malformed notification: {error}") from error
+        if body.get("type") != "notification" or not object_id:
+            raise WebhookRejected("not a notification")
+        # YooKassa sends each event once per object (and repeats it until we answer 200),
+        # so the pair is the event's identity.
+        return WebhookEvent(
+            event_id=f"{event_type}:{object_id}",
+            event_type=event_type,
+            provider_payment_id=object_id if event_type in PAYMENT_EVENTS else None,
+        )
+
+    def fetch_payment(self, provider_payment_id: str) -> ProviderPayment:
+        response = self._call("find_one", provider_payment_id)
+        try:
+            amount = Decimal(str(response.amount.value)).quantize(Decimal("0.01"))
+            currency = str(response.amount.currency).upper()
+        except (AttributeError, InvalidOperation) as error:
+            raise ProviderError("YooKassa payment without an amount", permanent=False) from error
+        metadata = response.metadata or {}
+        detail = ""
+        cancellation = getattr(response, "cancellation_details", None)
+        if cancellation is not None:
+            detail = f"{cancellation.party}: {cancellation.reason}"
+        return ProviderPayment(
+            provider_payment_id=str(response.id),
+            status=_STATUS.get(str(response.status), ProviderPayment.PENDING),
+            amount=amount,
+            currency=currency,
+            reference=str(metadata.get("payment_reference", "")),
+            detail=detail,
+        )
+
+
+def _from_yookassa(address: str) -> bool:
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return False
+    for network in settings.YOOKASSA_WEBHOOK_NETWORKS:
+        try:
+            if ip in ipaddress.ip_network(network, strict=False):
+                return True
+        except ValueError:
+            continue
+    return False

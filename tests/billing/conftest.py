@@ -1,0 +1,147 @@
+"""Billing fixtures: a studio with Russian legal and bank details, a signed deal, invoices,
+and provider accounts pointed at stand-in servers on 127.0.0.1 (see standins.py)."""
+
+from __future__ import annotations
+
+import importlib
+from decimal import Decimal
+
+import pytest
+from django.db import connection
+
+from studiocrm.billing import services
+from studiocrm.billing.models import ProviderAccount
+from studiocrm.billing.services import LineInput
+from studiocrm.core.models import Studio
+from studiocrm.deals.models import CONTRACT_SIGNED
+from tests.billing.standins import StripeStandIn, YooKassaStandIn
+from tests.factories import ClientFactory, ContactFactory, DealFactory
+
+STRIPE_KEY = "sk_test_standin_4242"
+STRIPE_WEBHOOK_SECRET = "whsec_standin_secret"
+YOOKASSA_SHOP = "100500"
+YOOKASSA_SECRET = "test_standin_secret"
+
+on_postgresql = pytest.mark.skipif(
+    connection.vendor != "postgresql",
+    reason="row locks and concurrent inserts need PostgreSQL; SQLite serialises every writer",
+)
+
+
+@pytest.fixture
+def studio(db):
+    studio = Studio.load()
+    studio.name = "Test Studio"
+    studio.legal_name = "ООО «Тест Студия»"
+    studio.tax_id = "7701234567"
+    studio.registration_number = "1027700000000"
+    studio.address = "Москва, ул. Тверская, д. 1"
+    studio.email = "hello@studio.test"
+    studio.bank_name = "ПАО Сбербанк"
+    studio.bank_account = "40702810900000000001"
+    studio.bank_code = "044525225"
+    studio.correspondent_account = "30101810400000000225"
+    studio.locale = "ru"
+    studio.time_zone = "Europe/Moscow"
+    studio.tax_mode = Studio.TaxMode.NO_VAT
+    studio.vat_rate = Decimal("0")
+    studio.save()
+    return studio
+
+
+def ensure_stages() -> None:
+    """Transactional tests flush the database, data migrations included: put the default
+    stages back (idempotent)."""
+    from django.apps import apps
+
+    module = importlib.import_module("studiocrm.deals.migrations.0002_default_stages")
+    module.create_stages(apps, None)
+
+
+@pytest.fixture
+def deal(studio, manager):
+    ensure_stages()
+    client = ClientFactory(name="Ромашка", legal_name="ООО «Ромашка»", tax_id="7709876543")
+    contact = ContactFactory(client=client, email="buyer@client.test")
+    return DealFactory(
+        client=client, contact=contact, manager=manager, stage_id=CONTRACT_SIGNED, currency="RUB"
+    )
+
+
+def make_invoice(deal, actor, *amounts: str, issue: bool = True):
+    lines = [
+        LineInput(description=f"Work {index}", quantity=Decimal(1), unit_price=Decimal(amount))
+        for index, amount in enumerate(amounts or ("1000.00",), start=1)
+    ]
+    invoice = services.create_invoice(deal, lines=lines, actor=actor)
+    token = services.issue_invoice(invoice, actor=actor) if issue else None
+    invoice.refresh_from_db()
+    invoice.client_token = token
+    return invoice
+
+
+@pytest.fixture
+def invoice(deal, manager):
+    return make_invoice(deal, manager, "1000.00")
+
+
+@pytest.fixture
+def stripe_standin(settings):
+    server = StripeStandIn(api_key=STRIPE_KEY, webhook_secret=STRIPE_WEBHOOK_SECRET).start()
+    settings.STRIPE_API_BASE = server.base_url
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def yookassa_standin(settings):
+    server = YooKassaStandIn(shop_id=YOOKASSA_SHOP, secret_key=YOOKASSA_SECRET).start()
+    settings.YOOKASSA_API_URL = server.api_url
+    # The test client and live server requests come from here.
+    settings.YOOKASSA_WEBHOOK_NETWORKS = ["127.0.0.1/32"]
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def stripe_account(db, stripe_standin):
+    return ProviderAccount.objects.update_or_create(
+        provider="stripe",
+        defaults={
+            "enabled": True,
+            "secret_key": STRIPE_KEY,
+            "webhook_secret": STRIPE_WEBHOOK_SECRET,
+        },
+    )[0]
+
+
+@pytest.fixture
+def yookassa_account(db, yookassa_standin):
+    return ProviderAccount.objects.update_or_create(
+        provider="yookassa",
+        defaults={"enabled": True, "account_id": YOOKASSA_SHOP, "secret_key": YOOKASSA_SECRET},
+    )[0]
+
+
+@pytest.fixture
+def bank_transfer_account(db):
+    return ProviderAccount.objects.update_or_create(
+        provider="bank_transfer", defaults={"enabled": True}
+    )[0]
+
+
+@pytest.fixture(autouse=True)
+def _documents_tables_or_no_contract(request, monkeypatch):
+    """While the documents app has no migrations yet, its tables do not exist: behave as a
+    deal without a signed contract (the schedule is passed in directly)."""
+    if "db" not in request.fixturenames and "transactional_db" not in request.fixturenames:
+        return
+    from django.db import connection as db
+
+    if "documents_document" not in db.introspection.table_names():
+        monkeypatch.setattr("studiocrm.billing.schedule.payment_schedule", lambda deal: [])
+        monkeypatch.setattr("studiocrm.billing.payments.payment_schedule", lambda deal: [])
+        monkeypatch.setattr("studiocrm.billing.services.payment_schedule", lambda deal: [])
+        monkeypatch.setattr(
+            "studiocrm.billing.services.contract_reference", lambda deal: ("", None)
+        )
