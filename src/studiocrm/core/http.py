@@ -7,9 +7,17 @@ from django.http import HttpRequest
 
 
 def client_ip(request: HttpRequest) -> str:
-    """The client's address; X-Forwarded-For is trusted only when configured."""
+    """The client's address.
+
+    Behind a reverse proxy (USE_X_FORWARDED_FOR=true) the proxy appends the address it saw
+    to X-Forwarded-For; earlier entries come from the client and can be forged, so the
+    rightmost entry is the one to trust (a single trusted proxy in front of the app).
+    """
     if settings.USE_X_FORWARDED_FOR:
-        forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
+        forwarded = [
+            part.strip() for part in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")
+        ]
+        forwarded = [part for part in forwarded if part]
         if forwarded:
-            return forwarded.split(",")[0].strip()
+            return forwarded[-1]
     return request.META.get("REMOTE_ADDR", "")
