@@ -47,15 +47,7 @@ ALLOWED_HOSTS = env.string_list(
 CSRF_TRUSTED_ORIGINS = env.string_list("CSRF_TRUSTED_ORIGINS", [BASE_URL])
 
 INSTALLED_APPS = [
-    "django.contrib.auth",
-    "django.contrib.contenttypes",
-    "django.contrib.sessions",
-    "django.contrib.messages",
-    "django.contrib.staticfiles",
-    "django.contrib.humanize",
-    "django_htmx",
-    "django_tasks",
-    "django_tasks_db",
+    # Our apps first: their translations and templates take precedence over Django's.
     "studiocrm.core",
     "studiocrm.clients",
     "studiocrm.deals",
@@ -66,6 +58,15 @@ INSTALLED_APPS = [
     "studiocrm.estimates",
     "studiocrm.documents",
     "studiocrm.billing",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "django.contrib.humanize",
+    "django_htmx",
+    "django_tasks",
+    "django_tasks_db",
 ]
 
 MIDDLEWARE = [
