@@ -1,11 +1,18 @@
 """Fixtures for brief tests: private files in a temporary directory, a clean cache, a deal
 with a client contact, and helpers to send a brief."""
 
+import importlib
+import time
+import types
+
+import django_ratelimit.core
 import pytest
+from django.apps import apps
 from django.core.cache import cache
 
 from studiocrm.briefs import services
-from studiocrm.briefs.models import BriefTemplate
+from studiocrm.briefs.defaults import install_default_templates
+from studiocrm.briefs.models import BriefQuestion, BriefSection, BriefTemplate
 from tests.factories import DealFactory
 
 
@@ -16,24 +23,38 @@ def private_root(tmp_path, settings):
 
 
 @pytest.fixture(autouse=True)
-def clean_cache():
+def clean_cache(monkeypatch):
+    """Empty rate-limit counters and one fixed rate-limit window per test (windows are
+    aligned to the clock; a boundary between two requests would reset the count)."""
     cache.clear()
+    frozen = time.time()
+    monkeypatch.setattr(django_ratelimit.core, "time", types.SimpleNamespace(time=lambda: frozen))
     yield
     cache.clear()
 
 
 @pytest.fixture
-def deal(manager):
+def migration_data(db):
+    """The stages and default templates the data migrations create. Transactional tests
+    flush them, so tests that need them ask for this (it is idempotent)."""
+    importlib.import_module("studiocrm.deals.migrations.0002_default_stages").create_stages(
+        apps, None
+    )
+    install_default_templates(BriefTemplate, BriefSection, BriefQuestion)
+
+
+@pytest.fixture
+def deal(manager, migration_data):
     return DealFactory(manager=manager, title="Bakery website")
 
 
 @pytest.fixture
-def template_en(db):
+def template_en(migration_data):
     return BriefTemplate.objects.get(default_key="corporate", language="en")
 
 
 @pytest.fixture
-def template_ru(db):
+def template_ru(migration_data):
     return BriefTemplate.objects.get(default_key="corporate", language="ru")
 
 

@@ -77,7 +77,7 @@ def test_the_migration_installs_four_templates_in_each_language():
 
 
 @pytest.mark.parametrize("kind", KINDS)
-def test_both_languages_ask_the_same_questions_with_the_same_values(kind):
+def test_both_languages_ask_the_same_questions_with_the_same_values(kind, migration_data):
     russian, english = snapshot(kind, "ru"), snapshot(kind, "en")
     assert list(russian) == list(english)
     for key, item in russian.items():
@@ -90,7 +90,7 @@ def test_both_languages_ask_the_same_questions_with_the_same_values(kind):
 
 @pytest.mark.parametrize("kind", KINDS)
 @pytest.mark.parametrize("language", ["ru", "en"])
-def test_every_template_asks_what_an_estimate_needs(kind, language):
+def test_every_template_asks_what_an_estimate_needs(kind, language, migration_data):
     questions = snapshot(kind, language)
     for key, kind_of_answer in SHARED.items():
         assert questions[key]["type"] == kind_of_answer
@@ -101,14 +101,14 @@ def test_every_template_asks_what_an_estimate_needs(kind, language):
     assert questions["languages_count"]["show_if"] == {"key": "features", "equals": "multilingual"}
 
 
-def test_store_asks_for_the_product_count_and_redesign_for_the_current_site():
+def test_store_asks_for_the_product_count_and_redesign_for_the_current_site(migration_data):
     for language in ("ru", "en"):
         assert snapshot("store", language)["products_count"]["type"] == "number"
         assert snapshot("redesign", language)["existing_site"]["type"] == "url"
         assert "existing_site" not in snapshot("corporate", language)
 
 
-def test_every_question_type_is_used_somewhere():
+def test_every_question_type_is_used_somewhere(migration_data):
     used = set(BriefQuestion.objects.values_list("type", flat=True))
     assert used == {
         "short_text",
@@ -124,7 +124,7 @@ def test_every_question_type_is_used_somewhere():
     }
 
 
-def test_installing_again_changes_nothing_and_restores_only_deleted_ones():
+def test_installing_again_changes_nothing_and_restores_only_deleted_ones(migration_data):
     edited = BriefTemplate.objects.get(default_key="store", language="ru")
     edited.name = "Магазин (наш вариант)"
     edited.save()

@@ -5,6 +5,7 @@ from tests.briefs.conftest import (  # noqa: F401
     clean_cache,
     deal,
     fill_required,
+    migration_data,
     private_root,
     sent_brief,
     template_en,

@@ -59,7 +59,6 @@ class QuestionView:
     error: str = ""
     visible: bool = True
     missing: bool = False
-    number: int = 0
 
     @property
     def key(self) -> str:
@@ -134,18 +133,14 @@ def build(
     visible = q.visible_keys(questions, answers)
     missing = {item["key"] for item in q.missing_required(questions, answers)}
     sections: list[SectionView] = []
-    number = 0
     for title, group in q.group_by_section(questions):
         views = []
         for question in group:
             key = question["key"]
-            if key in visible:
-                number += 1
             view = _view(question, answers, typed.get(key), files_by_id)
             view.error = errors.get(key, "")
             view.visible = key in visible
             view.missing = flag_missing and key in missing
-            view.number = number if key in visible else 0
             views.append(view)
         sections.append(SectionView(title=title, questions=views))
     return sections

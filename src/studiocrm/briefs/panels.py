@@ -24,7 +24,6 @@ def brief_panel(request: HttpRequest, deal: Deal) -> str:
         "briefs": briefs,
         "latest": latest,
         "can_edit": editable,
-        "request": request,
     }
     if latest is not None:
         context["sections"] = client_form.build(
