@@ -63,7 +63,7 @@ def run(*items, answers=None, questions=QUESTIONS, template_key=""):
     return rules.evaluate(list(items), questions, answers or {}, template_key=template_key)
 
 
-def test_contains_fires_on_a_picked_option_and_records_the_answer_that_produced_it():
+def test_contains_fires_on_a_picked_option_and_records_the_choice_that_produced_it():
     result = run(
         Rule(question_key="features", operator="contains", value="cart", target="cart_logic"),
         answers={"features": ["cart", "multilingual"]},
@@ -74,8 +74,14 @@ def test_contains_fires_on_a_picked_option_and_records_the_answer_that_produced_
         "rule": 1,
         "key": "features",
         "label": "What should the site do?",
-        "answer": "Cart, Several languages",
+        "answer": "Cart",
     }
+
+
+def test_the_origin_of_a_picked_page_is_that_pages_label():
+    rule = Rule(question_key="pages", operator="answered", action="add_pages_from_answer")
+    [action] = run(rule, answers={"pages": ["home", "catalog"]}).actions
+    assert action.page_labels == {"home": "Home", "catalog": "Catalogue"}
 
 
 def test_contains_does_not_fire_when_the_option_is_not_picked():

@@ -308,7 +308,7 @@ def test_draft_from_brief_opens_the_editor_with_what_to_ask_the_client(manager_c
     assert response["Location"] == estimate.get_absolute_url()
     page = manager_client.get(estimate.get_absolute_url()).content.decode()
     assert "content_ready" in page  # an unanswered question the rules needed
-    assert "from the answer" in page
+    assert 'class="est-origin"' in page  # each drafted line shows the answer behind it
 
 
 def test_draft_without_a_brief_says_so_and_makes_nothing(manager_client, deal):

@@ -171,7 +171,7 @@ def draft_from_brief(deal: Deal, *, actor: User | None) -> Estimate:
                     package.content,
                     role_codes=list(role_codes),
                     tax_rate=tax_rate,
-                    origins=[origin],
+                    origins=[{**origin, "package": package.name}],
                 )
             draft = _Draft(option, estimate, tax_rate)
             multipliers = []
@@ -188,7 +188,8 @@ def draft_from_brief(deal: Deal, *, actor: User | None) -> Estimate:
                         if page is None:
                             missing(_("page type"), action, slug)
                         else:
-                            draft.page(page, action.amount, action.origin)
+                            origin = {**action.origin, "answer": action.page_labels.get(slug, slug)}
+                            draft.page(page, action.amount, origin)
                 elif action.action == EstimateRule.Action.ADD_SERVICE:
                     service = services.get(action.target)
                     if service is None:

@@ -63,6 +63,7 @@ class RuleAction:
     option_name: str
     origin: dict[str, Any]
     page_slugs: tuple[str, ...] = ()
+    page_labels: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass
@@ -135,23 +136,26 @@ class _Brief:
         self._visible.setdefault(key, result)
         return self._visible[key]
 
-    def display(self, key: str) -> str:
-        """The answer as the client saw it: labels, not slugs."""
-        question = self.questions[key]
+    def label(self, key: str, value: object) -> str:
+        """The label the client saw for one choice value."""
+        if value == OTHER_VALUE and self.answers.get(key + OTHER_SUFFIX):
+            return str(self.answers[key + OTHER_SUFFIX])[:200]
+        for option in self.questions[key].get("options") or []:
+            if isinstance(option, Mapping) and str(option.get("value")) == str(value):
+                return str(option.get("label", value))[:200]
+        return str(value)[:200]
+
+    def display(self, key: str, matched: str = "") -> str:
+        """The answer as the client saw it: labels, not slugs. For a list answer a rule
+        matched on one value, just that value."""
         answer = self.answers.get(key)
-        labels = {
-            str(option.get("value")): str(option.get("label", option.get("value")))
-            for option in question.get("options") or []
-            if isinstance(option, Mapping)
-        }
-        other = self.answers.get(key + OTHER_SUFFIX)
 
         def label(value: object) -> str:
-            if value == OTHER_VALUE and other:
-                return str(other)
-            return labels.get(str(value), str(value))
+            return self.label(key, value)
 
-        if isinstance(answer, bool):
+        if isinstance(answer, list) and matched and matched in [str(item) for item in answer]:
+            text = label(matched)
+        elif isinstance(answer, bool):
             text = _("yes") if answer else _("no")
         elif isinstance(answer, list):
             text = ", ".join(label(item) for item in answer)
@@ -256,11 +260,12 @@ def evaluate(
                     % {"rule": rule_label(rule), "key": key, "error": error}
                 )
                 continue
+            matched = rule.value.strip() if rule.operator in ("is", "contains") else ""
             origin = {
                 "rule": rule.pk,
                 "key": key,
                 "label": str(question.get("label", key))[:200],
-                "answer": brief.display(key),
+                "answer": brief.display(key, matched),
             }
         try:
             amount = _amount(rule, answer)
@@ -272,9 +277,11 @@ def evaluate(
         if amount == 0 and rule.action != "multiply_role":
             continue
         page_slugs: tuple[str, ...] = ()
+        page_labels: dict[str, str] = {}
         if rule.action == "add_pages_from_answer":
             picked = answer if isinstance(answer, list) else [answer]
             page_slugs = tuple(str(slug) for slug in picked if slug != OTHER_VALUE)
+            page_labels = {slug: brief.label(rule.question_key, slug) for slug in page_slugs}
             other = brief.answers.get(rule.question_key + OTHER_SUFFIX)
             if OTHER_VALUE in picked and other:
                 result.notes.append(
@@ -290,6 +297,7 @@ def evaluate(
                 option_name=rule.option_name,
                 origin=origin,
                 page_slugs=page_slugs,
+                page_labels=page_labels,
             )
         )
     for key, labels in missing.items():

@@ -8,6 +8,7 @@ redirects back to the editor.
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 from urllib.parse import urlencode
 
@@ -22,6 +23,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
+from studiocrm.core.money import round_money
 from studiocrm.core.permissions import owner_required
 from studiocrm.deals.models import Deal
 from studiocrm.deals.services import can_edit
@@ -681,12 +683,24 @@ def price_list(request: HttpRequest, pk: int) -> HttpResponse:
         catalog.save_price_item(form.instance, actor=request.user, created=False)
         messages.success(request, _("Price list saved."))
         return redirect(price_list.get_absolute_url())
-    items = {
-        "roles": price_list.roles.all(),
-        "services": price_list.services.all(),
-        "pages": price_list.page_types.all(),
-        "packages": price_list.packages.all(),
-    }[tab]
+    items = list(
+        {
+            "roles": price_list.roles.all(),
+            "services": price_list.services.all(),
+            "pages": price_list.page_types.all(),
+            "packages": price_list.packages.all(),
+        }[tab]
+    )
+    rates = {role.code: role.hourly_rate for role in price_list.roles.all()}
+    for item in items:
+        if tab in ("services", "pages"):
+            # What a unit costs the client when its price comes from the hours.
+            item.price_from_hours = round_money(
+                sum(
+                    (Decimal(str(hours)) * rates.get(code, 0) for code, hours in item.work.items()),
+                    Decimal(0),
+                )
+            )
     return render(
         request,
         "estimates/price_list.html",
