@@ -172,6 +172,7 @@ def test_the_pdf_contains_the_answers_in_cyrillic(manager_client, deal, manager,
     brief = services.send_brief(deal, template_ru, actor=manager)
     services.save_answer(brief, "company", "Пекарня «Колобок»")
     services.save_answer(brief, "features", ["catalog", "multilingual"])
+    services.save_answer(brief, "has_brandbook", "no")
     response = manager_client.get(reverse("briefs:pdf", args=[brief.pk]))
     assert response.status_code == 200
     assert response["Content-Type"] == "application/pdf"
@@ -179,6 +180,7 @@ def test_the_pdf_contains_the_answers_in_cyrillic(manager_client, deal, manager,
     assert "Пекарня «Колобок»" in text
     assert "Название компании или проекта" in text
     assert "Несколько языков" in text
+    assert "Нет" in text  # yes/no in the brief's language, whatever the manager's is
 
 
 # ---------------------------------------------------------------- template editor
