@@ -224,6 +224,8 @@ LOGGING = {
 PERIODIC_JOBS = [
     ("studiocrm.notifications.outbox.deliver_due", env.integer("OUTBOX_SWEEP_SECONDS", 30)),
     ("studiocrm.deals.services.send_due_reminders", 60),
+    ("studiocrm.billing.payments.reconcile_pending", 120),
+    ("studiocrm.billing.payments.mark_overdue", 3600),
 ]
 
 # Panels other apps add to the deal page, in order: dotted paths to callables
@@ -232,6 +234,7 @@ DEAL_PANELS: list[str] = [
     "studiocrm.briefs.panels.brief_panel",
     "studiocrm.estimates.panels.estimate_panel",
     "studiocrm.documents.panels.documents_panel",
+    "studiocrm.billing.panels.billing_panel",
 ]
 
 # Payment providers (billing.providers): code -> class, imported on first use. Keys and

@@ -1,54 +1,76 @@
 """What the client sees: the invoice behind its link, the PDF, "Pay", the return page that
-tells the truth, and the providers' webhooks."""
+tells the truth, and the providers' webhooks.
+
+Every page behind a token goes through ``portal.pages.client_link_page`` (404 for wrong,
+revoked or expired tokens, rate limited; private headers; first view noticed; no CSRF cookie:
+the token is the secret).
+"""
 
 from __future__ import annotations
 
 import logging
 
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
-from django.shortcuts import get_object_or_404, render
+from django.http import Http404, HttpRequest, HttpResponse
 from django.urls import reverse
 from django.utils.safestring import mark_safe
-from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 
-from studiocrm.billing import payments, qr
-from studiocrm.billing.client_access import client_invoice_view, record_client_view
+from studiocrm.billing import payments, qr, services
 from studiocrm.billing.models import Invoice, Payment
 from studiocrm.billing.providers import UnknownProvider, enabled_providers, get_provider
 from studiocrm.billing.providers.base import Instructions, ProviderError, WebhookRejected
 from studiocrm.billing.rendering import render_document, render_pdf
 from studiocrm.billing.tasks import sync_payment_task
 from studiocrm.core.urls_util import absolute_url
+from studiocrm.portal.pages import client_link_page, render_portal
 
 log = logging.getLogger(__name__)
 
 MAX_WEBHOOK_BYTES = 256 * 1024
 
 
-def _page_context(invoice: Invoice, token: str) -> dict[str, object]:
+def _queryset():  # noqa: ANN202 - a queryset of Invoice
+    return (
+        Invoice.objects.select_related("deal__manager", "deal__contact", "deal__client")
+        .filter(kind=Invoice.Kind.INVOICE)
+        .exclude(status=Invoice.Status.DRAFT)
+    )
+
+
+def _token(request: HttpRequest) -> str:
+    return str(request.resolver_match.kwargs["token"]) if request.resolver_match else ""
+
+
+def _page(
+    request: HttpRequest, invoice: Invoice, *, error: str = "", status: int = 200
+) -> HttpResponse:
     offered = enabled_providers() if invoice.is_open and invoice.amount_due > 0 else []
-    return {
-        "invoice": invoice,
-        "token": token,
-        "document": render_document(invoice),
-        "providers": [provider for provider in offered if provider.online],
-        "bank_transfer": next((p for p in offered if not p.online), None),
-        "credit_notes": invoice.credit_notes.exclude(status=Invoice.Status.DRAFT),
-    }
+    return render_portal(
+        request,
+        "billing/client/invoice.html",
+        {
+            "invoice": invoice,
+            "token": _token(request),
+            "document": render_document(invoice),
+            "providers": [provider for provider in offered if provider.online],
+            "bank_transfer": next((p for p in offered if not p.online), None),
+            "credit_notes": invoice.credit_notes.exclude(status=Invoice.Status.DRAFT),
+            "pay_error": error,
+        },
+        status=status,
+    )
 
 
 @require_GET
-@client_invoice_view
-def invoice_page(request: HttpRequest, invoice: Invoice, *, token: str) -> HttpResponse:
-    record_client_view(invoice)
-    return render(request, "billing/client/invoice.html", _page_context(invoice, token))
+@client_link_page(Invoice, on_first_view=services.notify_first_view, queryset=_queryset)
+def invoice_page(request: HttpRequest, invoice: Invoice) -> HttpResponse:
+    return _page(request, invoice)
 
 
 @require_GET
-@client_invoice_view
-def invoice_pdf(request: HttpRequest, invoice: Invoice, *, token: str) -> HttpResponse:
+@client_link_page(Invoice, count_views=False, queryset=_queryset)
+def invoice_pdf(request: HttpRequest, invoice: Invoice) -> HttpResponse:
     response = HttpResponse(render_pdf(invoice), content_type="application/pdf")
     response["Content-Disposition"] = f'inline; filename="invoice-{invoice.number}.pdf"'
     response["X-Content-Type-Options"] = "nosniff"
@@ -56,18 +78,19 @@ def invoice_pdf(request: HttpRequest, invoice: Invoice, *, token: str) -> HttpRe
 
 
 @require_POST
-@client_invoice_view
-def pay(request: HttpRequest, invoice: Invoice, *, token: str, provider: str) -> HttpResponse:
+@client_link_page(Invoice, count_views=False, queryset=_queryset)
+def pay(request: HttpRequest, invoice: Invoice, provider: str) -> HttpResponse:
+    token = _token(request)
+
     def return_url(payment: Payment) -> str:
         return absolute_url(reverse("billing_client:returned", args=[token, payment.reference]))
 
     try:
         payment, result = payments.start_payment(invoice, provider, return_url=return_url)
     except payments.PaymentUnavailable as error:
-        context = _page_context(invoice, token) | {"pay_error": str(error)}
-        return render(request, "billing/client/invoice.html", context, status=409)
+        return _page(request, invoice, error=str(error), status=409)
     if isinstance(result, Instructions):
-        return render(
+        return render_portal(
             request,
             "billing/client/instructions.html",
             {
@@ -75,28 +98,34 @@ def pay(request: HttpRequest, invoice: Invoice, *, token: str, provider: str) ->
                 "payment": payment,
                 "instructions": result,
                 "token": token,
-                "qr_svg": mark_safe(qr.svg(result.qr_payload)) if result.qr_payload else "",  # noqa: S308
+                "qr_svg": mark_safe(qr.svg(result.qr_payload)) if result.qr_payload else "",  # noqa: S308 - segno's SVG
             },
         )
-    return HttpResponseRedirect(result.url)
+    # A page that forwards the client, not a 302: a redirect after a form post to the
+    # provider's origin would be blocked by our Content-Security-Policy's form-action.
+    return render_portal(
+        request, "billing/client/redirect.html", {"invoice": invoice, "url": result.url}
+    )
 
 
 @require_GET
-@client_invoice_view
-def returned(request: HttpRequest, invoice: Invoice, *, token: str, reference: str) -> HttpResponse:
+@client_link_page(Invoice, count_views=False, queryset=_queryset)
+def returned(request: HttpRequest, invoice: Invoice, reference: str) -> HttpResponse:
     """Where the provider sends the client back. It shows what we know, not what the URL
     claims: pending until the webhook or a re-fetch confirms the payment."""
-    payment = get_object_or_404(Payment, invoice=invoice, reference=reference[:32])
+    payment = Payment.objects.filter(invoice=invoice, reference=reference[:32]).first()
+    if payment is None:
+        raise Http404
     if payment.status == Payment.Status.PENDING and not request.htmx:
         # Ask the provider now rather than wait for the webhook or the next sweep.
         try:
             sync_payment_task.enqueue(payment.pk)
         except Exception:  # the reconciliation sweep still gets there
             log.exception("could not enqueue a sync of payment %s", payment.pk)
-    context = {"invoice": invoice, "payment": payment, "token": token}
+    context = {"invoice": invoice, "payment": payment, "token": _token(request)}
     if request.htmx:
-        return render(request, "billing/client/partials/payment_status.html", context)
-    return render(request, "billing/client/returned.html", context)
+        return render_portal(request, "billing/client/_payment_status.html", context)
+    return render_portal(request, "billing/client/returned.html", context)
 
 
 @csrf_exempt
@@ -120,7 +149,7 @@ def webhook(request: HttpRequest, provider: str) -> HttpResponse:
         event = handler.verify_webhook(request)
     except WebhookRejected as error:
         log.warning("%s webhook rejected: %s", provider, error)
-        return HttpResponse(_("rejected"), status=error.status, content_type="text/plain")
+        return HttpResponse("rejected", status=error.status, content_type="text/plain")
     try:
         outcome = payments.process_event(handler, event)
     except ProviderError as error:

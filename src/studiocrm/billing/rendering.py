@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import json
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 from django.core.files.base import ContentFile
@@ -20,6 +21,10 @@ from studiocrm.core.models import Studio
 from studiocrm.core.money import CURRENCIES
 from studiocrm.portal.files import PrivateStorage
 
+STYLESHEET = Path(__file__).parent / "static" / "billing" / "invoice-doc.css"
+PAGE_CSS = (
+    "@page { size: A4; margin: 14mm 12mm; } body { margin: 0; } .invoice-doc { max-width: none; }"
+)
 LAYOUTS = {"ru": "billing/document/invoice_ru.html", "en": "billing/document/invoice_en.html"}
 
 
@@ -108,14 +113,15 @@ def document_date(value: Any, language: str) -> str:
 def render_pdf(invoice: Invoice) -> bytes:
     """The invoice as PDF. An issued invoice never changes, so its PDF is rendered once and
     kept in private storage under a hash of what it shows; a draft is rendered each time."""
-    from weasyprint import HTML
+    from weasyprint import CSS, HTML
 
+    stylesheets = [CSS(filename=str(STYLESHEET)), CSS(string=PAGE_CSS)]
     html = render_to_string(
         "billing/document/pdf.html",
         {"document": render_document(invoice), "invoice": invoice},
     )
     if invoice.is_draft:
-        return HTML(string=html).write_pdf()
+        return HTML(string=html).write_pdf(stylesheets=stylesheets)
     storage = PrivateStorage()
     digest = hashlib.sha256(
         json.dumps([invoice.number, html], ensure_ascii=False).encode("utf-8")
@@ -124,6 +130,6 @@ def render_pdf(invoice: Invoice) -> bytes:
     if storage.exists(name):
         with storage.open(name, "rb") as cached:
             return cached.read()
-    pdf = HTML(string=html).write_pdf()
+    pdf = HTML(string=html).write_pdf(stylesheets=stylesheets)
     storage.save(name, ContentFile(pdf))
     return pdf

@@ -334,6 +334,25 @@ def _email_invoice_link(invoice: Invoice, token: str) -> None:
         )
 
 
+def notify_first_view(invoice: Invoice) -> None:
+    """Tell the responsible manager the client opened the invoice (once: the portal calls
+    this on the first view only, and the dedupe key holds even if it did not)."""
+    manager = invoice.deal.manager
+    if manager is None or not manager.email or not manager.is_active:
+        return
+    with translation.override(manager.language or Studio.load().locale):
+        queue_email(
+            to=manager.email,
+            subject=_("The client opened invoice No. %(number)s") % {"number": invoice.number},
+            body=render_to_string(
+                "billing/email/invoice_viewed.txt",
+                {"invoice": invoice, "link": absolute_url(invoice.get_absolute_url())},
+            ),
+            dedupe_key=f"billing-invoice-viewed:{invoice.pk}",
+            deal=invoice.deal,
+        )
+
+
 def new_link(invoice: Invoice, *, actor: User, notify_client: bool = True) -> str:
     """Replace the client link of an issued invoice (the old one stops working) and email
     the new one. Returns the new token."""
@@ -344,7 +363,7 @@ def new_link(invoice: Invoice, *, actor: User, notify_client: bool = True) -> st
             raise BillingError(_("Only an issued invoice has a client link."))
         token = invoice.issue_token()
         invoice.revoked_at = None
-        invoice.save(update_fields=["token_hash", "revoked_at"])
+        invoice.save(update_fields=["token_hash", "token_salt", "revoked_at"])
         audit.record("invoice.link_replaced", invoice, actor=actor)
         if notify_client:
             _email_invoice_link(invoice, token)

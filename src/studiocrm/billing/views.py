@@ -35,24 +35,17 @@ from studiocrm.core.permissions import owner_required
 from studiocrm.core.urls_util import absolute_url
 from studiocrm.deals.models import Deal
 from studiocrm.deals.services import can_edit
-
-LINK_SESSION_KEY = "billing_new_links"
-
-
-def _remember_link(request: HttpRequest, invoice: Invoice, token: str) -> None:
-    """Keep a fresh client link for one showing to the manager who made it: the database
-    holds only its hash."""
-    links = request.session.get(LINK_SESSION_KEY, {})
-    links[str(invoice.pk)] = services.client_link(token)
-    request.session[LINK_SESSION_KEY] = links
+from studiocrm.portal.links import LinkTokenLost
 
 
-def _pop_link(request: HttpRequest, invoice: Invoice) -> str:
-    links = request.session.get(LINK_SESSION_KEY, {})
-    link = links.pop(str(invoice.pk), "")
-    if link:
-        request.session[LINK_SESSION_KEY] = links
-    return link
+def _client_link(invoice: Invoice) -> str:
+    """The client's link, derived again from the stored salt ("copy link")."""
+    if invoice.is_draft or invoice.is_credit_note:
+        return ""
+    try:
+        return services.client_link(invoice.link_token())
+    except LinkTokenLost:
+        return ""
 
 
 def _invoice_or_404(pk: int) -> Invoice:
@@ -110,7 +103,7 @@ def invoice_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "payments": payments_list,
             "credit_notes": list(invoice.credit_notes.all()),
             "can_edit": can_edit(request.user, invoice.deal),
-            "new_link": _pop_link(request, invoice),
+            "client_link": _client_link(invoice),
             "void_form": VoidForm(),
         },
     )
@@ -230,11 +223,12 @@ def _act(request: HttpRequest, invoice: Invoice, action: Any, success: str) -> H
 def invoice_issue(request: HttpRequest, pk: int) -> HttpResponse:
     invoice = _invoice_or_404(pk)
 
-    def issue() -> None:
-        token = services.issue_invoice(invoice, actor=request.user)
-        _remember_link(request, invoice, token)
-
-    return _act(request, invoice, issue, _("Invoice issued and sent to the client."))
+    return _act(
+        request,
+        invoice,
+        lambda: services.issue_invoice(invoice, actor=request.user),
+        _("Invoice issued and sent to the client."),
+    )
 
 
 @login_required
@@ -276,12 +270,11 @@ def invoice_void(request: HttpRequest, pk: int) -> HttpResponse:
 def invoice_new_link(request: HttpRequest, pk: int) -> HttpResponse:
     invoice = _invoice_or_404(pk)
 
-    def replace() -> None:
-        token = services.new_link(invoice, actor=request.user)
-        _remember_link(request, invoice, token)
-
     return _act(
-        request, invoice, replace, _("New link sent to the client; the old one no longer works.")
+        request,
+        invoice,
+        lambda: services.new_link(invoice, actor=request.user),
+        _("New link sent to the client; the old one no longer works."),
     )
 
 
@@ -292,13 +285,12 @@ def from_schedule(request: HttpRequest, deal_id: int, step: int) -> HttpResponse
     if not can_edit(request.user, deal):
         raise PermissionDenied
     try:
-        invoice, token = services.create_from_schedule(deal, step, actor=request.user)
+        invoice, _token = services.create_from_schedule(deal, step, actor=request.user)
     except NotAllowed as error:
         raise PermissionDenied from error
     except BillingError as error:
         messages.error(request, str(error))
         return redirect(deal)
-    _remember_link(request, invoice, token)
     messages.success(
         request,
         _("Invoice No. %(number)s issued and sent to the client.") % {"number": invoice.number},
