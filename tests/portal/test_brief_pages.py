@@ -243,6 +243,18 @@ def test_a_huge_request_is_refused_before_it_is_read(anonymous_client, token):
     assert response.status_code == 413
 
 
+def test_a_huge_submit_is_refused_before_it_is_read(anonymous_client, sent_brief, token):
+    response = anonymous_client.post(
+        url("brief_submit", token),
+        data=b"x",
+        content_type="multipart/form-data; boundary=zz",
+        CONTENT_LENGTH=str(services.MAX_BRIEF_BYTES * 2),
+    )
+    assert response.status_code == 413
+    sent_brief.refresh_from_db()
+    assert sent_brief.status == Brief.Status.SENT
+
+
 def test_files_to_a_non_file_question_are_refused(anonymous_client, token):
     response = upload(anonymous_client, token, "logo.png", PNG, key="goal")
     assert response.status_code == 404

@@ -20,8 +20,26 @@ from studiocrm.briefs.models import FILE, Brief, BriefFile
 from studiocrm.portal.files import UploadRejected, attachment_response
 from studiocrm.portal.pages import client_link_page, render_portal
 
-# A request body larger than this is refused before Django spools it to disk.
+# Request bodies larger than these are refused before Django spools them to disk: one file
+# for the upload endpoint, all of a brief's files for the whole-form submit (no JavaScript).
 UPLOAD_BODY_LIMIT = services.MAX_FILE_BYTES + 256 * 1024
+SUBMIT_BODY_LIMIT = services.MAX_BRIEF_BYTES + 256 * 1024
+
+
+def _declared_length(request: HttpRequest) -> int:
+    try:
+        return int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        return 0
+
+
+def _too_large(request: HttpRequest, brief: Brief, limit: int) -> HttpResponse:
+    message = _("The upload is too large; the limit is %(limit)s MB.") % {
+        "limit": limit // (1024 * 1024)
+    }
+    return render_portal(
+        request, "portal/brief/_status.html", {"error": message, "brief": brief}, status=413
+    )
 
 
 def _urls(token: str) -> dict[str, str]:
@@ -147,18 +165,9 @@ def _file_question(brief: Brief, key: str) -> dict[str, Any] | None:
 @client_link_page(Brief, count_views=False)
 def brief_upload(request: HttpRequest, brief: Brief) -> HttpResponse:
     """Attach one file to a file question (htmx, multipart)."""
-    try:
-        declared = int(request.META.get("CONTENT_LENGTH") or 0)
-    except ValueError:
-        declared = 0
-    if declared > UPLOAD_BODY_LIMIT:
+    if _declared_length(request) > UPLOAD_BODY_LIMIT:
         # Read nothing: answering before the body is parsed keeps a huge upload off the disk.
-        message = _("The file is too large; the limit is %(limit)s MB.") % {
-            "limit": services.MAX_FILE_BYTES // (1024 * 1024)
-        }
-        return render_portal(
-            request, "portal/brief/_status.html", {"error": message, "brief": brief}, status=413
-        )
+        return _too_large(request, brief, services.MAX_FILE_BYTES)
     key = request.POST.get("key", "")
     if _file_question(brief, key) is None:
         raise Http404
@@ -198,6 +207,8 @@ def brief_submit(request: HttpRequest, brief: Brief) -> HttpResponse:
     token = _token(request)
     if brief.status == Brief.Status.SUBMITTED:
         return redirect("portal:brief_thanks", token=token)
+    if _declared_length(request) > SUBMIT_BODY_LIMIT:
+        return _too_large(request, brief, services.MAX_BRIEF_BYTES)
     typed: dict[str, tuple[Any, str]] = {}
     errors: dict[str, str] = {}
     try:
