@@ -693,3 +693,30 @@ def test_anonymous_cannot_rename_stages(anonymous_client):
 def test_renamed_stage_shows_on_the_board(owner_client, manager_client):
     owner_client.post(reverse("deals:stages"), {NEW: "Incoming leads"})
     assert "Incoming leads" in manager_client.get(reverse("deals:board")).content.decode()
+
+
+def test_deal_page_query_count_does_not_grow_with_notes_tasks_and_history(
+    manager_client, manager, deal
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from tests.factories import NoteFactory
+
+    def queries():
+        with CaptureQueriesContext(connection) as captured:
+            assert manager_client.get(deal.get_absolute_url()).status_code == 200
+        return len(captured)
+
+    NoteFactory(deal=deal, author=manager)
+    TaskFactory(deal=deal)
+    StageChange.objects.create(deal=deal, from_stage_id=NEW, to_stage_id=BRIEF_SENT, by=manager)
+    few = queries()
+    for index in range(10):
+        NoteFactory(deal=deal, author=manager)
+        TaskFactory(deal=deal)
+        StageChange.objects.create(deal=deal, from_stage_id=NEW, to_stage_id=PAID, by=manager)
+        Outbox.objects.create(
+            to="a@b.test", subject="s", body="b", dedupe_key=f"many:{index}", deal=deal
+        )
+    assert queries() == few
