@@ -17,7 +17,6 @@ from studiocrm.clients.forms import ClientForm, ContactForm
 from studiocrm.clients.models import Client, Contact
 from studiocrm.clients.phones import normalize_phone
 from studiocrm.core.search import digits_count, icontains_any
-from studiocrm.core.timezones import studio_time
 
 PAGE_SIZE = 50
 
@@ -37,7 +36,6 @@ def search_clients(query: str) -> Q:
 
 
 @login_required
-@studio_time
 def client_list(request: HttpRequest) -> HttpResponse:
     query = request.GET.get("q", "").strip()[:200]
     clients = Client.objects.annotate(deal_count=Count("deals", distinct=True)).order_by(
@@ -59,7 +57,6 @@ def client_list(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-@studio_time
 def detail(request: HttpRequest, pk: int) -> HttpResponse:
     client = get_object_or_404(Client, pk=pk)
     deals = client.deals.select_related("stage", "manager", "contact").order_by(
@@ -73,7 +70,6 @@ def detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
-@studio_time
 def create(request: HttpRequest) -> HttpResponse:
     form = ClientForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
@@ -84,7 +80,6 @@ def create(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-@studio_time
 def edit(request: HttpRequest, pk: int) -> HttpResponse:
     client = get_object_or_404(Client, pk=pk)
     form = ClientForm(request.POST or None, instance=client)
@@ -96,7 +91,6 @@ def edit(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
-@studio_time
 def contact_create(request: HttpRequest, pk: int) -> HttpResponse:
     client = get_object_or_404(Client, pk=pk)
     form = ContactForm(request.POST or None)
@@ -110,7 +104,6 @@ def contact_create(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
-@studio_time
 def contact_edit(request: HttpRequest, pk: int) -> HttpResponse:
     contact = get_object_or_404(Contact.objects.select_related("client"), pk=pk)
     form = ContactForm(request.POST or None, instance=contact)

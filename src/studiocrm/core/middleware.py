@@ -2,6 +2,9 @@ from collections.abc import Callable
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
+from django.utils import timezone
+
+from studiocrm.core.models import Studio
 
 
 class UserLanguageMiddleware:
@@ -20,3 +23,20 @@ class UserLanguageMiddleware:
         if language and settings.LANGUAGE_COOKIE_NAME not in request.COOKIES:
             request.COOKIES[settings.LANGUAGE_COOKIE_NAME] = language
         return self.get_response(request)
+
+
+class StudioTimezoneMiddleware:
+    """Show and read times in the studio's time zone on every page.
+
+    Due dates typed into forms and "today" on manager pages mean the studio's local time;
+    client pages show dates the same way. The studio row is loaded once per request and
+    kept as ``request.studio``.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        request.studio = Studio.load()  # type: ignore[attr-defined]
+        with timezone.override(request.studio.time_zone):  # type: ignore[attr-defined]
+            return self.get_response(request)

@@ -40,7 +40,6 @@ from studiocrm.clients.services import match_or_create_contact
 from studiocrm.core.models import User
 from studiocrm.core.permissions import owner_required
 from studiocrm.core.search import digits_count, icontains_any
-from studiocrm.core.timezones import studio_time
 from studiocrm.deals import services
 from studiocrm.deals.forms import (
     AssignForm,
@@ -249,7 +248,6 @@ def url_with_pk(name: str) -> Callable[[int], str]:
 
 
 @manager_login_required
-@studio_time
 def board(request: HttpRequest) -> HttpResponse:
     scope = read_scope(request)
     columns = board_columns(request.user, scope)
@@ -274,7 +272,6 @@ def board(request: HttpRequest) -> HttpResponse:
 
 @manager_login_required
 @require_POST
-@studio_time
 def move(request: HttpRequest, pk: int) -> HttpResponse:
     """Move a deal to a stage. The board posts here with htmx (drag and drop or the
     'Move to…' select); the deal page posts a plain form."""
@@ -436,7 +433,6 @@ def filtered_deals(filters: DealFilters, user: User) -> QuerySet[Deal]:
 
 
 @manager_login_required
-@studio_time
 def deal_list(request: HttpRequest) -> HttpResponse:
     stages = list(Stage.objects.all())
     users = list(active_users())
@@ -519,14 +515,12 @@ def get_deal(pk: int) -> Deal:
 
 
 @manager_login_required
-@studio_time
 def detail(request: HttpRequest, pk: int) -> HttpResponse:
     deal = get_deal(pk)
     return render(request, "deals/detail.html", deal_context(request, deal))
 
 
 @manager_login_required
-@studio_time
 def edit(request: HttpRequest, pk: int) -> HttpResponse:
     deal = get_deal(pk)
     require_edit(request.user, deal)
@@ -547,7 +541,6 @@ def edit(request: HttpRequest, pk: int) -> HttpResponse:
 
 @manager_login_required
 @require_POST
-@studio_time
 def mark_lost(request: HttpRequest, pk: int) -> HttpResponse:
     deal = get_deal(pk)
     require_edit(request.user, deal)
@@ -568,7 +561,6 @@ def mark_lost(request: HttpRequest, pk: int) -> HttpResponse:
 
 @manager_login_required
 @require_POST
-@studio_time
 def assign(request: HttpRequest, pk: int) -> HttpResponse:
     """Owners reassign any deal; a manager takes an unassigned deal for themselves."""
     deal = get_deal(pk)
@@ -595,7 +587,6 @@ def assign(request: HttpRequest, pk: int) -> HttpResponse:
 
 @manager_login_required
 @require_POST
-@studio_time
 def add_note(request: HttpRequest, pk: int) -> HttpResponse:
     deal = get_deal(pk)
     require_edit(request.user, deal)
@@ -618,7 +609,6 @@ def add_note(request: HttpRequest, pk: int) -> HttpResponse:
 
 @manager_login_required
 @require_POST
-@studio_time
 def add_task(request: HttpRequest, pk: int) -> HttpResponse:
     deal = get_deal(pk)
     require_edit(request.user, deal)
@@ -647,7 +637,6 @@ def add_task(request: HttpRequest, pk: int) -> HttpResponse:
 
 @manager_login_required
 @require_POST
-@studio_time
 def task_done(request: HttpRequest, pk: int) -> HttpResponse:
     """Tick or untick a task (the assignee or an owner). htmx gets the row back."""
     task = get_object_or_404(Task.objects.select_related("deal", "assignee"), pk=pk)
@@ -673,7 +662,6 @@ def task_done(request: HttpRequest, pk: int) -> HttpResponse:
 
 @manager_login_required
 @require_POST
-@studio_time
 def retry_message(request: HttpRequest, pk: int, message_pk: int) -> HttpResponse:
     deal = get_deal(pk)
     require_edit(request.user, deal)
@@ -690,7 +678,6 @@ def retry_message(request: HttpRequest, pk: int, message_pk: int) -> HttpRespons
 
 
 @manager_login_required
-@studio_time
 def create(request: HttpRequest) -> HttpResponse:
     initial = {}
     client_id = request.GET.get("client", "")
@@ -742,7 +729,6 @@ def create(request: HttpRequest) -> HttpResponse:
 
 
 @manager_login_required
-@studio_time
 def my_day(request: HttpRequest) -> HttpResponse:
     """Undone tasks that are overdue, due today and due tomorrow, in the studio's time zone.
     An owner can look at another person's day."""
@@ -794,7 +780,6 @@ def my_day(request: HttpRequest) -> HttpResponse:
 
 
 @owner_required
-@studio_time
 def stage_names(request: HttpRequest) -> HttpResponse:
     stages = list(Stage.objects.all())
     form = StageNamesForm(request.POST or None, stages=stages)
