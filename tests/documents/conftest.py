@@ -11,6 +11,23 @@ from studiocrm.estimates.models import EstimateLine, Package, PriceList
 from tests.factories import ClientFactory, ContactFactory, DealFactory
 
 
+@pytest.fixture(autouse=True)
+def clean_cache():
+    """Rate limits live in the cache; every test starts with none."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()
+
+
+@pytest.fixture(autouse=True)
+def private_root(settings, tmp_path):
+    """PDFs are private files; keep them in the test's own directory."""
+    settings.PRIVATE_ROOT = tmp_path / "private"
+    return settings.PRIVATE_ROOT
+
+
 @pytest.fixture
 def rub_list(db):
     return PriceList.objects.get(default_key="default-rub")
@@ -71,6 +88,7 @@ def accept(document, *, selection=None, name="Ирина Петрова", email=
     """Accept the document's current version as the client would."""
     from studiocrm.documents.rendering import render_document
 
+    document.refresh_from_db()
     fingerprint = render_document(document).fingerprint
     return services.accept_document(
         document,

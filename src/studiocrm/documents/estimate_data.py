@@ -130,42 +130,47 @@ class DealEstimate:
         return price_options(self.estimate, list(options or self.options), lines)
 
     def _option_data(self, item: Any) -> dict[str, Any]:
-        from studiocrm.estimates.models import STAGE_LABELS
-
-        result = item.result
-        pages = [_line_data(priced, "page") for priced in item.pages]
-        services = [_line_data(priced, "service") for priced in item.services]
-        lines = pages + services
         with translation.override(self.language):
-            timeline = [
-                {
-                    "code": stage.code,
-                    "name": str(STAGE_LABELS.get(stage.code, stage.code)),
-                    "start_day": stage.start_day,
-                    "end_day": stage.start_day + stage.days,
-                    "days": stage.days,
-                }
-                for stage in result.timeline.stages
-                if stage.days
-            ]
-        return {
-            "id": str(item.option.pk),
-            "name": item.option.name,
-            "recommended": bool(item.option.is_primary),
-            "discount_percent": item.option.discount_percent,
-            "lines": lines,
-            "pages": pages,
-            "services": services,
-            "optional_lines": [line for line in lines if line["optional"]],
-            "amount": result.amount,
-            "discount": result.discount,
-            "net": result.net,
-            "tax": result.tax,
-            "total": result.total,
-            "optional_total": result.optional_total,
-            "days": result.timeline.total_days,
-            "timeline": timeline,
+            return _option_data(item)
+
+
+def _option_data(item: Any) -> dict[str, Any]:
+    """One priced option as plain data, labels in the active language."""
+    from studiocrm.estimates.models import STAGE_LABELS
+
+    result = item.result
+    pages = [_line_data(priced, "page") for priced in item.pages]
+    services = [_line_data(priced, "service") for priced in item.services]
+    lines = pages + services
+    timeline = [
+        {
+            "code": stage.code,
+            "name": str(STAGE_LABELS.get(stage.code, stage.code)),
+            "start_day": stage.start_day,
+            "end_day": stage.start_day + stage.days,
+            "days": stage.days,
         }
+        for stage in result.timeline.stages
+        if stage.days
+    ]
+    return {
+        "id": str(item.option.pk),
+        "name": item.option.name,
+        "recommended": bool(item.option.is_primary),
+        "discount_percent": item.option.discount_percent,
+        "lines": lines,
+        "pages": pages,
+        "services": services,
+        "optional_lines": [line for line in lines if line["optional"]],
+        "amount": result.amount,
+        "discount": result.discount,
+        "net": result.net,
+        "tax": result.tax,
+        "total": result.total,
+        "optional_total": result.optional_total,
+        "days": result.timeline.total_days,
+        "timeline": timeline,
+    }
 
 
 def _id_order(value: str) -> tuple[int, str]:

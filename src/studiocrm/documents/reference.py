@@ -34,6 +34,15 @@ DESCRIPTIONS = {
     "totals.total_in_words": _("The total in words, with currency"),
     "timeline": _("Stages of the chosen option"),
     "payment_schedule": _("Payments: deposit and the rest, with amounts"),
+    "chosen.lines[]": _("Same fields as estimate.options[].lines[]"),
+    "chosen.timeline[]": _("Same fields as estimate.options[].timeline[]"),
+    "timeline[]": _("Same fields as estimate.options[].timeline[]"),
+}
+
+USAGE = {
+    "print": "{{ client.name }}",
+    "loop": "{% for line in chosen.lines %}{{ line.name }}{% endfor %}",
+    "condition": "{% if totals.tax %}…{% endif %}",
 }
 
 FILTERS = [

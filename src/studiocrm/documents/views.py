@@ -183,6 +183,7 @@ def detail(request: HttpRequest, pk: int) -> HttpResponse:
             "revisions": revisions,
             "placeholders": reference.placeholder_rows(context),
             "filters": reference.FILTERS,
+            "usage": reference.USAGE,
             "client_url": services.client_url(document) if document.status != "draft" else "",
             "srcdoc": srcdoc(state.html, document.language) if not state.problem else "",
             "children": list(document.children.order_by("kind", "sequence")),
@@ -368,6 +369,7 @@ def template_edit(request: HttpRequest, pk: int) -> HttpResponse:
             "form": form,
             "placeholders": reference.placeholder_rows(sample),
             "filters": reference.FILTERS,
+            "usage": reference.USAGE,
             "active": "document_templates",
         },
     )
