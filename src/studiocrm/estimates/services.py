@@ -93,7 +93,12 @@ def _lock(estimate: Estimate, actor: User | None) -> Estimate:
 def _reprice(estimate: Estimate, option: EstimateOption | None = None) -> list[PricedOption]:
     """Re-price after a change inside the transaction; refused input rolls the change back."""
     options = [option] if option is not None else list(estimate.options.all())
-    lines = list(EstimateLine.objects.filter(option__in=[o.pk for o in options]))
+    # The texts are not needed to price; leaving them out makes large options load faster.
+    lines = list(
+        EstimateLine.objects.filter(option__in=[o.pk for o in options]).defer(
+            "description", "origins", "category"
+        )
+    )
     try:
         priced = price_options(estimate, options, lines)
     except calc.CalcError as error:

@@ -146,6 +146,8 @@ def editor_context(
         {
             "deal": estimate.deal,
             "options": options,
+            # Line URLs are this base + "<pk>/…": one reverse() instead of three per line.
+            "line_base": reverse("estimates:update_line", args=[0]).removesuffix("0/"),
             "roles": estimate.roles,
             "role_names": {role["code"]: role["name"] for role in estimate.roles},
             "can_edit": can_edit(request.user, estimate.deal),
