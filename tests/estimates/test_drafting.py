@@ -14,7 +14,7 @@ from studiocrm.estimates.similar import similar_won_deals
 from tests.estimates.conftest import submitted_brief
 from tests.factories import DealFactory
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("migration_data")]
 D = Decimal
 
 STORE_ANSWERS = {

@@ -11,7 +11,7 @@ from studiocrm.estimates.models import Estimate, EstimateLine, Package, PageType
 from tests.estimates.conftest import add_fixed_line
 from tests.factories import DealFactory
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("migration_data")]
 D = Decimal
 
 

@@ -23,7 +23,7 @@ from studiocrm.estimates.panels import estimate_panel
 from tests.estimates.conftest import add_fixed_line, submitted_brief
 from tests.factories import DealFactory
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("migration_data")]
 D = Decimal
 HTMX = {"HTTP_HX_REQUEST": "true"}
 
