@@ -128,20 +128,3 @@ def bank_transfer_account(db):
     return ProviderAccount.objects.update_or_create(
         provider="bank_transfer", defaults={"enabled": True}
     )[0]
-
-
-@pytest.fixture(autouse=True)
-def _documents_tables_or_no_contract(request, monkeypatch):
-    """While the documents app has no migrations yet, its tables do not exist: behave as a
-    deal without a signed contract (the schedule is passed in directly)."""
-    if "db" not in request.fixturenames and "transactional_db" not in request.fixturenames:
-        return
-    from django.db import connection as db
-
-    if "documents_document" not in db.introspection.table_names():
-        monkeypatch.setattr("studiocrm.billing.schedule.payment_schedule", lambda deal: [])
-        monkeypatch.setattr("studiocrm.billing.payments.payment_schedule", lambda deal: [])
-        monkeypatch.setattr("studiocrm.billing.services.payment_schedule", lambda deal: [])
-        monkeypatch.setattr(
-            "studiocrm.billing.services.contract_reference", lambda deal: ("", None)
-        )

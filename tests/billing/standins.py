@@ -36,8 +36,20 @@ class _Handler(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(payload)
 
+    def _page(self, page: tuple[int, dict[str, str], bytes]) -> None:
+        status, headers, content = page
+        self.send_response(status)
+        for name, value in headers.items():
+            self.send_header(name, value)
+        self.send_header("Content-Length", str(len(content)))
+        self.end_headers()
+        self.wfile.write(content)
+
     def do_GET(self) -> None:  # noqa: N802 - stdlib name
         self.server.standin.requests.append(("GET", self.path))
+        page = self.server.standin.browser("GET", self.path)
+        if page is not None:
+            return self._page(page)
         status, body = self.server.standin.handle("GET", self.path, self.headers, b"")
         self._reply(status, body)
 
@@ -45,6 +57,9 @@ class _Handler(BaseHTTPRequestHandler):
         length = int(self.headers.get("Content-Length") or 0)
         raw = self.rfile.read(length)
         self.server.standin.requests.append(("POST", self.path))
+        page = self.server.standin.browser("POST", self.path)
+        if page is not None:
+            return self._page(page)
         status, body = self.server.standin.handle("POST", self.path, self.headers, raw)
         self._reply(status, body)
 
@@ -82,7 +97,11 @@ class StandIn:
     def handle(
         self, method: str, path: str, headers: Any, raw: bytes
     ) -> tuple[int, dict[str, Any]]:
-        raise NotImplementedError
+        return 404, {"error": "not found"}
+
+    def browser(self, method: str, path: str) -> tuple[int, dict[str, str], bytes] | None:
+        """A page a person's browser opens (the provider's checkout); None for API calls."""
+        return None
 
 
 # --- Stripe --------------------------------------------------------------------------------
@@ -122,6 +141,47 @@ class StripeStandIn(StandIn):
         self.intents: dict[str, dict[str, Any]] = {}
         self.idempotency: dict[str, str] = {}
         self.fail_with: int | None = None
+        # Where the checkout page delivers the signed webhook after the client pays, and how
+        # long after the redirect back (so the return page first shows "pending").
+        self.webhook_url: str | None = None
+        self.webhook_delay = 1.5
+
+    def browser(self, method: str, path: str) -> tuple[int, dict[str, str], bytes] | None:
+        """Stripe's hosted checkout, reduced to one button: pay, send the signed
+        ``checkout.session.completed`` webhook a moment later, go back to success_url."""
+        url = urlsplit(path)
+        if not url.path.startswith("/c/pay/cs_"):
+            return None
+        session_id = url.path.removeprefix("/c/pay/").removesuffix("/confirm")
+        if session_id not in self.sessions:
+            return 404, {"Content-Type": "text/plain"}, b"no such session"
+        session = self.sessions[session_id]
+        if method == "GET":
+            amount = f"{session['amount_total'] / 100:.2f} {session['currency'].upper()}"
+            html = (
+                "<!doctype html><html><head><meta charset=utf-8><title>Stand-in Checkout</title>"
+                f"</head><body><h1>Stand-in Checkout</h1><p>Amount: {amount}</p>"
+                f'<form method="post" action="/c/pay/{session_id}/confirm">'
+                '<button type="submit">Pay now</button></form></body></html>'
+            )
+            return 200, {"Content-Type": "text/html; charset=utf-8"}, html.encode()
+        self.pay(session_id)
+        if self.webhook_url:
+            threading.Timer(self.webhook_delay, self.deliver, args=(session_id,)).start()
+        return 303, {"Location": session["success_url"]}, b""
+
+    def deliver(self, session_id: str, event_type: str = "checkout.session.completed") -> int:
+        """POST a signed event to our webhook URL, as Stripe does."""
+        from urllib.request import Request, urlopen
+
+        body = self.event(session_id, event_type)
+        request = Request(  # noqa: S310 - the live test server on 127.0.0.1
+            self.webhook_url,
+            data=body,
+            headers={"Content-Type": "application/json", "Stripe-Signature": self.sign(body)},
+        )
+        with urlopen(request, timeout=10) as response:  # noqa: S310
+            return response.status
 
     def _error(self, status: int, message: str, kind: str = "invalid_request_error") -> tuple:
         return status, {"error": {"type": kind, "message": message}}

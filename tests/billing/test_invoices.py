@@ -267,3 +267,13 @@ def test_paying_every_step_moves_the_deal_to_paid(deal, manager, monkeypatch):
         )
     deal.refresh_from_db()
     assert deal.stage_id == PAID
+
+
+def test_a_step_invoice_never_adds_vat_on_top_of_the_agreed_amount(deal, manager, studio):
+    studio.tax_mode = Studio.TaxMode.VAT_ON_TOP
+    studio.vat_rate = Decimal("20")
+    studio.save()
+    steps = [Step(1, "Предоплата", Decimal("1200"), "RUB")]
+    invoice, _token = services.create_from_schedule(deal, 1, actor=manager, steps=steps)
+    assert (invoice.total, invoice.tax_amount) == (Decimal("1200.00"), Decimal("200.00"))
+    assert invoice.tax_mode == Studio.TaxMode.VAT_INCLUDED

@@ -441,12 +441,21 @@ def create_from_schedule(
                 actor=actor,
                 due_days=step.due_days if step.due_days is not None else None,
                 schedule_step=step.number,
+                tax_mode=_schedule_tax_mode(),
             )
             token = issue_invoice(invoice, actor=actor)
     except IntegrityError as error:
         raise ScheduleStepInvoiced(_("This payment step is already invoiced.")) from error
     invoice.refresh_from_db()
     return invoice, token
+
+
+def _schedule_tax_mode() -> str:
+    """Schedule amounts are what the client pays (the estimate's total, VAT included when the
+    studio adds it on top), so a step's invoice shows the VAT inside that amount instead of
+    adding it a second time."""
+    mode = Studio.load().tax_mode
+    return Studio.TaxMode.VAT_INCLUDED if mode == Studio.TaxMode.VAT_ON_TOP else mode
 
 
 def void_invoice(invoice: Invoice, *, actor: User, reason: str) -> Invoice:

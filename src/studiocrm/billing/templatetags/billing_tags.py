@@ -47,3 +47,14 @@ def percent(value: Decimal | None) -> str:
     if value is None:
         return ""
     return f"{Decimal(value).normalize():f}"
+
+
+@register.filter
+def provider_name(code: str) -> str:
+    """The payment method's display name for a provider code ("Bank transfer")."""
+    from studiocrm.billing.providers import UnknownProvider, provider_class
+
+    try:
+        return str(provider_class(code).name)
+    except UnknownProvider:
+        return code
