@@ -517,3 +517,12 @@ def test_the_rules_list_flags_a_question_no_template_asks(owner_client):
     )
     html = owner_client.get(reverse("estimates:rules")).content.decode()
     assert "no brief template asks this question" in html
+
+
+def test_the_editor_speaks_russian(manager_client, option):
+    add_fixed_line(option)
+    html = manager_client.get(
+        reverse("estimates:edit", args=[option.estimate.pk]), HTTP_ACCEPT_LANGUAGE="ru"
+    ).content.decode()
+    assert "Структура сайта" in html and "Сохранить смету" in html
+    assert "Скидка, %<" in html  # a literal per cent sign, not "%%"
