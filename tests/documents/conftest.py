@@ -28,8 +28,31 @@ def private_root(settings, tmp_path):
     return settings.PRIVATE_ROOT
 
 
+def restore_migration_data():
+    """Stages and the shipped price lists come from data migrations; transactional tests
+    (here and in other apps) flush them, so put them back when missing (idempotent)."""
+    import importlib
+
+    from django.apps import apps
+
+    from studiocrm.estimates import defaults as estimate_defaults
+    from studiocrm.estimates.models import Package as PackageModel
+    from studiocrm.estimates.models import PageType, Role, Service
+
+    importlib.import_module("studiocrm.deals.migrations.0002_default_stages").create_stages(
+        apps, None
+    )
+    estimate_defaults.load_price_lists(PriceList, Role, Service, PageType, PackageModel)
+    return PriceList.objects.get(default_key="default-rub")
+
+
 @pytest.fixture
-def rub_list(db):
+def migration_data(db):
+    return restore_migration_data()
+
+
+@pytest.fixture
+def rub_list(migration_data):
     return PriceList.objects.get(default_key="default-rub")
 
 

@@ -98,6 +98,38 @@ def test_accepting_without_the_csrf_token_is_refused(token, sent_proposal):
     assert not Acceptance.objects.exists()
 
 
+def _csrf_browser(token):
+    """A browser that enforces CSRF and has loaded the page (so it holds the cookie)."""
+    browser = HttpClient(enforce_csrf_checks=True)
+    browser.get(url("page", token))
+    return browser, browser.cookies["csrftoken"].value
+
+
+def test_the_pages_own_form_is_accepted_although_no_referrer_makes_the_origin_null(
+    token, sent_proposal
+):
+    browser, csrf = _csrf_browser(token)
+    response = browser.post(
+        url("accept", token),
+        _accept_form(sent_proposal, csrfmiddlewaretoken=csrf),
+        HTTP_ORIGIN="null",
+        secure=True,
+    )
+    assert response.status_code == 302
+    assert Acceptance.objects.count() == 1
+
+
+def test_a_post_from_another_site_is_refused_even_with_a_token(token, sent_proposal):
+    browser, csrf = _csrf_browser(token)
+    response = browser.post(
+        url("accept", token),
+        _accept_form(sent_proposal, csrfmiddlewaretoken=csrf),
+        HTTP_ORIGIN="https://evil.example",
+    )
+    assert response.status_code == 403
+    assert not Acceptance.objects.exists()
+
+
 def _accept_form(document, **extra):
     return {
         "name": "Ирина Петрова",

@@ -3,7 +3,7 @@
 Every view goes through ``portal.pages.client_link_page``: wrong, revoked or expired tokens
 get the one 404 (rate limited per IP), pages carry no-referrer / noindex / no-store headers,
 and the first view notifies the manager. The portal marks its pages csrf_exempt (the token
-is the secret); accepting and asking re-add the CSRF check with ``csrf_protect`` inside it,
+is the secret); accepting and asking re-add the CSRF token check inside it (see ``csrf``),
 because a signature must come from a form the client submitted on this page.
 
 A token opens its own document and the files made from it, nothing else: every lookup below
@@ -18,12 +18,12 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.views.decorators.csrf import csrf_protect
 from django.views.decorators.http import require_GET, require_POST
 from django_ratelimit.core import is_ratelimited
 
 from studiocrm.core.http import client_ip
 from studiocrm.documents import estimate_data, services
+from studiocrm.documents.csrf import no_referrer_csrf_protect
 from studiocrm.documents.forms import AcceptForm, QuestionForm
 from studiocrm.documents.models import Acceptance, Document, Kind, Revision
 from studiocrm.documents.presenting import (
@@ -181,7 +181,7 @@ def choose(request: HttpRequest, document: Document) -> HttpResponse:
 
 @require_POST
 @client_link_page(Document, count_views=False, queryset=_queryset)
-@csrf_protect  # inside the portal wrapper, which marks itself csrf_exempt
+@no_referrer_csrf_protect  # inside the portal wrapper, which marks itself csrf_exempt
 def accept(request: HttpRequest, document: Document) -> HttpResponse:
     _open(document)
     if is_ratelimited(
@@ -232,7 +232,7 @@ def accept(request: HttpRequest, document: Document) -> HttpResponse:
 
 @require_POST
 @client_link_page(Document, count_views=False, queryset=_queryset)
-@csrf_protect
+@no_referrer_csrf_protect
 def ask(request: HttpRequest, document: Document) -> HttpResponse:
     _open(document)
     form = QuestionForm(request.POST)

@@ -559,7 +559,7 @@ def send_document(document: Document, *, actor: User | None) -> Revision:
     """
     with transaction.atomic():
         locked = (
-            Document.objects.select_for_update()
+            Document.objects.select_for_update(of=("self",))
             .select_related("deal", "deal__contact")
             .get(pk=document.pk)
         )
