@@ -5,7 +5,7 @@ from decimal import Decimal
 
 import pytest
 from django.apps import apps
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from studiocrm.briefs.defaults import install_default_templates
 from studiocrm.briefs.models import Brief, BriefQuestion, BriefSection, BriefTemplate
@@ -21,6 +21,14 @@ from studiocrm.estimates.models import (
     Service,
 )
 from tests.factories import DealFactory
+
+
+@pytest.fixture(autouse=True)
+def english():
+    """Each test starts in English: a request with another language leaves it active in the
+    thread, and messages asserted here are the English source strings."""
+    with translation.override("en"):
+        yield
 
 
 @pytest.fixture

@@ -1,5 +1,6 @@
 """Estimate services: making, editing and saving estimates; copies, packages, client view."""
 
+from datetime import timedelta
 from decimal import Decimal
 
 import pytest
@@ -295,3 +296,26 @@ def test_limits_keep_totals_inside_the_database_columns(option, manager):
         services.update_line(line, actor=manager, unit_price=calc.MAX_UNIT_PRICE + 1)
     line.refresh_from_db()
     assert line.unit_price == D("1.00")
+
+
+def test_switching_to_vat_can_set_one_rate_for_every_line(estimate, option, manager):
+    add_fixed_line(option, price="1000")
+    other = services.add_option(estimate, actor=manager, copy_of=option)
+    estimate = services.update_estimate(
+        estimate, actor=manager, title="With VAT", tax_mode="vat_on_top", tax_rate=D("20")
+    )
+    totals = [item.result.total for item in services.price_estimate(estimate)]
+    assert totals == [D("1200.00"), D("1200.00")]
+    assert other.lines.get().tax_rate == D("20")
+
+
+def test_an_edit_after_saving_is_flagged_until_saved_again(option, manager):
+    line = add_fixed_line(option, price="1000")
+    estimate = services.save_estimate(option.estimate, actor=manager)
+    assert not estimate.changed_since_saved
+    Estimate.objects.filter(pk=estimate.pk).update(
+        saved_at=estimate.saved_at - timedelta(seconds=5)
+    )
+    services.update_line(line, actor=manager, quantity=D("2"))
+    estimate.refresh_from_db()
+    assert estimate.changed_since_saved

@@ -239,6 +239,11 @@ class MultiplierForm(forms.Form):
 class EstimateSettingsForm(forms.Form):
     title = forms.CharField(label=_("Title"), max_length=200)
     tax_mode = forms.ChoiceField(label=_("Tax mode"), choices=Studio.TaxMode.choices)
+    tax_rate = percent_field(
+        _("Tax rate for every line, %"),
+        required=False,
+        help_text=_("Empty keeps each line's own rate."),
+    )
 
 
 class PackageFromOptionForm(forms.Form):

@@ -331,6 +331,13 @@ class Estimate(models.Model):
     def get_absolute_url(self) -> str:
         return reverse("estimates:edit", args=[self.pk])
 
+    @property
+    def changed_since_saved(self) -> bool:
+        """Edited after the last save: the deal amount is stale until it is saved again."""
+        if self.saved_at is None or self.updated_at is None:
+            return False
+        return (self.updated_at - self.saved_at).total_seconds() > 1
+
 
 class EstimateOption(models.Model):
     """One variant of an estimate (Basic / Standard / Premium), priced on its own."""

@@ -393,11 +393,19 @@ def delete_estimate(estimate: Estimate, *, actor: User | None) -> None:
 
 
 def update_estimate(
-    estimate: Estimate, *, actor: User | None, title: str, tax_mode: str
+    estimate: Estimate,
+    *,
+    actor: User | None,
+    title: str,
+    tax_mode: str,
+    tax_rate: Decimal | None = None,
 ) -> Estimate:
-    """Rename the estimate or change its tax mode."""
+    """Rename the estimate or change its tax mode; with ``tax_rate``, every line of every
+    option gets that rate (lines keep their own rates otherwise)."""
     if tax_mode not in calc.TAX_MODES:
         raise EstimateError(_("Unknown tax mode."))
+    if tax_rate is not None and not 0 <= tax_rate <= calc.MAX_PERCENT:
+        raise EstimateError(_("A tax rate is between 0 and 100 %."))
     title = title.strip()[:200]
     if not title:
         raise EstimateError(_("An estimate needs a title."))
@@ -412,8 +420,18 @@ def update_estimate(
             setattr(locked, name, value)
         if changed:
             locked.save(update_fields=[*changed, "updated_at"])
+        if tax_rate is not None:
+            count = EstimateLine.objects.filter(option__estimate=locked).update(tax_rate=tax_rate)
+            changed["tax_rate"] = f"{tax_rate} ({count} lines)"
+            _touch(locked)
+        if changed:
             _reprice(locked)
-            audit.record("estimate.updated", locked, actor=actor, data={"fields": sorted(changed)})
+            audit.record(
+                "estimate.updated",
+                locked,
+                actor=actor,
+                data={"fields": sorted(changed), "tax_rate": changed.get("tax_rate")},
+            )
     return locked
 
 
