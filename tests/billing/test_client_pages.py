@@ -197,3 +197,14 @@ def test_client_pages_render_in_the_invoice_language(deal, manager, anonymous_cl
     html = anonymous_client.get(page_url(draft)).content.decode()
     assert "Download PDF" in html
     assert f"Invoice {draft.number}" in html
+
+
+def test_pressing_pay_over_and_over_is_rate_limited(
+    invoice, anonymous_client, stripe_account, stripe_standin
+):
+    answers = [
+        anonymous_client.post(page_url(invoice, "pay/stripe/")).status_code for _ in range(12)
+    ]
+    assert answers.count(200) == 10
+    assert answers[-1] == 429
+    assert Payment.objects.filter(invoice=invoice).count() == 10

@@ -13,8 +13,10 @@ import logging
 from django.http import Http404, HttpRequest, HttpResponse
 from django.urls import reverse
 from django.utils.safestring import mark_safe
+from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
+from django_ratelimit.core import is_ratelimited
 
 from studiocrm.billing import payments, qr, services
 from studiocrm.billing.models import Invoice, Payment
@@ -28,6 +30,8 @@ from studiocrm.portal.pages import client_link_page, render_portal
 log = logging.getLogger(__name__)
 
 MAX_WEBHOOK_BYTES = 256 * 1024
+# Each press of "Pay" opens a payment at the provider; a person needs a few, a script more.
+PAY_RATE = "10/m"
 
 
 def _queryset():  # noqa: ANN202 - a queryset of Invoice
@@ -81,6 +85,10 @@ def invoice_pdf(request: HttpRequest, invoice: Invoice) -> HttpResponse:
 @client_link_page(Invoice, count_views=False, queryset=_queryset)
 def pay(request: HttpRequest, invoice: Invoice, provider: str) -> HttpResponse:
     token = _token(request)
+    if is_ratelimited(request, group="billing-pay", key="ip", rate=PAY_RATE, increment=True):
+        return _page(
+            request, invoice, error=_("Too many attempts. Please wait a minute."), status=429
+        )
 
     def return_url(payment: Payment) -> str:
         return absolute_url(reverse("billing_client:returned", args=[token, payment.reference]))
