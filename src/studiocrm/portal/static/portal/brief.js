@@ -46,6 +46,20 @@
     var button = form.querySelector("button[type=submit]");
     if (button) { setTimeout(function () { button.disabled = true; }, 0); }
   });
+  // A save that never reached the server must not look saved.
+  function offline(event) {
+    var target = event.detail && event.detail.target;
+    if (target && target.classList && target.classList.contains("q-status")) {
+      var note = document.createElement("span");
+      note.className = "error";
+      note.setAttribute("role", "alert");
+      note.textContent = form.getAttribute("data-offline-message");
+      target.replaceChildren(note);
+    }
+  }
+  document.body.addEventListener("htmx:sendError", offline);
+  document.body.addEventListener("htmx:timeout", offline);
+
   var summary = document.getElementById("error-summary");
   if (summary) { summary.focus(); }
 })();
