@@ -240,6 +240,16 @@ def test_reopening_lets_the_client_edit_and_emails_the_comment(submitted_brief, 
     services.save_answer(submitted_brief, "audience", "Families")
 
 
+def test_reopening_after_a_key_change_emails_a_working_new_link(submitted_brief, manager, settings):
+    settings.SECRET_KEY = "a brand new secret key that is long enough to be taken seriously"
+    settings.SECRET_KEY_FALLBACKS = []
+    services.reopen_brief(submitted_brief, "Please add the budget", actor=manager)
+    submitted_brief.refresh_from_db()
+    message = Outbox.objects.get(dedupe_key=f"brief-reopened:{submitted_brief.pk}:1")
+    assert services.client_link(submitted_brief) in message.body
+    assert Brief.find_by_token(submitted_brief.link_token()) == submitted_brief
+
+
 def test_reopening_needs_a_comment(submitted_brief, manager):
     with pytest.raises(services.BriefError):
         services.reopen_brief(submitted_brief, "  ", actor=manager)

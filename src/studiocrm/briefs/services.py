@@ -291,6 +291,14 @@ def _locked_brief(pk: int) -> Brief:
     return Brief.objects.select_for_update(of=("self",)).select_related("deal__manager").get(pk=pk)
 
 
+def _link_derivable(brief: Brief) -> bool:
+    try:
+        brief.link_token()
+    except LinkTokenLost:
+        return False
+    return True
+
+
 def reopen_brief(brief: Brief, comment: str, *, actor: User) -> Brief:
     """Let the client edit a submitted brief again, with a comment saying what to add; the
     client gets an email with the comment and the same link."""
@@ -309,6 +317,10 @@ def reopen_brief(brief: Brief, comment: str, *, actor: User) -> Brief:
             raise BriefError(_("Only a submitted brief can be reopened."))
         if not brief.link_is_usable:
             raise BriefError(_("The client's link is revoked or expired; send a new brief."))
+        if not _link_derivable(brief):
+            # SECRET_KEY changed without a fallback: the old link is dead anyway.
+            brief.issue_token()
+            brief.save(update_fields=["token_salt", "token_hash"])
         brief.status = Brief.Status.REOPENED
         brief.reopen_comment = comment
         brief.reopened_at = timezone.now()
@@ -343,11 +355,7 @@ def resend_link(brief: Brief, *, actor: User, new_link: bool = False) -> Brief:
         _check_can_edit(actor, brief.deal)
         if brief.status == Brief.Status.DRAFT:
             raise BriefError(_("This brief was never sent."))
-        needs_new = new_link or brief.revoked_at is not None or not brief.link_is_usable
-        try:
-            brief.link_token()
-        except LinkTokenLost:
-            needs_new = True
+        needs_new = new_link or not brief.link_is_usable or not _link_derivable(brief)
         if needs_new:
             brief.issue_token()
             brief.revoked_at = None
