@@ -9,6 +9,7 @@ from django.utils.translation import gettext_lazy
 from studiocrm.billing.models import Payment
 from studiocrm.billing.providers.base import Instructions, PaymentProvider
 from studiocrm.core.models import Studio
+from studiocrm.core.money import format_money
 
 
 class BankTransferProvider(PaymentProvider):
@@ -26,13 +27,12 @@ class BankTransferProvider(PaymentProvider):
         invoice = payment.invoice
         return Instructions(
             text=_(
-                "Transfer %(amount)s %(currency)s by the bank details on the invoice, with "
+                "Transfer %(amount)s by the bank details on the invoice, with "
                 "“%(purpose)s” as the payment purpose. We will confirm the payment when it "
                 "reaches our account."
             )
             % {
-                "amount": f"{payment.amount:.2f}",
-                "currency": payment.currency,
+                "amount": format_money(payment.amount, payment.currency),
                 "purpose": invoice.purpose or invoice.number,
             },
             qr_payload=qr_payload_for(invoice, payment.amount),
