@@ -625,11 +625,11 @@ def delete_line(request: HttpRequest, pk: int) -> HttpResponse:
 
 # --- price list (owner) --------------------------------------------------------------------
 
-KINDS: dict[str, tuple[type, type, Any]] = {
-    "roles": (Role, forms.RoleForm, "Role"),
-    "services": (Service, forms.ServiceForm, "Service"),
-    "pages": (PageType, forms.PageTypeForm, "Page type"),
-    "packages": (Package, forms.PackageForm, "Package"),
+KINDS: dict[str, tuple[type, type]] = {
+    "roles": (Role, forms.RoleForm),
+    "services": (Service, forms.ServiceForm),
+    "pages": (PageType, forms.PageTypeForm),
+    "packages": (Package, forms.PackageForm),
 }
 
 
@@ -724,7 +724,7 @@ def price_item(
     if kind not in KINDS:
         raise Http404
     price_list = get_object_or_404(PriceList, pk=pk)
-    model, form_class, _label = KINDS[kind]
+    model, form_class = KINDS[kind]
     instance = (
         get_object_or_404(model, pk=item_pk, price_list=price_list)
         if item_pk is not None
