@@ -56,7 +56,7 @@ check-deploy: install
 	  $(PY) manage.py check --deploy --fail-level WARNING
 
 bench: install
-	@for script in bench/*.py; do $(PY) $$script --quick || exit 1; done
+	@for script in bench/[!_]*.py; do $(PY) $$script --quick || exit 1; done
 
 clean:
 	rm -rf $(VENV) $(VENDOR) build src/*.egg-info

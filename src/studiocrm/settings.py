@@ -188,6 +188,11 @@ EMAIL_TIMEOUT = env.integer("EMAIL_TIMEOUT", 20, minimum=1)
 DEFAULT_FROM_EMAIL = env.string("DEFAULT_FROM_EMAIL", "studiocrm <crm@localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
+# Notification channels: name -> class (see notifications/channels and docs/extending.md).
+NOTIFICATION_CHANNELS = {
+    "email": "studiocrm.notifications.channels.email.EmailChannel",
+}
+
 # Outbox delivery: attempts before a temporary failure becomes permanent.
 OUTBOX_MAX_ATTEMPTS = env.integer("OUTBOX_MAX_ATTEMPTS", 8, minimum=1)
 

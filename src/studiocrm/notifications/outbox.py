@@ -10,31 +10,23 @@ sent; then the claim expires and the message may be retried — at least once, n
 from __future__ import annotations
 
 import logging
-import smtplib
-import socket
 from datetime import timedelta
 
 from django.conf import settings
-from django.core.mail import EmailMultiAlternatives, get_connection
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from studiocrm.notifications.channels import DeliveryError, get_channel
 from studiocrm.notifications.models import Outbox
+
+__all__ = ["DeliveryError", "deliver", "deliver_due", "queue_email", "queue_message", "retry_now"]
 
 log = logging.getLogger(__name__)
 
 # Seconds to wait before attempt n+1 (after n failed attempts).
 BACKOFF_SECONDS = [60, 300, 900, 3600, 3 * 3600, 6 * 3600, 12 * 3600, 24 * 3600]
 CLAIM_SECONDS = 300
-
-
-class DeliveryError(Exception):
-    """A failed send; ``permanent`` says whether trying again can help."""
-
-    def __init__(self, message: str, *, permanent: bool) -> None:
-        super().__init__(message)
-        self.permanent = permanent
 
 
 def queue_email(
@@ -47,7 +39,31 @@ def queue_email(
     deal: object | None = None,
     reply_to: str = "",
 ) -> Outbox:
-    """Write an email to the outbox; delivery is enqueued after the transaction commits.
+    """Write an email to the outbox (see ``queue_message``)."""
+    return queue_message(
+        channel="email",
+        to=to,
+        subject=subject,
+        body=body,
+        dedupe_key=dedupe_key,
+        body_html=body_html,
+        deal=deal,
+        reply_to=reply_to,
+    )
+
+
+def queue_message(
+    *,
+    channel: str,
+    to: str,
+    subject: str,
+    body: str,
+    dedupe_key: str,
+    body_html: str = "",
+    deal: object | None = None,
+    reply_to: str = "",
+) -> Outbox:
+    """Write a message for a channel to the outbox; delivery is enqueued after commit.
 
     The subject is folded to one line: a newline in it (say, from a deal title) would make
     the mail library refuse the message at every attempt.
@@ -59,6 +75,7 @@ def queue_email(
     try:
         with transaction.atomic():
             message = Outbox.objects.create(
+                channel=channel,
                 to=to,
                 subject=subject[:300],
                 body=body,
@@ -96,50 +113,6 @@ def claim(outbox_id: int) -> Outbox | None:
     return Outbox.objects.get(pk=outbox_id)
 
 
-def classify(error: Exception) -> DeliveryError:
-    """Tell temporary SMTP trouble (retry) from a permanent refusal (stop)."""
-    if isinstance(error, smtplib.SMTPRecipientsRefused):
-        codes = [code for code, _msg in error.recipients.values()]
-        permanent = all(500 <= code < 600 for code in codes)
-        return DeliveryError(f"recipient refused: {error.recipients}", permanent=permanent)
-    if isinstance(error, smtplib.SMTPResponseException):
-        permanent = 500 <= error.smtp_code < 600
-        detail = error.smtp_error
-        if isinstance(detail, bytes):
-            detail = detail.decode("utf-8", "replace")
-        return DeliveryError(f"{error.smtp_code} {detail}", permanent=permanent)
-    if isinstance(error, ValueError):
-        # Raised while building the message (an address that does not parse, a header
-        # with a newline, text the charset cannot hold): the same every time we try.
-        return DeliveryError(f"message cannot be sent: {error}", permanent=True)
-    if isinstance(error, smtplib.SMTPServerDisconnected | OSError | socket.timeout):
-        return DeliveryError(f"server unavailable: {error}", permanent=False)
-    return DeliveryError(f"{type(error).__name__}: {error}", permanent=False)
-
-
-def send(message: Outbox) -> None:
-    email = EmailMultiAlternatives(
-        subject=message.subject,
-        body=message.body,
-        from_email=settings.DEFAULT_FROM_EMAIL,
-        to=[message.to],
-        reply_to=[message.reply_to] if message.reply_to else None,
-        headers={"Message-ID": message.message_id},
-    )
-    if message.body_html:
-        email.attach_alternative(message.body_html, "text/html")
-    connection = get_connection(fail_silently=False, timeout=settings.EMAIL_TIMEOUT)
-    try:
-        email.connection = connection
-        sent = email.send(fail_silently=False)
-    except Exception as error:
-        raise classify(error) from error
-    if not sent:
-        # Django sends nothing and reports 0 when there is no recipient; marking the row
-        # sent would hide a message that never left.
-        raise DeliveryError("no recipient address", permanent=True)
-
-
 def deliver(outbox_id: int) -> str:
     """Deliver one message if it is due. Returns the resulting status (for logs and tests)."""
     message = claim(outbox_id)
@@ -147,7 +120,7 @@ def deliver(outbox_id: int) -> str:
         current = Outbox.objects.filter(pk=outbox_id).values_list("status", flat=True).first()
         return current or "missing"
     try:
-        send(message)
+        get_channel(message.channel).send(message)
     except DeliveryError as error:
         message.attempts += 1
         message.last_error = str(error)[:2000]
@@ -196,10 +169,14 @@ def deliver_due(limit: int = 500) -> dict[str, int]:
 
 
 def retry_now(message: Outbox) -> None:
-    """A manager asks to try a failed message again (e.g. after fixing an address)."""
+    """A manager asks to try a failed message again (e.g. after fixing an address).
+
+    The attempt count starts over, so the message gets the full retry schedule again."""
     with transaction.atomic():
         updated = Outbox.objects.filter(
             pk=message.pk, status__in=[Outbox.Status.FAILED, Outbox.Status.RETRY]
-        ).update(status=Outbox.Status.QUEUED, next_attempt_at=timezone.now(), last_error="")
+        ).update(
+            status=Outbox.Status.QUEUED, next_attempt_at=timezone.now(), last_error="", attempts=0
+        )
         if updated:
             transaction.on_commit(lambda: enqueue_delivery(message.pk))
