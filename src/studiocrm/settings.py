@@ -40,6 +40,9 @@ if not SECRET_KEY:
         "SECRET_KEY (or SECRET_KEY_FILE) must be set when DEBUG=false"
     )
 
+# Old keys still accepted for signatures and client links after a key rotation.
+SECRET_KEY_FALLBACKS = env.string_list("SECRET_KEY_FALLBACKS", [])
+
 BASE_URL = env.string("BASE_URL", "http://127.0.0.1:8000").rstrip("/")
 ALLOWED_HOSTS = env.string_list(
     "ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]", "testserver"] if DEBUG else []
@@ -172,6 +175,8 @@ STORAGES = {
 }
 MEDIA_ROOT = Path(env.string("MEDIA_ROOT", str(DATA_DIR / "media")))
 MEDIA_URL = "/media/"
+# Files clients upload and generated PDFs: never served directly, only through a link token.
+PRIVATE_ROOT = Path(env.string("PRIVATE_ROOT", str(DATA_DIR / "private")))
 
 # Email: EMAIL_URL like smtp://user:pass@host:587/?tls=True; console by default in development.
 _email = dj_email_url.parse(
@@ -198,6 +203,8 @@ OUTBOX_MAX_ATTEMPTS = env.integer("OUTBOX_MAX_ATTEMPTS", 8, minimum=1)
 
 # Lead intake limits.
 INTAKE_RATE = env.string("INTAKE_RATE", "10/m")
+# Wrong client links per IP before that address gets 429 on every client link.
+PORTAL_NOT_FOUND_RATE = env.string("PORTAL_NOT_FOUND_RATE", "20/m")
 INTAKE_MAX_BODY_BYTES = env.integer("INTAKE_MAX_BODY_BYTES", 32_768, minimum=1024)
 # Trust X-Forwarded-For for client addresses only behind a proxy that sets it.
 USE_X_FORWARDED_FOR = env.boolean("USE_X_FORWARDED_FOR", False)
