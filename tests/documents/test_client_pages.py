@@ -40,15 +40,29 @@ def test_the_page_shows_the_document_with_the_privacy_headers(anonymous_client, 
     assert "script-src 'self'" in response["Content-Security-Policy"]
 
 
-def test_opening_the_page_counts_views_and_notifies_once(anonymous_client, token, sent_proposal):
+def test_a_visit_counts_once_however_often_the_client_reloads(
+    anonymous_client, token, sent_proposal
+):
     from studiocrm.notifications.models import Outbox
 
-    anonymous_client.get(url("page", token))
-    anonymous_client.get(url("page", token))
+    for _reload in range(3):
+        anonymous_client.get(url("page", token))
+    anonymous_client.get(url("page", token), REMOTE_ADDR="198.51.100.4")  # another reader
     sent_proposal.refresh_from_db()
     assert sent_proposal.view_count == 2
     assert sent_proposal.first_viewed_at is not None and sent_proposal.last_viewed_at is not None
     assert Outbox.objects.filter(dedupe_key=f"document-viewed:{sent_proposal.pk}").count() == 1
+
+
+def test_the_studio_opening_the_client_link_is_not_a_client_view(
+    manager_client, token, sent_proposal
+):
+    from studiocrm.notifications.models import Outbox
+
+    assert manager_client.get(url("page", token)).status_code == 200
+    sent_proposal.refresh_from_db()
+    assert sent_proposal.view_count == 0 and sent_proposal.first_viewed_at is None
+    assert not Outbox.objects.filter(dedupe_key__startswith="document-viewed:").exists()
 
 
 def test_wrong_revoked_and_unsent_links_are_the_same_404(
@@ -286,3 +300,43 @@ def test_questions_are_rate_limited(anonymous_client, token):
     assert statuses[:10] == [302] * 10
     assert statuses[10:] == [429, 429]
     assert Outbox.objects.filter(dedupe_key__startswith="document-question:").count() == 10
+
+
+def test_a_reload_shows_an_estimate_change_made_after_the_first_view(
+    anonymous_client, token, sent_proposal, manager
+):
+    from studiocrm.estimates import services as estimate_services
+    from studiocrm.estimates.models import EstimateLine
+
+    assert "Поддержка 3 месяца" in anonymous_client.get(url("page", token)).content.decode()
+    line = EstimateLine.objects.get(
+        option__estimate__deal=sent_proposal.deal, name="Поддержка 3 месяца"
+    )
+    estimate_services.update_line(line, actor=manager, name="Сопровождение полгода")
+    content = anonymous_client.get(url("page", token)).content.decode()
+    assert "Сопровождение полгода" in content and "Поддержка 3 месяца" not in content
+
+
+def test_a_reload_shows_a_renamed_contact(anonymous_client, token, sent_proposal):
+    anonymous_client.get(url("page", token))
+    contact = sent_proposal.deal.contact
+    contact.name = "Ирина Сидорова"
+    contact.save()
+    assert "Ирина Сидорова" in anonymous_client.get(url("page", token)).content.decode()
+
+
+def test_a_cached_page_still_carries_a_working_csrf_token(token, sent_proposal):
+    import re
+
+    from studiocrm.documents.client_views import CSRF_PLACEHOLDER
+
+    browser = HttpClient(enforce_csrf_checks=True)
+    browser.get(url("page", token))  # renders and caches the page
+    second = browser.get(url("page", token)).content.decode()  # served from the cache
+    assert CSRF_PLACEHOLDER not in second
+    form_token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', second).group(1)
+    response = browser.post(
+        url("accept", token), _accept_form(sent_proposal, csrfmiddlewaretoken=form_token)
+    )
+    assert response.status_code == 302
+    assert Acceptance.objects.count() == 1

@@ -2,7 +2,8 @@
 
 Every view goes through ``portal.pages.client_link_page``: wrong, revoked or expired tokens
 get the one 404 (rate limited per IP), pages carry no-referrer / noindex / no-store headers,
-and the first view notifies the manager. The portal marks its pages csrf_exempt (the token
+and the first view notifies the manager (the page counts visits itself, see
+``_count_visit``). The portal marks its pages csrf_exempt (the token
 is the secret); accepting and asking re-add the CSRF token check inside it (see ``csrf``),
 because a signature must come from a form the client submitted on this page.
 
@@ -14,9 +15,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.core.cache import cache
 from django.http import Http404, HttpRequest, HttpResponse
+from django.middleware.csrf import get_token
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
+from django.utils import translation
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 from django_ratelimit.core import is_ratelimited
@@ -30,13 +34,24 @@ from studiocrm.documents.presenting import (
     PageState,
     certificate_context,
     certificate_html,
+    client_page_queryset,
+    page_stamps,
     page_state,
     pdf_download,
+    picker_data,
     raw_download,
+    state_key,
 )
+from studiocrm.documents.rendering import sha256_text
+from studiocrm.portal.links import record_view
 from studiocrm.portal.pages import client_link_page, render_portal
 
 QUESTION_RATE = "10/h"
+VISIT_SECONDS = 600
+PAGE_CACHE_VERSION = "1"
+PAGE_CACHE_SECONDS = 3600
+# Rendered into a cached page instead of a real token; swapped for one on every response.
+CSRF_PLACEHOLDER = "csrf-placeholder-9d1c7f0e"
 ACCEPT_RATE = "30/h"
 
 # Studio templates may style with inline style attributes; scripts stay our own origin only.
@@ -48,13 +63,23 @@ CONTENT_SECURITY_POLICY = (
 
 
 def _queryset() -> Any:
-    return Document.objects.select_related(
-        "deal", "deal__client", "deal__contact", "deal__manager", "parent"
-    )
+    return client_page_queryset()
 
 
-def _first_view(document: Document) -> None:
-    services.notify_first_view(document)
+def _count_visit(request: HttpRequest, document: Document) -> None:
+    """Count a visit, not every reload: one view per browser and address per VISIT_SECONDS
+    (a client pressing F5 while reading is one view). The first view ever notifies the
+    manager. A signed-in studio user opening the link is not the client and is not counted.
+    """
+    if getattr(request, "user", None) is not None and request.user.is_authenticated:
+        return
+    visitor = sha256_text(f"{client_ip(request)}|{request.META.get('HTTP_USER_AGENT', '')}")
+    if not cache.add(f"documents:visit:{document.pk}:{visitor[:24]}", 1, VISIT_SECONDS):
+        return
+    first = record_view(document)
+    services.mark_viewed(document)
+    if first:
+        services.notify_first_view(document)
 
 
 def _token(request: HttpRequest) -> str:
@@ -75,22 +100,10 @@ def _selection_from(request_data: Any) -> dict[str, Any] | None:
 
 
 def _picker(document: Document, selection: dict[str, Any] | None) -> dict[str, Any] | None:
-    """Options and optional lines for the proposal picker, priced on the server."""
+    """The proposal picker for a selection, priced on the server from the current estimate."""
     if document.kind != Kind.PROPOSAL:
         return None
-    deal_estimate = estimate_data.DealEstimate(document.deal, document.language)
-    offered = deal_estimate.offered()
-    if offered is None:
-        return None
-    clean = deal_estimate.clean_selection(selection)
-    return {
-        "options": offered["options"],
-        "selection": clean,
-        "chosen": deal_estimate.chosen(clean),
-        "currency": offered["currency"],
-        "has_tax": offered["has_tax"],
-        "tax_included": offered["tax_included"],
-    }
+    return picker_data(estimate_data.DealEstimate(document.deal, document.language), selection)
 
 
 def _render_page(
@@ -103,24 +116,15 @@ def _render_page(
     selection: dict[str, Any] | None = None,
     error: str = "",
     status: int = 200,
+    children: list[dict[str, str]] | None = None,
+    csrf_token: str | None = None,
 ) -> HttpResponse:
     state = state or page_state(document)
     if state.problem is not None:
         # A broken template must not show the client a traceback or half a document.
         status = 503
     token = _token(request)
-    children = []
-    if document.kind == Kind.CONTRACT:
-        children = [
-            {
-                "title": child.title,
-                "url": reverse("documents_client:page", args=[child.link_token()]),
-                "status": child.status,
-            }
-            for child in document.children.filter(kind=Kind.APPENDIX).exclude(
-                status=Document.Status.DRAFT
-            )
-        ]
+    extra = {"csrf_token": csrf_token} if csrf_token is not None else {}
     response = render_portal(
         request,
         "documents/client/page.html",
@@ -128,24 +132,38 @@ def _render_page(
             "document": document,
             "state": state,
             "token": token,
-            "picker": _picker(document, selection) if state.needs_acceptance else None,
+            "picker": (state.picker if selection is None else _picker(document, selection))
+            if state.needs_acceptance
+            else None,
             "accept_form": accept_form or AcceptForm(initial={"fingerprint": state.fingerprint}),
             "question_form": question_form or QuestionForm(),
             "consent_text": services.consent_text(document.language),
             "consent_version": services.CONSENT_VERSION,
             "error": error,
             "done": request.GET.get("done", ""),
-            "children": children,
-            "revisions": list(
-                Revision.objects.filter(document=document, acceptance__isnull=False).order_by(
-                    "-number"
-                )
-            ),
+            "children": _children(document) if children is None else children,
+            **extra,
         },
         status=status,
     )
     response["Content-Security-Policy"] = CONTENT_SECURITY_POLICY
     return response
+
+
+def _children(document: Document) -> list[dict[str, str]]:
+    """A contract's sent appendices, each with its own link."""
+    if document.kind != Kind.CONTRACT:
+        return []
+    return [
+        {
+            "title": child.title,
+            "url": reverse("documents_client:page", args=[child.link_token()]),
+            "status": child.status,
+        }
+        for child in document.children.filter(kind=Kind.APPENDIX).exclude(
+            status=Document.Status.DRAFT
+        )
+    ]
 
 
 def _open(document: Document) -> None:
@@ -154,11 +172,58 @@ def _open(document: Document) -> None:
 
 
 @require_GET
-@client_link_page(Document, on_first_view=_first_view, queryset=_queryset)
+@client_link_page(Document, count_views=False, queryset=_queryset)
 def page(request: HttpRequest, document: Document) -> HttpResponse:
     _open(document)
-    services.mark_viewed(document)
-    return _render_page(request, document, selection=_selection_from(request.GET))
+    _count_visit(request, document)
+    if request.GET:  # a selection without JavaScript, or a message after a form
+        return _render_page(request, document, selection=_selection_from(request.GET))
+    # The plain page is the same for every reload until something it shows changes, so its
+    # HTML is cached under a key of all it depends on, with a placeholder where this
+    # request's CSRF token goes (every response still gets a fresh masked token).
+    studio = getattr(request, "studio", None)
+    stamps = page_stamps(document)
+    children = _children(document)
+    key = "documents:page:" + sha256_text(
+        repr(
+            (
+                PAGE_CACHE_VERSION,
+                state_key(document, stamps, studio),
+                document.token_hash,
+                document.status,
+                document.title,
+                children,
+                translation.get_language(),
+                studio and _studio_branding(studio),
+            )
+        )
+    )
+    cached = cache.get(key)
+    if cached is None:
+        state = page_state(document, studio=studio, stamps=stamps)
+        response = _render_page(
+            request, document, state=state, children=children, csrf_token=CSRF_PLACEHOLDER
+        )
+        if response.status_code != 200 or state.problem is not None:
+            return _with_csrf(request, response)
+        cached = response.content.decode()
+        cache.set(key, cached, PAGE_CACHE_SECONDS)
+    response = HttpResponse(cached)
+    response["Content-Security-Policy"] = CONTENT_SECURITY_POLICY
+    return _with_csrf(request, response)
+
+
+def _studio_branding(studio: Any) -> tuple[Any, ...]:
+    return (studio.name, str(studio.logo), studio.email, studio.phone)
+
+
+def _with_csrf(request: HttpRequest, response: HttpResponse) -> HttpResponse:
+    """Put this request's masked CSRF token where the placeholder is."""
+    if CSRF_PLACEHOLDER.encode() in response.content:
+        response.content = response.content.replace(
+            CSRF_PLACEHOLDER.encode(), get_token(request).encode()
+        )
+    return response
 
 
 @require_GET

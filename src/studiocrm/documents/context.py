@@ -109,6 +109,29 @@ def studio_data(studio: Studio) -> dict[str, Any]:
     }
 
 
+# The fields of the deal's rows that a context reads. The client page loads only these and
+# keys its cache on them (presenting.draft_inputs_key): keep them in step with the builders.
+DEAL_FIELDS = ("title", "description", "currency")
+CLIENT_FIELDS = (
+    "name",
+    "kind",
+    "legal_name",
+    "tax_id",
+    "registration_number",
+    "address",
+    "signatory_name",
+    "signatory_position",
+    "signatory_basis",
+    "bank_name",
+    "bank_account",
+    "bank_code",
+    "correspondent_account",
+    "website",
+)
+CONTACT_FIELDS = ("name", "position", "email", "phone")
+MANAGER_FIELDS = ("username", "first_name", "last_name", "email")
+
+
 def _client_data(client: Any) -> dict[str, Any]:
     return {
         "name": client.name,

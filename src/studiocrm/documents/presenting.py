@@ -8,15 +8,31 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
+from django.core.cache import cache
+from django.db import connection
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.template.loader import render_to_string
 from django.utils.text import slugify
 
-from studiocrm.documents import sandbox, services
-from studiocrm.documents.models import Acceptance, Document, PdfFile, Revision
-from studiocrm.documents.rendering import fingerprint_of, render_document, sha256_text
+from studiocrm.core.models import Studio
+from studiocrm.documents import estimate_data, rendering, sandbox, services
+from studiocrm.documents.context import (
+    CLIENT_FIELDS,
+    CONTACT_FIELDS,
+    DEAL_FIELDS,
+    MANAGER_FIELDS,
+    build_context,
+)
+from studiocrm.documents.models import Acceptance, Document, Kind, PdfFile, Revision
+from studiocrm.documents.rendering import fingerprint_of, sha256_text
 from studiocrm.portal.files import attachment_response
+
+# Bump when the context shape or the rendering changes, so a shared cache (Redis) never
+# serves a page rendered by older code.
+DRAFT_CACHE_VERSION = "1"
+DRAFT_CACHE_SECONDS = 3600
+_NOT_INPUTS = {"view_count", "first_viewed_at", "last_viewed_at", "token_hash", "token_salt"}
 
 
 @dataclass
@@ -27,6 +43,8 @@ class PageState:
     acceptance: Acceptance | None  # the latest acceptance (of this or an earlier version)
     needs_acceptance: bool
     problem: sandbox.TemplateProblem | None = None
+    picker: dict[str, Any] | None = None  # proposals awaiting acceptance: options as offered
+    key: str = ""  # changes whenever what the page shows changes ("" for a broken template)
 
     @property
     def showing_accepted(self) -> bool:
@@ -37,9 +55,153 @@ class PageState:
         )
 
 
-def page_state(document: Document) -> PageState:
-    """The accepted revision while the document stays accepted; otherwise the live draft."""
-    acceptance = services.latest_acceptance(document)
+def picker_data(
+    deal_estimate: estimate_data.DealEstimate, selection: dict[str, Any] | None
+) -> dict[str, Any] | None:
+    """Options and optional lines for the proposal picker, priced on the server."""
+    offered = deal_estimate.offered()
+    if offered is None:
+        return None
+    clean = deal_estimate.clean_selection(selection)
+    return {
+        "options": offered["options"],
+        "selection": clean,
+        "chosen": deal_estimate.chosen(clean),
+        "currency": offered["currency"],
+        "has_tax": offered["has_tax"],
+        "tax_included": offered["tax_included"],
+    }
+
+
+def _row(instance: Any) -> tuple[Any, ...]:
+    if instance is None:
+        return ()
+    return tuple(
+        (field.attname, getattr(instance, field.attname))
+        for field in instance._meta.concrete_fields
+        if field.attname not in _NOT_INPUTS
+    )
+
+
+@dataclass(frozen=True)
+class Stamps:
+    """Everything besides the document row and the studio that a draft depends on, read in
+    one query: the context's fields of the deal, client, contact and manager, the contract
+    an appendix or act belongs to, the versions of the estimate and the brief in use."""
+
+    related: tuple[Any, ...]
+    estimate: tuple[Any, Any]  # (id, updated_at) of the saved estimate in use
+    brief: tuple[Any, Any]  # (id, submitted_at) of the submitted brief in use
+    acceptance_id: int | None  # the latest acceptance (acceptances never change)
+
+
+def _columns(model: Any, alias: str, names: tuple[str, ...]) -> list[str]:
+    quote = connection.ops.quote_name
+    return [f"{alias}.{quote(model._meta.get_field(name).column)}" for name in names]
+
+
+def page_stamps(document: Document) -> Stamps:
+    """The stamps in one query with no ORM compilation: every reload of the client's page
+    reads them, so they decide what a reload costs. The estimate and brief are picked in the
+    order ``estimate_data`` and ``briefs.services`` pick them."""
+    from studiocrm.briefs.models import Brief
+    from studiocrm.clients.models import Client, Contact
+    from studiocrm.core.models import User
+    from studiocrm.deals.models import Deal
+    from studiocrm.estimates.models import Estimate
+
+    quote = connection.ops.quote_name
+
+    def table(model: Any) -> str:
+        return quote(model._meta.db_table)
+
+    latest_estimate = (
+        f"FROM {table(Estimate)} WHERE {quote('deal_id')} = d.{quote('id')} "
+        f"AND {quote('status')} = %s ORDER BY {quote('saved_at')} DESC, {quote('id')} DESC "
+        "LIMIT 1"
+    )
+    latest_brief = (
+        f"FROM {table(Brief)} WHERE {quote('deal_id')} = d.{quote('id')} "
+        f"AND {quote('status')} = %s ORDER BY {quote('submitted_at')} DESC, {quote('id')} DESC "
+        "LIMIT 1"
+    )
+    related = [
+        *_columns(Deal, "d", ("client", "contact", "manager", *DEAL_FIELDS)),
+        *_columns(Client, "c", CLIENT_FIELDS),
+        *_columns(Contact, "ct", CONTACT_FIELDS),
+        *_columns(User, "u", MANAGER_FIELDS),
+        *_columns(Document, "p", ("number", "number_year", "issued_on", "title")),
+    ]
+    # Only quoted table and column names from the models go into the text; values are
+    # parameters.
+    sql = (
+        f"SELECT {', '.join(related)}, "  # noqa: S608
+        f"(SELECT {quote('id')} {latest_estimate}), "
+        f"(SELECT {quote('updated_at')} {latest_estimate}), "
+        f"(SELECT {quote('id')} {latest_brief}), "
+        f"(SELECT {quote('submitted_at')} {latest_brief}), "
+        f"(SELECT {quote('id')} FROM {table(Acceptance)} WHERE {quote('document_id')} = %s "
+        f"ORDER BY {quote('accepted_at')} DESC, {quote('id')} DESC LIMIT 1) "
+        f"FROM {table(Document)} doc "
+        f"JOIN {table(Deal)} d ON d.{quote('id')} = doc.{quote('deal_id')} "
+        f"JOIN {table(Client)} c ON c.{quote('id')} = d.{quote('client_id')} "
+        f"LEFT JOIN {table(Contact)} ct ON ct.{quote('id')} = d.{quote('contact_id')} "
+        f"LEFT JOIN {table(User)} u ON u.{quote('id')} = d.{quote('manager_id')} "
+        f"LEFT JOIN {table(Document)} p ON p.{quote('id')} = doc.{quote('parent_id')} "
+        f"WHERE doc.{quote('id')} = %s"
+    )
+    saved, submitted = Estimate.Status.SAVED.value, Brief.Status.SUBMITTED.value
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [saved, saved, submitted, submitted, document.pk, document.pk])
+        row = cursor.fetchone()
+    count = len(related)
+    return Stamps(
+        related=tuple(row[:count]),
+        estimate=(row[count], row[count + 1]),
+        brief=(row[count + 2], row[count + 3]),
+        acceptance_id=row[count + 4],
+    )
+
+
+def draft_inputs_key(document: Document, stamps: Stamps, studio: Studio | None = None) -> str:
+    """A cache key that changes whenever anything the draft is made from changes: the
+    document row, the studio and the stamps (the context's fields of the deal, client,
+    contact and manager, the contract, the saved estimate, whose services bump
+    ``updated_at`` on every change, and the submitted brief)."""
+    inputs = (
+        DRAFT_CACHE_VERSION,
+        _row(document),
+        stamps.related,
+        _row(studio or Studio.load()),
+        stamps.estimate,
+        stamps.brief,
+    )
+    return f"documents:draft:{document.pk}:{sha256_text(repr(inputs))}"
+
+
+def state_key(document: Document, stamps: Stamps, studio: Studio | None = None) -> str:
+    """Changes whenever what ``page_state`` returns would change."""
+    if document.status == Document.Status.ACCEPTED and stamps.acceptance_id is not None:
+        return f"accepted:{stamps.acceptance_id}"
+    return f"draft:{draft_inputs_key(document, stamps, studio)}:{stamps.acceptance_id}"
+
+
+def page_state(
+    document: Document, studio: Studio | None = None, stamps: Stamps | None = None
+) -> PageState:
+    """The accepted revision while the document stays accepted; otherwise the live draft.
+
+    The draft's rendering is cached under ``draft_inputs_key``, so reloading an unchanged
+    document skips building the context and the sandboxed render; any edit changes the key,
+    so the client still sees it on the next reload. Acceptance never uses the cache: it
+    renders again under the document's lock.
+    """
+    stamps = stamps or page_stamps(document)
+    acceptance = (
+        Acceptance.objects.select_related("revision").get(pk=stamps.acceptance_id)
+        if stamps.acceptance_id
+        else None
+    )
     if document.status == Document.Status.ACCEPTED and acceptance is not None:
         return PageState(
             html=acceptance.revision.html,
@@ -47,22 +209,43 @@ def page_state(document: Document) -> PageState:
             revision=acceptance.revision,
             acceptance=acceptance,
             needs_acceptance=False,
+            key=state_key(document, stamps),
         )
-    try:
-        rendered = render_document(document)
-    except sandbox.TemplateProblem as problem:
-        return PageState("", "", None, acceptance, False, problem)
-    revision = (
-        Revision.objects.filter(document=document, fingerprint=rendered.fingerprint)
-        .order_by("-number")
-        .first()
-    )
+    key = draft_inputs_key(document, stamps, studio)
+    bundle = cache.get(key)
+    if bundle is None:
+        deal_estimate = estimate_data.DealEstimate(document.deal, document.language)
+        try:
+            rendered = rendering.render(
+                document.source, build_context(document, loaded=deal_estimate)
+            )
+        except sandbox.TemplateProblem as problem:
+            return PageState("", "", None, acceptance, False, problem)
+        revision = (
+            Revision.objects.filter(document=document, fingerprint=rendered.fingerprint)
+            .order_by("-number")
+            .values_list("pk", "number")
+            .first()
+        )
+        bundle = {
+            "html": rendered.html,
+            "fingerprint": rendered.fingerprint,
+            "revision": revision,
+            "picker": picker_data(deal_estimate, None) if document.kind == Kind.PROPOSAL else None,
+        }
+        cache.set(key, bundle, DRAFT_CACHE_SECONDS)
+    revision_pk, revision_number = bundle["revision"] or (None, None)
     return PageState(
-        html=rendered.html,
-        fingerprint=rendered.fingerprint,
-        revision=revision,
+        html=bundle["html"],
+        fingerprint=bundle["fingerprint"],
+        # Only its id and number are needed (to show "version N", to link the PDF row).
+        revision=Revision(pk=revision_pk, number=revision_number, document=document)
+        if revision_pk
+        else None,
         acceptance=acceptance,
         needs_acceptance=document.needs_acceptance,
+        picker=bundle["picker"],
+        key=state_key(document, stamps, studio),
     )
 
 
@@ -160,3 +343,9 @@ def certificate_html(acceptance: Acceptance) -> tuple[str, str]:
         "number": acceptance.revision.number,
     }
     return html, title
+
+
+def client_page_queryset() -> Any:
+    """Documents as the client's pages look them up: the row alone; a reload reads the rest
+    with ``page_stamps``, and only a first render loads the related objects."""
+    return Document.objects.all()
