@@ -340,3 +340,15 @@ def test_a_cached_page_still_carries_a_working_csrf_token(token, sent_proposal):
     )
     assert response.status_code == 302
     assert Acceptance.objects.count() == 1
+
+
+def test_the_acceptance_banner_gives_the_time_in_utc(
+    anonymous_client, token, sent_proposal, studio
+):
+    from datetime import UTC
+
+    studio.time_zone = "Asia/Vladivostok"
+    studio.save()
+    acceptance = accept(sent_proposal)
+    content = anonymous_client.get(url("page", token)).content.decode()
+    assert acceptance.accepted_at.astimezone(UTC).strftime("%H:%M") + " (UTC)" in content

@@ -55,10 +55,11 @@ def test_client_picks_an_option_adds_an_extra_and_accepts(live_server, browser_p
     expect(page.locator("article.doc")).to_contain_text("Варианты и стоимость")
 
     total = page.locator("#picker-total")
-    main_total = _digits(total.inner_text())
+    main_text = total.inner_text()
+    main_total = _digits(main_text)
     landing = deal.estimates.get().options.get(name="Лендинг")
     page.locator(f'input[name=option][value="{landing.pk}"]').check()
-    expect(total).not_to_have_text(total.inner_text())
+    expect(total).not_to_have_text(main_text)
     landing_total = _digits(total.inner_text())
     assert landing_total < main_total
 

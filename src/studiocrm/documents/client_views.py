@@ -214,7 +214,8 @@ def page(request: HttpRequest, document: Document) -> HttpResponse:
 
 
 def _studio_branding(studio: Any) -> tuple[Any, ...]:
-    return (studio.name, str(studio.logo), studio.email, studio.phone)
+    """What the page frame shows of the studio, and the time zone its dates are in."""
+    return (studio.name, str(studio.logo), studio.email, studio.phone, studio.time_zone)
 
 
 def _with_csrf(request: HttpRequest, response: HttpResponse) -> HttpResponse:
