@@ -284,3 +284,20 @@ def test_an_empty_question_is_refused(sent_proposal):
             sent_proposal, name="", email="a@b.test", text="   ", request_meta=meta()
         )
     assert not Outbox.objects.filter(dedupe_key__startswith="document-question").exists()
+
+
+def test_sending_after_the_secret_key_changed_mails_a_working_new_link(
+    sent_proposal, manager, settings
+):
+    settings.SECRET_KEY = "a-completely-different-secret-key-0123456789-abcdefghijklmnop"
+    services.update_document(
+        sent_proposal,
+        actor=manager,
+        title=sent_proposal.title,
+        source=sent_proposal.source + "<p>v2</p>",
+        schedule=sent_proposal.payment_schedule,
+    )
+    services.send_document(sent_proposal, actor=manager)
+    sent_proposal.refresh_from_db()
+    email = Outbox.objects.get(dedupe_key=f"document-sent:{sent_proposal.pk}:v2")
+    assert services.client_url(sent_proposal) in email.body

@@ -10,6 +10,17 @@ from studiocrm.deals.models import Deal
 from studiocrm.deals.services import can_edit
 from studiocrm.documents import services
 from studiocrm.documents.models import Acceptance, Document, Kind
+from studiocrm.portal.links import LinkTokenLost
+
+
+def _link(document: Document) -> str:
+    """The client link to copy, if the document has a working one."""
+    if document.status == Document.Status.DRAFT or document.revoked_at is not None:
+        return ""
+    try:
+        return services.client_url(document)
+    except LinkTokenLost:  # SECRET_KEY changed: sending again issues a new link
+        return ""
 
 
 def documents_panel(request: HttpRequest, deal: Deal) -> str:
@@ -41,9 +52,7 @@ def documents_panel(request: HttpRequest, deal: Deal) -> str:
             {
                 "document": document,
                 "acceptance": document.acceptance_list[0] if document.acceptance_list else None,
-                "link": services.client_url(document)
-                if document.status != Document.Status.DRAFT and document.revoked_at is None
-                else "",
+                "link": _link(document),
                 "can_send": editable
                 and document.status != Document.Status.ACCEPTED
                 and not (

@@ -65,6 +65,7 @@ from studiocrm.documents.models import (
 )
 from studiocrm.documents.rendering import Rendered, render_document, sha256_text
 from studiocrm.notifications.outbox import queue_email
+from studiocrm.portal.links import LinkTokenLost
 
 log = logging.getLogger(__name__)
 
@@ -175,8 +176,17 @@ def client_path(document: Document) -> str:
 
 
 def client_url(document: Document) -> str:
-    """The absolute link the client opens (for emails and the manager's "copy link")."""
+    """The absolute link the client opens (for emails and the manager's "copy link").
+    Raises ``portal.links.LinkTokenLost`` if the token cannot be derived any more."""
     return absolute_url(client_path(document))
+
+
+def _token_derivable(document: Document) -> bool:
+    try:
+        document.link_token()
+    except LinkTokenLost:
+        return False
+    return True
 
 
 def latest_acceptance(document: Document) -> Acceptance | None:
@@ -588,7 +598,9 @@ def send_document(document: Document, *, actor: User | None) -> Revision:
             item.deal = deal
             revision = _freeze(item, _render(item), reason=Revision.Reason.SENT, actor=actor)
             revisions.append(revision)
-            if item.revoked_at is not None:
+            if item.revoked_at is not None or not _token_derivable(item):
+                # A revoked link, or one no key derives any more (SECRET_KEY changed without
+                # a fallback): the email carries a fresh link.
                 item.issue_token()
                 item.revoked_at = None
             item.status = Document.Status.SENT

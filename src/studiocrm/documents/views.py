@@ -32,6 +32,7 @@ from studiocrm.documents.presenting import (
     pdf_download,
     raw_download,
 )
+from studiocrm.portal.links import LinkTokenLost
 
 View = Callable[..., HttpResponse]
 
@@ -58,6 +59,15 @@ def _document(pk: int) -> Document:
         Document.objects.select_related("deal", "deal__client", "deal__contact", "deal__manager"),
         pk=pk,
     )
+
+
+def _link(document: Document) -> str:
+    if document.status == Document.Status.DRAFT:
+        return ""
+    try:
+        return services.client_url(document)
+    except LinkTokenLost:  # SECRET_KEY changed: sending again issues a new link
+        return ""
 
 
 def _require_edit(request: HttpRequest, document: Document) -> None:
@@ -184,7 +194,7 @@ def detail(request: HttpRequest, pk: int) -> HttpResponse:
             "placeholders": reference.placeholder_rows(context),
             "filters": reference.FILTERS,
             "usage": reference.USAGE,
-            "client_url": services.client_url(document) if document.status != "draft" else "",
+            "client_url": _link(document),
             "srcdoc": srcdoc(state.html, document.language) if not state.problem else "",
             "children": list(document.children.order_by("kind", "sequence")),
         },
