@@ -15,7 +15,7 @@ from django.utils import formats, translation
 from jinja2 import pass_context
 from jinja2.runtime import Context
 from markupsafe import Markup, escape
-from num2words import num2words
+from num2words import CONVERTER_CLASSES, num2words
 
 from studiocrm.core.money import CURRENCIES, round_money
 
@@ -89,14 +89,13 @@ def amount_in_words(value: Any, currency: str, language: str) -> str:
     cents". Unknown currencies fall back to the number in words and the currency code."""
     amount = round_money(to_decimal(value))
     language = language if language in ("ru", "en") else "en"
-    try:
+    if currency in CONVERTER_CLASSES[language].CURRENCY_FORMS:
         return num2words(
             amount, lang=language, to="currency", currency=currency, cents=False, separator=""
         )
-    except (NotImplementedError, KeyError):
-        whole = int(amount)
-        fraction = int((amount - whole) * 100)
-        return f"{num2words(whole, lang=language)} {currency} {fraction:02d}"
+    whole = int(amount)
+    fraction = int((amount - whole) * 100)
+    return f"{num2words(whole, lang=language)} {currency} {fraction:02d}"
 
 
 @pass_context
