@@ -41,7 +41,7 @@ run: install
 	  $(PY) manage.py runserver $(HOST):$(PORT)
 
 test: install system-deps
-	$(PY) -m pytest -q -n 2 --dist loadfile $(PYTEST_ARGS)
+	$(PY) -m pytest -q $(PYTEST_ARGS)
 
 lint: install
 	$(VENV)/bin/ruff check src tests bench scripts

@@ -1,10 +1,40 @@
 """Personas and shared fixtures: the studio owner, a manager, another manager, a stranger."""
 
 import pytest
+from django.conf import settings
 from django.test import Client as HttpClient
+from django.utils import translation
 
 from studiocrm.core.models import Studio, User
 from tests.factories import UserFactory
+
+
+def pytest_collection_modifyitems(items):
+    """Transactional tests (threads, live server) flush every table when they end, which
+    would also wipe the rows data migrations create (stages, default brief and document
+    templates, price lists) for the tests that run after them in the same process. Roll
+    those tests back by reloading the serialized database instead."""
+    for item in items:
+        marker = item.get_closest_marker("django_db")
+        kwargs = dict(marker.kwargs) if marker else {}
+        fixtures = getattr(item, "fixturenames", ())
+        transactional = kwargs.get("transaction") or any(
+            name in fixtures for name in ("transactional_db", "live_server")
+        )
+        if transactional and not kwargs.get("serialized_rollback"):
+            kwargs.update(transaction=True, serialized_rollback=True)
+            item.add_marker(
+                pytest.mark.django_db(*(marker.args if marker else ()), **kwargs), append=False
+            )
+
+
+@pytest.fixture(autouse=True)
+def default_language():
+    """Each test starts in the default language: a request made in Russian by an earlier
+    test leaves Russian active in the thread."""
+    translation.activate(settings.LANGUAGE_CODE)
+    yield
+    translation.deactivate()
 
 
 @pytest.fixture

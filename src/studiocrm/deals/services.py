@@ -254,7 +254,7 @@ def send_due_reminders() -> int:
     for task_id in due.values_list("pk", flat=True)[:500]:
         with transaction.atomic():
             task = (
-                Task.objects.select_for_update()
+                Task.objects.select_for_update(of=("self",))
                 .select_related("assignee", "deal")
                 .filter(pk=task_id, reminded_at__isnull=True, done=False)
                 .first()
