@@ -3,15 +3,12 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
-from functools import wraps
-from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render
-from django.utils import timezone, translation
+from django.utils import translation
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
@@ -28,24 +25,12 @@ from studiocrm.briefs.forms import (
 )
 from studiocrm.briefs.models import Brief, BriefFile, BriefQuestion, BriefSection, BriefTemplate
 from studiocrm.briefs.pdf import render_brief_pdf
-from studiocrm.core.models import Studio
 from studiocrm.core.permissions import owner_required
 from studiocrm.deals.models import Deal
 from studiocrm.deals.services import can_edit
 from studiocrm.portal.files import attachment_response
 from studiocrm.portal.links import LinkTokenLost
 from studiocrm.portal.pages import render_portal
-
-
-def _studio_time(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
-    """Show times in the studio's time zone, as the deal pages do."""
-
-    @wraps(view)
-    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        with timezone.override(Studio.load().time_zone):
-            return view(request, *args, **kwargs)
-
-    return wrapper
 
 
 def _back(request: HttpRequest, default: str) -> HttpResponse:
@@ -100,7 +85,6 @@ def _brief_for(request: HttpRequest, pk: int) -> Brief:
 
 @login_required
 @require_GET
-@_studio_time
 def detail(request: HttpRequest, pk: int) -> HttpResponse:
     brief = _brief_for(request, pk)
     editable = can_edit(request.user, brief.deal)
@@ -134,7 +118,6 @@ def detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_GET
-@_studio_time
 def pdf(request: HttpRequest, pk: int) -> HttpResponse:
     brief = _brief_for(request, pk)
     content = render_brief_pdf(brief)

@@ -6,4 +6,4 @@ from studiocrm.core.models import Studio
 def studio(request: HttpRequest) -> dict[str, object]:
     if not getattr(request, "user", None) or not request.user.is_authenticated:
         return {}
-    return {"studio": getattr(request, "studio", None) or Studio.load()}
+    return {"studio": Studio.load()}

@@ -4,7 +4,7 @@ from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 
-from studiocrm.core.models import Studio
+from studiocrm.core.models import Studio, _current_studio
 
 
 class UserLanguageMiddleware:
@@ -29,14 +29,19 @@ class StudioTimezoneMiddleware:
     """Show and read times in the studio's time zone on every page.
 
     Due dates typed into forms and "today" on manager pages mean the studio's local time;
-    client pages show dates the same way. The studio row is loaded once per request and
-    kept as ``request.studio``.
+    client pages show dates the same way. The studio row is loaded once per request, kept
+    as ``request.studio`` and returned by ``Studio.load()`` until the response is done.
     """
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        request.studio = Studio.load()  # type: ignore[attr-defined]
-        with timezone.override(request.studio.time_zone):  # type: ignore[attr-defined]
-            return self.get_response(request)
+        studio = Studio.load()
+        request.studio = studio  # type: ignore[attr-defined]
+        token = _current_studio.set(studio)
+        try:
+            with timezone.override(studio.time_zone):
+                return self.get_response(request)
+        finally:
+            _current_studio.reset(token)

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from contextvars import ContextVar
 from typing import Any
 
 from django.conf import settings
@@ -87,8 +88,17 @@ class Studio(models.Model):
 
     @classmethod
     def load(cls) -> Studio:
+        """The studio row; inside a request, the one the middleware loaded for it."""
+        current = _current_studio.get()
+        if current is not None:
+            return current
         studio, _created = cls.objects.get_or_create(pk=1)
         return studio
+
+
+# The studio of the request being served (set by core.middleware.StudioTimezoneMiddleware),
+# so the many places that need studio settings share one row per request.
+_current_studio: ContextVar[Studio | None] = ContextVar("current_studio", default=None)
 
 
 class AuditLogQuerySet(models.QuerySet):
