@@ -13,3 +13,7 @@ STORAGES["staticfiles"] = {  # noqa: F405
     "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
 }
 BASE_URL = "http://testserver"
+
+# WhiteNoise scans STATIC_ROOT at start-up; give the tests an existing (empty) one.
+STATIC_ROOT = DATA_DIR / "test-static"  # noqa: F405
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)

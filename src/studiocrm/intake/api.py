@@ -18,7 +18,7 @@ from typing import Annotated, Any
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils.translation import gettext as _
-from ninja import NinjaAPI, Schema
+from ninja import NinjaAPI, Schema, Status
 from ninja.errors import AuthenticationError
 from ninja.openapi.docs import DocsBase
 from ninja.security import HttpBearer
@@ -199,8 +199,8 @@ api = NinjaAPI(
 
 def _problem(
     status: int, detail: str, errors: list[dict[str, Any]] | None = None
-) -> tuple[int, dict[str, Any]]:
-    return status, {"detail": detail, "errors": errors or []}
+) -> Status[dict[str, Any]]:
+    return Status(status, {"detail": detail, "errors": errors or []})
 
 
 @api.exception_handler(RateLimited)
@@ -337,7 +337,6 @@ def create_lead(request: HttpRequest) -> tuple[int, dict[str, Any]]:
         )
     except services.InvalidLead as error:
         return _problem(422, _("Some fields are invalid."), _service_errors(error.errors))
-    return (201 if result.created else 200), {
-        "deal_id": result.deal.pk,
-        "created": result.created,
-    }
+    return Status(
+        201 if result.created else 200, {"deal_id": result.deal.pk, "created": result.created}
+    )
