@@ -85,6 +85,25 @@ def make_estimated_deal(manager, rub_list, **deal_fields):
     return deal
 
 
+def make_english_deal(manager, **deal_fields):
+    """A deal in euros whose estimate comes from the English price list: its documents are
+    written in English whatever the studio's language is."""
+    eur_list = PriceList.objects.get(default_key="default-eur")
+    client = ClientFactory(name="Acme Ltd", legal_name="Acme Ltd")
+    contact = ContactFactory(client=client, name="Jane Doe", email="jane@acme.test")
+    deal = DealFactory(
+        manager=manager, client=client, contact=contact, currency="EUR", **deal_fields
+    )
+    corporate = Package.objects.get(price_list=eur_list, code="corporate")
+    landing = Package.objects.get(price_list=eur_list, code="landing")
+    estimate = estimate_services.create_estimate(deal, actor=manager, package=corporate)
+    second = estimate_services.add_option(estimate, actor=manager, name="Landing page")
+    estimate_services.apply_package(second, landing, actor=manager)
+    estimate_services.save_estimate(estimate, actor=manager)
+    deal.refresh_from_db()
+    return deal
+
+
 @pytest.fixture
 def deal(manager, rub_list):
     return make_estimated_deal(manager, rub_list)

@@ -38,6 +38,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from studiocrm.core import audit
 from studiocrm.core.models import Studio, User
@@ -268,14 +269,21 @@ def _manager_recipient(deal: Deal) -> User | None:
     )
 
 
+def _manager_language(user: User) -> str:
+    """The language a manager reads: their own, else the studio's."""
+    return user.language or Studio.load().locale
+
+
 def _notify_manager(
     document: Document, *, template: str, subject: str, dedupe_key: str, extra: dict | None = None
 ) -> None:
-    """An email to the deal's manager (or the studio's default manager, or an owner)."""
+    """An email to the deal's manager (or the studio's default manager, or an owner), in
+    the manager's language. ``subject`` is the untranslated source (``gettext_noop``): it is
+    translated here, not in the client's language active on the client's page."""
     recipient = _manager_recipient(document.deal)
     if recipient is None:
         return
-    with translation.override(recipient.language or Studio.load().locale):
+    with translation.override(_manager_language(recipient)):
         context = {
             "document": document,
             "deal": document.deal,
@@ -286,7 +294,7 @@ def _notify_manager(
         }
         queue_email(
             to=recipient.email,
-            subject=str(subject) % {"title": document.title, "deal": document.deal.title},
+            subject=_(subject) % {"title": document.title, "deal": document.deal.title},
             body=render_to_string(template, context),
             dedupe_key=dedupe_key,
             deal=document.deal,
@@ -468,8 +476,10 @@ def _issue_contract(proposal: Document, acceptance: Acceptance) -> Document:
         sequence=1,
     )
     if deal.manager_id:
+        with translation.override(_manager_language(deal.manager)):
+            task_title = _("Review and send %(title)s") % {"title": contract_title}
         deal_services.add_task(
-            title=_("Review and send %(title)s") % {"title": contract_title},
+            title=task_title,
             due_at=timezone.now() + timedelta(hours=4),
             assignee=deal.manager,
             actor=None,
@@ -616,9 +626,11 @@ def send_document(document: Document, *, actor: User | None) -> Revision:
 
 
 def _email_client(documents: list[Document], revisions: list[Revision], recipient: str) -> None:
+    """The client's email, subject and body, in the document's language (the language the
+    client reads the document in), whatever language the studio or the sender uses."""
     main, deal = documents[0], documents[0].deal
     studio = Studio.load()
-    with translation.override(studio.locale):
+    with translation.override(main.language or studio.locale):
         links = [
             {"title": item.title, "url": client_url(item), "version": revision.number}
             for item, revision in zip(documents, revisions, strict=True)
@@ -667,7 +679,7 @@ def notify_first_view(document: Document) -> None:
         _notify_manager(
             document,
             template="documents/email/first_view.txt",
-            subject=_("The client opened %(title)s"),
+            subject=gettext_noop("The client opened %(title)s"),
             dedupe_key=f"document-viewed:{document.pk}",
         )
 
@@ -766,7 +778,7 @@ def accept_document(
         _notify_manager(
             locked,
             template="documents/email/accepted.txt",
-            subject=_("Accepted: %(title)s"),
+            subject=gettext_noop("Accepted: %(title)s"),
             dedupe_key=f"document-accepted:{acceptance.pk}",
             extra={"acceptance": acceptance, "revision": revision},
         )
@@ -823,8 +835,12 @@ def ask_question(
         note = deal_services.add_note(deal, note_text, actor=None)  # type: ignore[arg-type]
         assignee = _manager_recipient(deal)
         if assignee is not None:
+            with translation.override(_manager_language(assignee)):
+                task_title = _("Answer the client's question about %(title)s") % {
+                    "title": document.title
+                }
             deal_services.add_task(
-                title=_("Answer the client's question about %(title)s") % {"title": document.title},
+                title=task_title,
                 due_at=timezone.now() + timedelta(hours=2),
                 assignee=assignee,
                 actor=None,
@@ -839,7 +855,7 @@ def ask_question(
         _notify_manager(
             document,
             template="documents/email/question.txt",
-            subject=_("Question about %(title)s"),
+            subject=gettext_noop("Question about %(title)s"),
             dedupe_key=f"document-question:{document.pk}:{note.pk}",
             extra={"question": text, "who": name, "email": email, "reply_to": email},
         )
