@@ -66,3 +66,23 @@ def contract_reference(deal: Deal) -> tuple[str, date | None]:
     acceptance = acceptance_of(contract) if acceptance_of is not None else None
     accepted_at = getattr(acceptance, "accepted_at", None)
     return number, (timezone.localdate(accepted_at) if accepted_at else None)
+
+
+def documents_language(deal: Deal) -> str:
+    """The language the client reads the deal's documents in: the signed contract's, else
+    that of the newest document, else "" (no documents yet)."""
+    try:
+        from studiocrm.documents import services as document_services
+        from studiocrm.documents.models import Document
+    except ImportError:
+        return ""
+    contract = document_services.signed_contract(deal)
+    if contract is not None:
+        return contract.language
+    return (
+        Document.objects.filter(deal=deal)
+        .order_by("-created_at", "-pk")
+        .values_list("language", flat=True)
+        .first()
+        or ""
+    )

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -20,7 +21,12 @@ from django.utils import formats, timezone, translation
 from django.utils.translation import gettext as _
 
 from studiocrm.billing.models import Invoice, InvoiceLine, ProviderAccount
-from studiocrm.billing.schedule import ScheduleStep, contract_reference, payment_schedule
+from studiocrm.billing.schedule import (
+    ScheduleStep,
+    contract_reference,
+    documents_language,
+    payment_schedule,
+)
 from studiocrm.billing.totals import compute_totals, line_amount
 from studiocrm.clients.models import Client, Contact
 from studiocrm.core import audit
@@ -153,6 +159,16 @@ def _write_lines(invoice: Invoice, lines: Sequence[LineInput]) -> None:
     invoice.subtotal, invoice.tax_amount, invoice.total = totals.subtotal, totals.tax, totals.total
 
 
+def invoice_language(deal: Deal) -> str:
+    """The language of a new invoice for the deal: the language of its signed contract (or
+    of its newest document), so an English client gets the English invoice and emails;
+    the studio's language when the deal has no documents."""
+    language = documents_language(deal)
+    if language in dict(settings.LANGUAGES):
+        return language
+    return Studio.load().locale
+
+
 def create_invoice(
     deal: Deal,
     *,
@@ -167,7 +183,8 @@ def create_invoice(
     vat_rate: Decimal | None = None,
 ) -> Invoice:
     """Create a draft invoice for the deal in the deal's currency, with the studio's tax
-    mode, VAT rate and document language unless given. Nothing is numbered or sent yet."""
+    mode and VAT rate and the deal's documents' language (``invoice_language``) unless
+    given. Nothing is numbered or sent yet."""
     lines = _clean_lines(lines)
     studio = Studio.load()
     with transaction.atomic():
@@ -177,7 +194,7 @@ def create_invoice(
             currency=deal.currency,
             tax_mode=tax_mode or studio.tax_mode,
             vat_rate=studio.vat_rate if vat_rate is None else vat_rate,
-            language=language or studio.locale,
+            language=language or invoice_language(deal),
             purpose=purpose.strip()[:200],
             notes=notes.strip(),
             due_days=5 if due_days is None else due_days,

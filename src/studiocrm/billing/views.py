@@ -118,12 +118,12 @@ def invoice_pdf(request: HttpRequest, pk: int) -> HttpResponse:
     return response
 
 
-def _edit_form_initial(invoice: Invoice | None) -> dict[str, Any]:
+def _edit_form_initial(deal: Deal, invoice: Invoice | None) -> dict[str, Any]:
     if invoice is None:
         studio = Studio.load()
         return {
             "due_days": 5,
-            "language": studio.locale,
+            "language": services.invoice_language(deal),
             "tax_mode": studio.tax_mode,
             "vat_rate": studio.vat_rate,
         }
@@ -153,7 +153,7 @@ def _edit(request: HttpRequest, deal: Deal, invoice: Invoice | None) -> HttpResp
         if invoice
         else []
     )
-    form = InvoiceForm(request.POST or None, initial=_edit_form_initial(invoice))
+    form = InvoiceForm(request.POST or None, initial=_edit_form_initial(deal, invoice))
     formset = LineFormSet(request.POST or None, initial=lines_initial, prefix="lines")
     if request.method == "POST" and form.is_valid() and formset.is_valid():
         data = form.cleaned_data
