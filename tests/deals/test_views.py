@@ -720,3 +720,10 @@ def test_deal_page_query_count_does_not_grow_with_notes_tasks_and_history(
             to="a@b.test", subject="s", body="b", dedupe_key=f"many:{index}", deal=deal
         )
     assert queries() == few
+
+
+def test_move_to_suggests_the_next_stage_not_the_first(manager_client, manager):
+    deal = DealFactory(manager=manager, stage_id="proposal_accepted")
+    html = manager_client.get(reverse("deals:detail", args=[deal.pk])).content.decode()
+    assert '<option value="contract_sent" selected>' in html
+    assert '<option value="new" selected>' not in html

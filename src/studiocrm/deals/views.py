@@ -465,12 +465,16 @@ def deal_list(request: HttpRequest) -> HttpResponse:
 def deal_context(request: HttpRequest, deal: Deal, **extra: Any) -> dict[str, Any]:
     user = request.user
     editable = services.can_edit(user, deal)
+    stages = list(Stage.objects.all())
+    # "Move to…" suggests the next stage, so one click never sends a deal backwards.
+    later = [s for s in stages if s.position > deal.stage.position and s.kind != Stage.Kind.LOST]
     context: dict[str, Any] = {
         "deal": deal,
+        "suggested_stage": later[0].code if later else None,
         "can_edit": editable,
         "can_assign": user.is_owner,
         "can_take": editable and deal.manager_id is None and not user.is_owner,
-        "stages": list(Stage.objects.all()),
+        "stages": stages,
         "users": list(active_users()),
         "history": deal.stage_changes.select_related("from_stage", "to_stage", "by").order_by(
             "-at", "-pk"
