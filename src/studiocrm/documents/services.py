@@ -702,7 +702,8 @@ def accept_document(
     AlreadyAccepted if this version is accepted (also for the loser of two simultaneous
     clicks: the document row is locked and a revision has one acceptance at most), and with
     NotOpenForAcceptance for a document not sent. Accepting a proposal moves the deal to
-    ``proposal_accepted`` and issues the contract and appendix; signing the contract and all
+    ``proposal_accepted``, sets the deal's amount to the total of the option and extras
+    the client accepted, and issues the contract and appendix; signing the contract and all
     its appendices moves it to ``contract_signed``.
     """
     name = " ".join(signer.name.split())[:200]
@@ -770,6 +771,10 @@ def accept_document(
         deal = locked.deal
         if locked.kind == Kind.PROPOSAL:
             _advance(deal, PROPOSAL_ACCEPTED, actor=None)
+            if chosen.get("total"):
+                # The deal is worth what the client accepted (another option, extras), as
+                # priced on the server for the signature record, not the main option.
+                deal_services.set_estimated_amount(deal, Decimal(chosen["total"]), actor=None)
             _issue_contract(locked, acceptance)
         elif locked.kind in (Kind.CONTRACT, Kind.APPENDIX):
             contract = locked if locked.kind == Kind.CONTRACT else locked.parent
