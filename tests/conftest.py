@@ -1,7 +1,10 @@
 """Personas and shared fixtures: the studio owner, a manager, another manager, a stranger."""
 
+import os
+
 import pytest
 from django.conf import settings
+from django.db import connections
 from django.test import Client as HttpClient
 from django.utils import translation
 
@@ -84,3 +87,33 @@ def other_manager_client(other_manager):
 @pytest.fixture
 def anonymous_client():
     return HttpClient()
+
+
+# Debian's Chromium, never a downloaded browser; flags keep it off the (closed) network.
+CHROMIUM_PATH = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+
+@pytest.fixture
+def browser():
+    """A headless Chromium driven by Playwright, for tests against ``live_server``."""
+    from playwright.sync_api import sync_playwright
+
+    # Playwright's sync API keeps an event loop running in this thread; the test's own
+    # ORM calls are still synchronous.
+    os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM_PATH, args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+        # While Playwright's loop counts as running, Django keeps this thread's database
+        # connections apart from the ones it uses outside it (asgiref's Local): close those
+        # here, or PostgreSQL refuses to drop the test database at the end of the run.
+        connections.close_all()

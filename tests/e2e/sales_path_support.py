@@ -14,14 +14,6 @@ from pathlib import Path
 from studiocrm.core.models import Studio
 from studiocrm.notifications.models import Outbox
 
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 SCREENSHOT_DIR = Path(__file__).resolve().parents[2] / "test-artifacts" / "sales-path"
 
 

@@ -14,13 +14,11 @@ Screenshots of each step: E2E_SCREENSHOTS=1 → test-artifacts/sales-path/.
 from __future__ import annotations
 
 import logging
-import os
 import re
 from decimal import Decimal
 
 import pytest
 from django.core.cache import cache
-from django.db import connections
 from django.urls import reverse
 
 from studiocrm.billing.models import Invoice, Payment, ProviderAccount
@@ -45,7 +43,6 @@ from studiocrm.notifications.models import Outbox
 from tests.billing.conftest import STRIPE_KEY, STRIPE_WEBHOOK_SECRET
 from tests.billing.standins import StripeStandIn
 from tests.e2e.sales_path_support import (
-    CHROMIUM_ARGS,
     Problems,
     ServerErrors,
     Shots,
@@ -58,7 +55,6 @@ from tests.e2e.sales_path_support import (
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
-os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 PASSWORD = "correct horse battery"  # tests.factories.UserFactory
 CLIENT_NAME = "Анна Петрова"
@@ -92,22 +88,6 @@ def server_errors():
     logging.getLogger().addHandler(handler)
     yield handler
     logging.getLogger().removeHandler(handler)
-
-
-@pytest.fixture
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(
-            executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS
-        )
-        yield chromium
-        chromium.close()
-        # While Playwright's loop counts as running, Django keeps this thread's database
-        # connections apart from the ones it uses outside it (asgiref's Local): close those
-        # here, or PostgreSQL refuses to drop the test database at the end of the run.
-        connections.close_all()
 
 
 def rub(amount: Decimal) -> str:
