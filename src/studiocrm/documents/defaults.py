@@ -18,7 +18,7 @@ from django.utils.translation import gettext as _
 
 from studiocrm.core.models import Studio
 from studiocrm.documents.context import default_schedule, schedule_amounts, studio_data
-from studiocrm.documents.filters import amount_in_words
+from studiocrm.documents.filters import amount_in_words, long_date
 from studiocrm.documents.models import DocumentTemplate, Kind
 
 DEFAULTS_DIR = Path(__file__).resolve().parent / "default_templates"
@@ -73,7 +73,7 @@ def _line(
     kind: str,
     name: str,
     quantity: str,
-    unit_label: str,
+    unit: str,
     unit_price: str,
     *,
     depth: int = 0,
@@ -81,6 +81,8 @@ def _line(
     selected: bool = True,
     description: str = "",
 ) -> dict[str, Any]:
+    from studiocrm.estimates.models import unit_label
+
     price = Decimal(unit_price)
     amount = (Decimal(quantity) * price).quantize(Decimal("0.01"))
     return {
@@ -91,8 +93,8 @@ def _line(
         "category": "",
         "depth": depth,
         "quantity": Decimal(quantity),
-        "unit": "piece",
-        "unit_label": unit_label,
+        "unit": unit,
+        "unit_label": unit_label(unit, quantity),
         "unit_price": price,
         "amount": amount,
         "discount": Decimal("0"),
@@ -163,39 +165,46 @@ def sample_context(kind: str, language: str) -> dict[str, Any]:
     def price(value: int) -> str:
         return str((Decimal(value) * scale).quantize(Decimal("1")))
 
-    page, service = ("стр.", "усл.") if ru else ("page", "item")
-    basic_lines = [
-        _line(1, "page", "Главная" if ru else "Home", "1", page, price(45000)),
-        _line(2, "page", "О компании" if ru else "About us", "1", page, price(18000)),
-        _line(3, "page", "Услуги" if ru else "Services", "1", page, price(22000)),
-        _line(
-            4, "page", "Страница услуги" if ru else "Service page", "4", page, price(9000), depth=1
-        ),
-        _line(5, "page", "Контакты" if ru else "Contacts", "1", page, price(12000)),
-        _line(
-            6,
-            "service",
-            "Адаптивная вёрстка" if ru else "Responsive layout",
-            "1",
-            service,
-            price(30000),
-        ),
-    ]
-    standard_lines = [
-        *basic_lines,
-        _line(7, "page", "Блог" if ru else "Blog", "1", page, price(25000)),
-        _line(8, "service", "Базовое SEO" if ru else "Basic SEO", "1", service, price(20000)),
-        _line(
-            9,
-            "service",
-            "Копирайтинг" if ru else "Copywriting",
-            "8",
-            page,
-            price(3500),
-            optional=True,
-            selected=False,
-        ),
-    ]
+    page, service = "page", "piece"  # units; their names agree with the quantities
+    with translation.override(language):
+        basic_lines = [
+            _line(1, "page", "Главная" if ru else "Home", "1", page, price(45000)),
+            _line(2, "page", "О компании" if ru else "About us", "1", page, price(18000)),
+            _line(3, "page", "Услуги" if ru else "Services", "1", page, price(22000)),
+            _line(
+                4,
+                "page",
+                "Страница услуги" if ru else "Service page",
+                "4",
+                page,
+                price(9000),
+                depth=1,
+            ),
+            _line(5, "page", "Контакты" if ru else "Contacts", "1", page, price(12000)),
+            _line(
+                6,
+                "service",
+                "Адаптивная вёрстка" if ru else "Responsive layout",
+                "1",
+                service,
+                price(30000),
+            ),
+        ]
+        standard_lines = [
+            *basic_lines,
+            _line(7, "page", "Блог" if ru else "Blog", "1", page, price(25000)),
+            _line(8, "service", "Базовое SEO" if ru else "Basic SEO", "1", service, price(20000)),
+            _line(
+                9,
+                "service",
+                "Копирайтинг" if ru else "Copywriting",
+                "8",
+                page,
+                price(3500),
+                optional=True,
+                selected=False,
+            ),
+        ]
     with translation.override(language):
         stage_names = [
             ("analysis", _("Analysis"), 3),
@@ -243,7 +252,7 @@ def sample_context(kind: str, language: str) -> dict[str, Any]:
                 _("Features"),
                 "Калькулятор, портфолио, блог" if ru else "Calculator, portfolio, blog",
             ),
-            ("deadline", _("Deadline"), "2026-05-01"),
+            ("deadline", _("Deadline"), long_date("2026-05-01", language)),
         ]
     return {
         "language": language,

@@ -18,6 +18,7 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 
 from studiocrm.deals.models import Deal
+from studiocrm.documents.filters import long_date
 
 EMPTY_BRIEF: dict[str, Any] = {"submitted": False, "date": None, "answers": [], "by_key": {}}
 
@@ -178,7 +179,7 @@ def _id_order(value: str) -> tuple[int, str]:
 
 
 def _line_data(priced: Any, kind: str) -> dict[str, Any]:
-    from studiocrm.estimates.models import Unit
+    from studiocrm.estimates.models import unit_label
 
     line, result = priced.line, priced.result
     return {
@@ -190,7 +191,7 @@ def _line_data(priced: Any, kind: str) -> dict[str, Any]:
         "depth": priced.depth,
         "quantity": line.quantity,
         "unit": line.unit,
-        "unit_label": str(Unit(line.unit).label) if line.unit in Unit.values else line.unit,
+        "unit_label": unit_label(line.unit, line.quantity),
         "unit_price": result.unit_price,
         "amount": result.amount,
         "discount": result.discount,
@@ -220,6 +221,11 @@ def _answer_text(question: Mapping[str, Any], value: Any, answers: Mapping[str, 
             return other or _("Other")
         return labels.get(str(item), str(item))
 
+    if kind == "date" and isinstance(value, str):
+        try:
+            return long_date(value, translation.get_language() or "en")
+        except ValueError:
+            return value
     if kind == "yes_no" or isinstance(value, bool):
         return _("Yes") if value else _("No")
     if kind == "file":

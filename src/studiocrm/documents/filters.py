@@ -111,10 +111,16 @@ def words(context: Context, value: Any, currency: str | None = None) -> str:
 
 
 @pass_context
-def number(context: Context, value: Any, places: int = 0) -> str:
-    """``{{ line.quantity|number }}`` with the language's digit grouping."""
+def number(context: Context, value: Any, places: int | None = None) -> str:
+    """``{{ line.quantity|number }}`` with the language's digit grouping: whole numbers
+    without decimals, fractions with the decimals they have ("1,5"); ``|number(2)`` fixes
+    the places."""
+    amount = to_decimal(value)
+    if places is None:
+        exponent = amount.normalize().as_tuple().exponent
+        places = -exponent if isinstance(exponent, int) and exponent < 0 else 0
     places = max(0, min(int(places), 6))
-    return group_digits(to_decimal(value), places, _language(context))
+    return group_digits(amount, places, _language(context))
 
 
 @pass_context
@@ -127,6 +133,17 @@ def percent(context: Context, value: Any) -> str:
 
 
 DATE_FORMATS = {"long": "j E Y", "short": "d.m.Y", "month": "E Y", "iso": "Y-m-d"}
+
+
+def long_date(value: Any, language: str) -> str:
+    """A date written out as a document writes it: "8 февраля 2027 г." / "8 February 2027"
+    (for dates inside text, such as a brief's answers; templates use ``|date``)."""
+    day = to_date(value)
+    if day is None:
+        return ""
+    with translation.override(language):
+        text = formats.date_format(day, DATE_FORMATS["long"])
+    return f"{text}\u00a0г." if language == "ru" else text
 
 
 @pass_context

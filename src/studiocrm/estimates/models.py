@@ -21,6 +21,7 @@ from django.db import models
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import npgettext
 
 from studiocrm.core.models import Studio
 from studiocrm.estimates import calc
@@ -47,6 +48,36 @@ class Unit(models.TextChoices):
     PIECE = "piece", _("piece")
     MONTH = "month", _("month")
     FIXED = "fixed", _("fixed price")
+
+
+def _plural_count(quantity: object) -> int:
+    """The count that picks a plural form: the quantity if whole, else 2 (a fraction reads
+    like a few: "1.5 hours", "1,5 часа")."""
+    try:
+        value = Decimal(str(quantity))
+    except ArithmeticError:
+        return 2
+    if not value.is_finite() or value != value.to_integral_value():
+        return 2
+    return int(abs(value)) % 1000000
+
+
+def unit_label(unit: str, quantity: object = 1) -> str:
+    """The unit's name, in the active language, agreeing with the quantity it follows:
+    "1 hour", "20 hours"; "1 страница", "4 страницы", "5 страниц". An unknown unit (typed
+    by hand) is returned as it is."""
+    count = _plural_count(quantity)
+    if unit == Unit.HOUR:
+        return npgettext("unit after a number", "hour", "hours", count)
+    if unit == Unit.PAGE:
+        return npgettext("unit after a number", "page", "pages", count)
+    if unit == Unit.PIECE:
+        return npgettext("unit after a number", "piece", "pieces", count)
+    if unit == Unit.MONTH:
+        return npgettext("unit after a number", "month", "months", count)
+    if unit in Unit.values:
+        return str(Unit(unit).label)
+    return unit
 
 
 class PriceList(models.Model):

@@ -34,6 +34,7 @@ from studiocrm.estimates.models import (
     PriceList,
     Service,
     Unit,
+    unit_label,
 )
 from studiocrm.estimates.pricing import (
     PAGE,
@@ -920,7 +921,7 @@ def _client_line(item: PricedLine) -> dict[str, Any]:
         "description": line.description,
         "category": line.category,
         "unit": line.unit,
-        "unit_label": str(Unit(line.unit).label) if line.unit in Unit.values else line.unit,
+        "unit_label": unit_label(line.unit, line.quantity),
         "quantity": line.quantity,
         "unit_price": result.unit_price,
         "amount": result.amount,
