@@ -100,8 +100,16 @@ def test_amount_in_words_in_russian_and_english():
     assert amount_in_words(Decimal("21.01"), "EUR", "en") == "Twenty-one euro and 01 cent"
 
 
-def test_amount_in_words_for_a_currency_num2words_does_not_name():
-    assert amount_in_words(Decimal("5.50"), "GBP", "ru") == "Пять GBP 50"
+def test_amount_in_words_for_a_currency_without_names_falls_back_to_its_code():
+    assert amount_in_words(Decimal("5.50"), "CHF", "ru") == "Пять CHF 50"
+    assert amount_in_words(Decimal("5.50"), "CHF", "en") == "Five CHF 50"
+
+
+def test_an_invoice_names_an_amount_as_its_contract_does():
+    assert amount_in_words(Decimal("1000001"), "UAH", "ru") == (
+        "Один миллион одна гривна 00 копеек"
+    )
+    assert amount_in_words(Decimal("2.01"), "BYN", "en") == ("Two Belarusian roubles and 01 kopek")
 
 
 @pytest.mark.django_db

@@ -10,10 +10,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 
-from num2words import num2words
-
 from studiocrm.core.models import Studio
 from studiocrm.core.money import round_money
+from studiocrm.documents.filters import amount_in_words as spell_amount
 
 ZERO = Decimal("0.00")
 HUNDRED = Decimal("100")
@@ -48,21 +47,15 @@ def compute_totals(amounts: Iterable[Decimal], *, tax_mode: str, vat_rate: Decim
 
 def amount_in_words(amount: Decimal, currency: str, language: str) -> str:
     """The total as an accountant writes it: "Одна тысяча двести рублей 45 копеек" in
-    Russian, "One thousand, two hundred euro and 45 cents" in English. Currencies num2words
-    does not name get the number in words, then the code and the cents in digits."""
-    amount = round_money(amount)
-    whole = int(amount)
-    cents = int((amount - whole) * 100)
-    lang = "ru" if language == "ru" else "en"
-    try:
-        words = num2words(amount, lang=lang, to="currency", currency=currency, cents=False)
-        # num2words puts a comma before the cents; accountants write them without it.
-        words = words.replace(", ", " ", 1) if lang == "ru" else _english_cents(words)
-    except NotImplementedError:
-        words = f"{num2words(whole, lang=lang)} {currency} {cents:02d}"
+    Russian, "One thousand, two hundred euro and 45 cents" in English. The words come from
+    the documents' speller (``documents.filters.amount_in_words``), so an invoice and its
+    contract name an amount alike; currencies it does not name get the number in words,
+    then the code and the cents in digits."""
+    words = spell_amount(amount, currency, language)
+    if language != "ru":
+        # "… euro 45 cents" → "… euro and 45 cents"; "… CHF 45" stays as it is.
+        head, _sep, tail = words.rpartition(" ")
+        head, _sep, digits = head.rpartition(" ")
+        if head and digits.isdigit() and not tail.isdigit():
+            words = f"{head} and {digits} {tail}"
     return words[:1].upper() + words[1:]
-
-
-def _english_cents(words: str) -> str:
-    head, _sep, tail = words.rpartition(", ")
-    return f"{head} and {tail}" if head else words

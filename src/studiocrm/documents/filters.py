@@ -15,7 +15,7 @@ from django.utils import formats, translation
 from jinja2 import pass_context
 from jinja2.runtime import Context
 from markupsafe import Markup, escape
-from num2words import CONVERTER_CLASSES, num2words
+from num2words import num2words
 
 from studiocrm.core.money import CURRENCIES, round_money
 
@@ -84,18 +84,78 @@ def format_amount(value: Any, currency: str, language: str, *, cents: bool = Fal
     return f"{number}\u00a0{symbol}"
 
 
+# How each currency and its hundredth are named, in the forms a number takes: Russian
+# (one, few, many) with the grammatical gender of the currency's name, English (one, many).
+# num2words names some of them wrongly ("одна миллион гривен", BYN as plain "roubles" in
+# English, UAH and KZT not at all in English), so the names are ours; num2words only spells
+# the numbers.
+RU_CURRENCY_NAMES: dict[str, tuple[tuple[str, str, str], str, tuple[str, str, str]]] = {
+    "RUB": (("рубль", "рубля", "рублей"), "m", ("копейка", "копейки", "копеек")),
+    "UAH": (("гривна", "гривны", "гривен"), "f", ("копейка", "копейки", "копеек")),
+    "EUR": (("евро", "евро", "евро"), "m", ("цент", "цента", "центов")),
+    "USD": (("доллар", "доллара", "долларов"), "m", ("цент", "цента", "центов")),
+    "GBP": (
+        ("фунт стерлингов", "фунта стерлингов", "фунтов стерлингов"),
+        "m",
+        ("пенс", "пенса", "пенсов"),
+    ),
+    "KZT": (("тенге", "тенге", "тенге"), "m", ("тиын", "тиына", "тиынов")),
+    "BYN": (
+        ("белорусский рубль", "белорусских рубля", "белорусских рублей"),
+        "m",
+        ("копейка", "копейки", "копеек"),
+    ),
+}
+EN_CURRENCY_NAMES: dict[str, tuple[tuple[str, str], tuple[str, str]]] = {
+    "RUB": (("rouble", "roubles"), ("kopek", "kopeks")),
+    "UAH": (("hryvnia", "hryvnias"), ("kopiyka", "kopiykas")),
+    "EUR": (("euro", "euro"), ("cent", "cents")),
+    "USD": (("dollar", "dollars"), ("cent", "cents")),
+    "GBP": (("pound sterling", "pounds sterling"), ("penny", "pence")),
+    "KZT": (("tenge", "tenge"), ("tiyn", "tiyn")),
+    "BYN": (("Belarusian rouble", "Belarusian roubles"), ("kopek", "kopeks")),
+}
+WORDS_CURRENCIES = frozenset(RU_CURRENCY_NAMES) & frozenset(EN_CURRENCY_NAMES)
+
+
+def _russian_number(whole: int, gender: str) -> str:
+    """The number in Russian words; the gender of the noun after it agrees only with the
+    last three digits ("один миллион одна гривна", not "одна миллион")."""
+    if whole == 0:
+        return num2words(0, lang="ru")
+    thousands, units = whole - whole % 1000, whole % 1000
+    parts = []
+    if thousands:
+        parts.append(num2words(thousands, lang="ru"))
+    if units:
+        parts.append(num2words(units, lang="ru", gender=gender))
+    return " ".join(parts)
+
+
 def amount_in_words(value: Any, currency: str, language: str) -> str:
     """ "сто двадцать тысяч рублей 00 копеек" / "one hundred and twenty thousand dollars 00
-    cents". Unknown currencies fall back to the number in words and the currency code."""
+    cents": the whole units in words, the hundredths in digits. Named currencies are
+    ``WORDS_CURRENCIES``; any other falls back to the number in words, the ISO code and the
+    hundredths ("three CHF 00")."""
     amount = round_money(to_decimal(value))
     language = language if language in ("ru", "en") else "en"
-    if currency in CONVERTER_CLASSES[language].CURRENCY_FORMS:
-        return num2words(
-            amount, lang=language, to="currency", currency=currency, cents=False, separator=""
-        )
+    sign = ("минус " if language == "ru" else "minus ") if amount < 0 else ""
+    amount = abs(amount)
     whole = int(amount)
-    fraction = int((amount - whole) * 100)
-    return f"{num2words(whole, lang=language)} {currency} {fraction:02d}"
+    hundredths = int((amount - whole) * 100)
+    if currency not in WORDS_CURRENCIES:
+        spelled = _russian_number(whole, "m") if language == "ru" else num2words(whole, lang="en")
+        return f"{sign}{spelled} {currency} {hundredths:02d}"
+    if language == "ru":
+        names, gender, small = RU_CURRENCY_NAMES[currency]
+        spelled = _russian_number(whole, gender)
+        name, small_name = plural_form(whole, names, "ru"), plural_form(hundredths, small, "ru")
+    else:
+        en_names, en_small = EN_CURRENCY_NAMES[currency]
+        spelled = num2words(whole, lang="en")
+        name = plural_form(whole, en_names, "en")
+        small_name = plural_form(hundredths, en_small, "en")
+    return f"{sign}{spelled} {name} {hundredths:02d} {small_name}"
 
 
 @pass_context
