@@ -4,6 +4,7 @@ and the PDF's text (read back with pypdf)."""
 from __future__ import annotations
 
 import io
+import logging
 from decimal import Decimal
 
 import pytest
@@ -183,3 +184,13 @@ def test_an_issued_invoices_pdf_is_rendered_once(invoice, settings, tmp_path, mo
     first = render_pdf(invoice)
     monkeypatch.setattr("weasyprint.HTML.write_pdf", lambda self: b"rendered again")
     assert render_pdf(invoice) == first
+
+
+@pytest.mark.django_db
+def test_printing_an_invoice_logs_no_stylesheet_warnings(invoice, settings, tmp_path, caplog):
+    settings.PRIVATE_ROOT = tmp_path
+
+    with caplog.at_level(logging.WARNING, logger="weasyprint"):
+        render_pdf(invoice)
+
+    assert [r.getMessage() for r in caplog.records if r.name.startswith("weasyprint")] == []

@@ -3,6 +3,7 @@
 import base64
 import http.server
 import io
+import logging
 import threading
 
 import pytest
@@ -135,3 +136,24 @@ def test_a_logo_that_is_not_an_image_is_left_out(settings, tmp_path, studio):
     settings.MEDIA_ROOT = tmp_path / "media"
     studio.logo.save("logo.png", ContentFile(b"<svg onload=alert(1)>"), save=True)
     assert pdf_module.logo_data_uri(studio) == ""
+
+
+def test_printing_a_document_logs_no_stylesheet_warnings(sent_proposal, caplog):
+    pdf = PdfFile.objects.get(document=sent_proposal)
+
+    with caplog.at_level(logging.WARNING, logger="weasyprint"):
+        assert pdf_module.render_pdf_file(pdf.pk) == "ready"
+
+    assert [
+        record.getMessage() for record in caplog.records if record.name.startswith("weasyprint")
+    ] == []
+
+
+def test_the_client_page_keeps_the_narrow_screen_styles(anonymous_client, sent_proposal):
+    page = anonymous_client.get(
+        reverse("documents_client:page", args=[sent_proposal.link_token()])
+    ).content.decode()
+
+    assert "documents/document.css" in page
+    assert "documents/document-screen.css" in page
+    assert "@media" not in pdf_module.document_css()

@@ -80,7 +80,14 @@ def srcdoc(html: str, language: str = "en") -> str:
     in it and it cannot reach this page (the template is studio-written HTML)."""
     return render_to_string(
         "documents/_preview_doc.html",
-        {"html": html, "language": language, "css_url": static("documents/document.css")},
+        {
+            "html": html,
+            "language": language,
+            "css_urls": [
+                static("documents/document.css"),
+                static("documents/document-screen.css"),
+            ],
+        },
     )
 
 
