@@ -7,6 +7,7 @@ from django import forms
 from django.conf import settings
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from studiocrm.billing.models import Invoice, ProviderAccount, new_reference
 from studiocrm.billing.providers.base import PaymentProvider
@@ -38,7 +39,9 @@ class InvoiceForm(forms.Form):
 
 
 class LineForm(forms.Form):
-    description = forms.CharField(label=_("Description"), max_length=500, required=False)
+    description = forms.CharField(
+        label=pgettext_lazy("invoice line", "Description"), max_length=500, required=False
+    )
     quantity = forms.DecimalField(
         label=_("Quantity"),
         min_value=Decimal("0.001"),
@@ -116,7 +119,7 @@ class ManualPaymentForm(forms.Form):
     received_on = forms.DateField(
         label=_("Received on"), widget=forms.DateInput(attrs={"type": "date"})
     )
-    note = forms.CharField(label=_("Note"), max_length=300, required=False)
+    note = forms.CharField(label=pgettext_lazy("comment", "Note"), max_length=300, required=False)
     key = forms.CharField(widget=forms.HiddenInput, max_length=32)
 
     def __init__(self, *args: Any, invoice: Invoice, **kwargs: Any) -> None:
@@ -142,7 +145,7 @@ class RefundForm(forms.Form):
     amount = forms.DecimalField(
         label=_("Amount returned"), min_value=Decimal("0.01"), max_value=MONEY_MAX, decimal_places=2
     )
-    note = forms.CharField(label=_("Note"), max_length=300, required=False)
+    note = forms.CharField(label=pgettext_lazy("comment", "Note"), max_length=300, required=False)
     key = forms.CharField(widget=forms.HiddenInput, max_length=32)
 
 

@@ -19,6 +19,7 @@ from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from studiocrm.core.models import Studio
 from studiocrm.portal.links import ClientLink
@@ -51,8 +52,8 @@ class Invoice(ClientLink):
         DRAFT = "draft", _("Draft")
         ISSUED = "issued", _("Issued")
         PARTIALLY_PAID = "partially_paid", _("Partially paid")
-        PAID = "paid", _("Paid")
-        OVERDUE = "overdue", _("Overdue")
+        PAID = "paid", pgettext_lazy("invoice status", "Paid")
+        OVERDUE = "overdue", pgettext_lazy("invoice status", "Overdue")
         VOID = "void", _("Void")
 
     deal = models.ForeignKey(
@@ -187,7 +188,7 @@ class Invoice(ClientLink):
 class InvoiceLine(models.Model):
     invoice = models.ForeignKey(Invoice, on_delete=models.CASCADE, related_name="lines")
     position = models.PositiveSmallIntegerField(default=0)
-    description = models.CharField(_("description"), max_length=500)
+    description = models.CharField(pgettext_lazy("invoice line", "description"), max_length=500)
     quantity = models.DecimalField(
         _("quantity"),
         max_digits=12,
@@ -246,7 +247,7 @@ class Payment(models.Model):
     class Status(models.TextChoices):
         PENDING = "pending", _("Pending")
         SUCCEEDED = "succeeded", _("Received")
-        FAILED = "failed", _("Failed")
+        FAILED = "failed", pgettext_lazy("payment status", "Failed")
         CANCELED = "canceled", _("Canceled")
         MISMATCH = "mismatch", _("Needs review")
 
@@ -266,7 +267,7 @@ class Payment(models.Model):
     reported_currency = models.CharField(max_length=3, blank=True)
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
     status_detail = models.CharField(max_length=300, blank=True)
-    note = models.CharField(_("note"), max_length=300, blank=True)
+    note = models.CharField(pgettext_lazy("comment", "note"), max_length=300, blank=True)
     received_on = models.DateField(_("received on"), null=True, blank=True)
     recorded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
@@ -304,7 +305,7 @@ class Refund(models.Model):
         decimal_places=2,
         validators=[MinValueValidator(Decimal("0.01"))],
     )
-    note = models.CharField(_("note"), max_length=300, blank=True)
+    note = models.CharField(pgettext_lazy("comment", "note"), max_length=300, blank=True)
     # The form's one-time key: submitting the same refund form twice records one refund.
     key = models.CharField(max_length=32, unique=True, null=True, blank=True)
     created_by = models.ForeignKey(

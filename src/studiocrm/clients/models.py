@@ -4,6 +4,7 @@ from django.db import models
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class Client(models.Model):
@@ -14,7 +15,7 @@ class Client(models.Model):
         PERSON = "person", _("Person")
 
     kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices, default=Kind.COMPANY)
-    name = models.CharField(_("name"), max_length=300)
+    name = models.CharField(pgettext_lazy("company or person", "name"), max_length=300)
     legal_name = models.CharField(_("legal name"), max_length=300, blank=True)
     tax_id = models.CharField(_("tax ID"), max_length=32, blank=True)
     registration_number = models.CharField(_("registration number"), max_length=32, blank=True)
@@ -45,7 +46,7 @@ class Client(models.Model):
 
 class Contact(models.Model):
     client = models.ForeignKey(Client, on_delete=models.CASCADE, related_name="contacts")
-    name = models.CharField(_("name"), max_length=200)
+    name = models.CharField(pgettext_lazy("person", "name"), max_length=200)
     position = models.CharField(_("position"), max_length=200, blank=True)
     email = models.EmailField(_("email"), blank=True)
     phone = models.CharField(_("phone"), max_length=40, blank=True)

@@ -21,7 +21,7 @@ from django.db import models
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import npgettext
+from django.utils.translation import npgettext, pgettext_lazy
 
 from studiocrm.core.models import Studio
 from studiocrm.estimates import calc
@@ -313,7 +313,7 @@ class EstimateRule(models.Model):
 class Estimate(models.Model):
     class Status(models.TextChoices):
         DRAFT = "draft", _("Draft")
-        SAVED = "saved", _("Saved")
+        SAVED = "saved", pgettext_lazy("estimate status", "Saved")
 
     class Origin(models.TextChoices):
         MANUAL = "manual", _("Made by hand")

@@ -3,6 +3,7 @@ from __future__ import annotations
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class Outbox(models.Model):
@@ -12,8 +13,8 @@ class Outbox(models.Model):
         QUEUED = "queued", _("Queued")
         SENDING = "sending", _("Sending")
         RETRY = "retry", _("Will retry")
-        SENT = "sent", _("Sent")
-        FAILED = "failed", _("Failed")
+        SENT = "sent", pgettext_lazy("message status", "Sent")
+        FAILED = "failed", pgettext_lazy("message status", "Failed")
 
     channel = models.CharField(max_length=16, default="email")
     dedupe_key = models.CharField(max_length=200, unique=True)
