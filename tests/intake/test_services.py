@@ -127,6 +127,19 @@ def test_without_a_company_the_title_starts_with_the_name(manager):
     assert deal.client.name == "Anna Petrova"
 
 
+@pytest.mark.parametrize(
+    ("message", "title"),
+    [
+        ("Landing page.", "Acme — Landing page"),
+        ("Need a shop;  ", "Acme — Need a shop"),
+        ("Can you help?", "Acme — Can you help?"),
+        ("...", "Acme"),
+    ],
+)
+def test_a_short_title_drops_the_messages_closing_punctuation(message, title):
+    assert services.derive_title(lead(company="Acme", message=message)) == title
+
+
 def test_markup_in_a_lead_is_stored_verbatim(manager):
     hostile = '<script>alert("x")</script><b>bold</b>'
 

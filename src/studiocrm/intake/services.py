@@ -222,6 +222,9 @@ def derive_title(lead: LeadData) -> str:
     if len(gist) > TITLE_MESSAGE_CHARS:
         cut = gist[:TITLE_MESSAGE_CHARS].rsplit(" ", 1)[0] or gist[:TITLE_MESSAGE_CHARS]
         gist = cut.rstrip(" ,.;:—-") + "…"
+    else:
+        # A title is not a sentence: "Acme — Landing page", not "… Landing page."
+        gist = gist.rstrip(" ,.;:—-")
     return f"{who} — {gist}" if gist else who
 
 
