@@ -56,7 +56,7 @@ def test_a_schedule_invoice_follows_the_english_contract_not_the_russian_studio(
 
     assert invoice.language == "en"
     html = render_document(invoice)
-    assert f"Invoice {invoice.number}" in html
+    assert f'Invoice <span class="nowrap">{invoice.number}</span>' in html
     assert "Bill to:" in html
     email = Outbox.objects.get(dedupe_key__startswith=f"billing-invoice-link:{invoice.pk}:")
     assert email.subject == f"Invoice No. {invoice.number} from Test Studio"

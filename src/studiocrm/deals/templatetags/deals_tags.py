@@ -8,6 +8,8 @@ from urllib.parse import urlencode
 
 from django import template
 from django.http import QueryDict
+from django.utils.html import format_html
+from django.utils.safestring import SafeString
 
 from studiocrm.core.money import format_money
 
@@ -20,6 +22,19 @@ def money(value: Decimal | None, currency: str) -> str:
     if value is None or value == "":
         return ""
     return format_money(value, currency)
+
+
+@register.filter
+def email_address(value: str | None) -> SafeString | str:
+    """An email address that wraps after its "@" when the column is narrow
+    ("laura.callahan@" / "northwind-traders.example"), never in the middle of a word; wrap
+    it in ``class="address"`` so a part longer than the line still breaks. Escaped."""
+    if not value:
+        return ""
+    local, at, domain = str(value).rpartition("@")
+    if not at:
+        return format_html("{}", value)
+    return format_html("{}@<wbr>{}", local, domain)
 
 
 @register.filter
