@@ -301,3 +301,17 @@ def test_sending_after_the_secret_key_changed_mails_a_working_new_link(
     sent_proposal.refresh_from_db()
     email = Outbox.objects.get(dedupe_key=f"document-sent:{sent_proposal.pk}:v2")
     assert services.client_url(sent_proposal) in email.body
+
+
+def test_the_review_reminder_for_a_new_contract_closes_when_the_contract_is_sent(
+    sent_proposal, manager
+):
+    accept(sent_proposal)
+    contract = Document.objects.get(deal=sent_proposal.deal, kind=Kind.CONTRACT)
+    reminder = contract.review_task
+    assert reminder is not None and reminder.assignee == manager and not reminder.done
+
+    services.send_document(contract, actor=manager)
+
+    reminder.refresh_from_db()
+    assert reminder.done and reminder.done_at is not None

@@ -103,6 +103,10 @@ class Document(ClientLink):
     )
     updated_at = models.DateTimeField(auto_now=True)
     sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
+    # The manager's "review and send" reminder for a generated contract; sending closes it.
+    review_task = models.ForeignKey(
+        "deals.Task", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     last_viewed_at = models.DateTimeField(_("last viewed at"), null=True, blank=True)
 
     class Meta:

@@ -52,6 +52,7 @@ from studiocrm.deals.models import (
     PROPOSAL_SENT,
     Deal,
     Stage,
+    Task,
 )
 from studiocrm.documents import defaults, estimate_data, sandbox
 from studiocrm.documents.context import ScheduleError, canonical_json, validate_schedule
@@ -478,13 +479,14 @@ def _issue_contract(proposal: Document, acceptance: Acceptance) -> Document:
     if deal.manager_id:
         with translation.override(_manager_language(deal.manager)):
             task_title = _("Review and send %(title)s") % {"title": contract_title}
-        deal_services.add_task(
+        contract.review_task = deal_services.add_task(
             title=task_title,
             due_at=timezone.now() + timedelta(hours=4),
             assignee=deal.manager,
             actor=None,
             deal=deal,
         )
+        contract.save(update_fields=["review_task"])
     return contract
 
 
@@ -618,11 +620,27 @@ def send_document(document: Document, *, actor: User | None) -> Revision:
             item.save(update_fields=["status", "sent_at", "token_hash", "token_salt", "revoked_at"])
             audit.record("document.sent", item, actor=actor, data={"revision": revision.number})
         _email_client(documents, revisions, recipient)
+        if locked.review_task_id:
+            _close_review_task(locked)
         if locked.kind == Kind.PROPOSAL:
             _advance(deal, PROPOSAL_SENT, actor=actor)
         elif locked.kind == Kind.CONTRACT:
             _advance(deal, CONTRACT_SENT, actor=actor)
     return revisions[0]
+
+
+def _close_review_task(document: Document) -> None:
+    """The contract went out: its "review and send" reminder no longer needs doing."""
+    closed = Task.objects.filter(pk=document.review_task_id, done=False).update(
+        done=True, done_at=timezone.now()
+    )
+    if closed:
+        audit.record(
+            "task.done",
+            Task(pk=document.review_task_id),
+            actor=None,
+            data={"reason": "document sent", "document": document.pk},
+        )
 
 
 def _email_client(documents: list[Document], revisions: list[Revision], recipient: str) -> None:
