@@ -220,3 +220,17 @@ def test_an_act_needs_a_signed_contract(manager_client, sent_proposal, manager):
     act = Document.objects.get(kind=Kind.ACT)
     assert act.parent == contract
     assert act.title.endswith(f"{contract.display_number}-1")
+
+
+def test_sending_never_redirects_to_another_site(manager_client, proposal):
+    response = manager_client.post(
+        reverse("documents:send", args=[proposal.pk]), {"next": "https://evil.example/phish"}
+    )
+    assert response.status_code == 302
+    assert response["Location"] == proposal.get_absolute_url()
+
+
+def test_sending_returns_to_the_page_it_came_from_on_this_site(manager_client, proposal):
+    back = reverse("deals:detail", args=[proposal.deal_id])
+    response = manager_client.post(reverse("documents:send", args=[proposal.pk]), {"next": back})
+    assert response["Location"] == back

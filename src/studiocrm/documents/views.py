@@ -16,6 +16,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
 from django.templatetags.static import static
 from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -244,7 +245,12 @@ def send(request: HttpRequest, pk: int) -> HttpResponse:
             _("Version %(number)s sent to %(email)s.")
             % {"number": revision.number, "email": document.deal.contact.email},
         )
-    return redirect(request.POST.get("next") or document.get_absolute_url())
+    target = request.POST.get("next", "")
+    if not url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        target = document.get_absolute_url()
+    return redirect(target)
 
 
 @login_required_htmx
