@@ -9,7 +9,6 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import translation
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
@@ -25,6 +24,7 @@ from studiocrm.briefs.forms import (
 )
 from studiocrm.briefs.models import Brief, BriefFile, BriefQuestion, BriefSection, BriefTemplate
 from studiocrm.briefs.pdf import render_brief_pdf
+from studiocrm.core.http import safe_next
 from studiocrm.core.permissions import owner_required
 from studiocrm.deals.models import Deal
 from studiocrm.deals.services import can_edit
@@ -34,12 +34,7 @@ from studiocrm.portal.pages import render_portal
 
 
 def _back(request: HttpRequest, default: str) -> HttpResponse:
-    target = request.POST.get("next") or request.GET.get("next") or ""
-    if target and url_has_allowed_host_and_scheme(
-        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-    ):
-        return redirect(target)
-    return redirect(default)
+    return redirect(safe_next(request, default))
 
 
 # ---------------------------------------------------------------- briefs

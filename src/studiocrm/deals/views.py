@@ -29,7 +29,6 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html_join
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.safestring import SafeString
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -37,6 +36,7 @@ from django.views.decorators.http import require_POST
 
 from studiocrm.clients.phones import normalize_phone
 from studiocrm.clients.services import match_or_create_contact
+from studiocrm.core.http import safe_next
 from studiocrm.core.models import User
 from studiocrm.core.permissions import owner_required
 from studiocrm.core.search import digits_count, icontains_any
@@ -83,15 +83,6 @@ def manager_login_required(view: View) -> View:
         return redirect_to_login(request.get_full_path())
 
     return wrapper
-
-
-def safe_next(request: HttpRequest, default: str) -> str:
-    target = request.POST.get("next") or request.GET.get("next") or ""
-    if target and url_has_allowed_host_and_scheme(
-        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-    ):
-        return target
-    return default
 
 
 def require_edit(user: User, deal: Deal) -> None:

@@ -16,10 +16,10 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
 from django.templatetags.static import static
 from django.urls import reverse
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from studiocrm.core.http import safe_next
 from studiocrm.core.permissions import owner_required
 from studiocrm.deals.models import Deal
 from studiocrm.deals.services import can_edit
@@ -245,12 +245,7 @@ def send(request: HttpRequest, pk: int) -> HttpResponse:
             _("Version %(number)s sent to %(email)s.")
             % {"number": revision.number, "email": document.deal.contact.email},
         )
-    target = request.POST.get("next", "")
-    if not url_has_allowed_host_and_scheme(
-        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-    ):
-        target = document.get_absolute_url()
-    return redirect(target)
+    return redirect(safe_next(request, document.get_absolute_url()))
 
 
 @login_required_htmx
