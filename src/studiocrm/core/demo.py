@@ -1569,7 +1569,14 @@ def fill_studio_profile(owner: User, default_manager: User) -> Studio:
     form = StudioForm(data=_form_data(data), instance=studio)
     if not form.is_valid():
         raise ValueError(f"demo studio profile: {form.errors.as_json()}")
-    return update_studio(form, actor=owner)
+    studio = update_studio(form, actor=owner)
+    # Bank transfer needs no keys: switch it on, so invoices offer "Pay by bank transfer".
+    from studiocrm.billing.models import ProviderAccount
+    from studiocrm.billing.services import save_provider_account
+
+    account, _created = ProviderAccount.objects.get_or_create(provider="bank_transfer")
+    save_provider_account(account, {"enabled": True}, actor=owner)
+    return studio
 
 
 def create_demo(stories: Iterable[Story] = STORIES) -> DemoResult:
