@@ -8,6 +8,7 @@ redirects back to the editor.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 from urllib.parse import urlencode
@@ -173,6 +174,28 @@ def editor_context(
     )
     context.update(overrides or {})
     return context
+
+
+def _apply_form(
+    request: HttpRequest,
+    option: EstimateOption,
+    form: Any,
+    *,
+    form_key: str,
+    invalid: str,
+    change: Callable[[dict[str, Any]], object],
+) -> HttpResponse:
+    """Validate one editor form and apply it with one service call; the editor comes back
+    with the form's errors, the service's refusal, or the new figures."""
+    if not form.is_valid():
+        return _render_editor(
+            request, option.estimate, option, overrides={form_key: form}, error=invalid
+        )
+    try:
+        change(form.cleaned_data)
+    except services.EstimateError as error:
+        return _render_editor(request, option.estimate, option, error=str(error))
+    return _render_editor(request, option.estimate, option)
 
 
 def _render_editor(
@@ -358,20 +381,14 @@ def add_option(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def update_option(request: HttpRequest, pk: int) -> HttpResponse:
     option = _option_for(request, pk)
-    form = forms.OptionForm(request.POST)
-    if not form.is_valid():
-        return _render_editor(
-            request,
-            option.estimate,
-            option,
-            overrides={"option_form": form},
-            error=_("The option was not changed: check the fields marked below."),
-        )
-    try:
-        services.update_option(option, actor=request.user, **form.cleaned_data)
-    except services.EstimateError as error:
-        return _render_editor(request, option.estimate, option, error=str(error))
-    return _render_editor(request, option.estimate, option)
+    return _apply_form(
+        request,
+        option,
+        forms.OptionForm(request.POST),
+        form_key="option_form",
+        invalid=_("The option was not changed: check the fields marked below."),
+        change=lambda data: services.update_option(option, actor=request.user, **data),
+    )
 
 
 @login_required
@@ -432,94 +449,66 @@ def save_as_package(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def add_page(request: HttpRequest, pk: int) -> HttpResponse:
     option = _option_for(request, pk)
-    estimate = option.estimate
     pages = list(option.lines.filter(kind=EstimateLine.Kind.PAGE))
-    form = forms.AddPageForm(request.POST, price_list=estimate.price_list, pages=pages)
-    if not form.is_valid():
-        return _render_editor(
-            request,
-            estimate,
+    form = forms.AddPageForm(request.POST, price_list=option.estimate.price_list, pages=pages)
+    return _apply_form(
+        request,
+        option,
+        form,
+        form_key="add_page_form",
+        invalid=_("The page was not added: check the fields marked below."),
+        change=lambda data: services.add_page(
             option,
-            overrides={"add_page_form": form},
-            error=_("The page was not added: check the fields marked below."),
-        )
-    try:
-        services.add_page(
-            option,
-            form.cleaned_data["page_type"],
+            data["page_type"],
             actor=request.user,
             parent=form.parent_line(),
-            quantity=form.cleaned_data["quantity"],
-        )
-    except services.EstimateError as error:
-        return _render_editor(request, estimate, option, error=str(error))
-    return _render_editor(request, estimate, option)
+            quantity=data["quantity"],
+        ),
+    )
 
 
 @login_required
 @require_POST
 def add_service(request: HttpRequest, pk: int) -> HttpResponse:
     option = _option_for(request, pk)
-    estimate = option.estimate
-    form = forms.AddServiceForm(request.POST, price_list=estimate.price_list)
-    if not form.is_valid():
-        return _render_editor(
-            request,
-            estimate,
-            option,
-            overrides={"add_service_form": form},
-            error=_("The service was not added: check the fields marked below."),
-        )
-    try:
-        services.add_service(
-            option,
-            form.cleaned_data["service"],
-            actor=request.user,
-            quantity=form.cleaned_data["quantity"],
-        )
-    except services.EstimateError as error:
-        return _render_editor(request, estimate, option, error=str(error))
-    return _render_editor(request, estimate, option)
+    return _apply_form(
+        request,
+        option,
+        forms.AddServiceForm(request.POST, price_list=option.estimate.price_list),
+        form_key="add_service_form",
+        invalid=_("The service was not added: check the fields marked below."),
+        change=lambda data: services.add_service(
+            option, data["service"], actor=request.user, quantity=data["quantity"]
+        ),
+    )
 
 
 @login_required
 @require_POST
 def add_custom_line(request: HttpRequest, pk: int) -> HttpResponse:
     option = _option_for(request, pk)
-    form = forms.CustomLineForm(request.POST)
-    if not form.is_valid():
-        return _render_editor(
-            request,
-            option.estimate,
-            option,
-            overrides={"custom_form": form},
-            error=_("The line was not added: check the fields marked below."),
-        )
-    try:
-        services.add_custom_line(option, actor=request.user, **form.cleaned_data)
-    except services.EstimateError as error:
-        return _render_editor(request, option.estimate, option, error=str(error))
-    return _render_editor(request, option.estimate, option)
+    return _apply_form(
+        request,
+        option,
+        forms.CustomLineForm(request.POST),
+        form_key="custom_form",
+        invalid=_("The line was not added: check the fields marked below."),
+        change=lambda data: services.add_custom_line(option, actor=request.user, **data),
+    )
 
 
 @login_required
 @require_POST
 def add_multiplier(request: HttpRequest, pk: int) -> HttpResponse:
     option = _option_for(request, pk)
-    form = forms.MultiplierForm(request.POST, roles=option.estimate.roles)
-    if not form.is_valid():
-        return _render_editor(
-            request,
-            option.estimate,
-            option,
-            overrides={"multiplier_form": form},
-            error=_("The multiplier was not added: check the fields marked below."),
-        )
-    try:
-        services.add_multiplier(option, actor=request.user, **form.cleaned_data)
-    except services.EstimateError as error:
-        return _render_editor(request, option.estimate, option, error=str(error))
-    return _render_editor(request, option.estimate, option)
+    return _apply_form(
+        request,
+        option,
+        forms.MultiplierForm(request.POST, roles=option.estimate.roles),
+        form_key="multiplier_form",
+        invalid=_("The multiplier was not added: check the fields marked below."),
+        change=lambda data: services.add_multiplier(option, actor=request.user, **data),
+    )
 
 
 @login_required
