@@ -9,11 +9,12 @@ from decimal import Decimal
 import pytest
 from django.db import connection
 
-from studiocrm.billing import services
-from studiocrm.billing.models import ProviderAccount
+from studiocrm.billing import payments, services
+from studiocrm.billing.models import Invoice, Payment, ProviderAccount
 from studiocrm.billing.services import LineInput
 from studiocrm.core.models import Studio
 from studiocrm.deals.models import CONTRACT_SIGNED
+from studiocrm.notifications.models import Outbox
 from tests.billing.standins import StripeStandIn, YooKassaStandIn
 from tests.factories import ClientFactory, ContactFactory, DealFactory
 
@@ -128,3 +129,24 @@ def bank_transfer_account(db):
     return ProviderAccount.objects.update_or_create(
         provider="bank_transfer", defaults={"enabled": True}
     )[0]
+
+
+def start_online(invoice: Invoice, provider: str) -> Payment:
+    """The client presses Pay: a pending payment at the provider, with its redirect URL."""
+    payment, result = payments.start_payment(
+        invoice, provider, return_url=lambda p: f"http://testserver/return/{p.reference}"
+    )
+    payment.redirect_url = result.url
+    return payment
+
+
+def receipts(invoice: Invoice) -> int:
+    """Receipt emails queued for the invoice's deal."""
+    return Outbox.objects.filter(
+        dedupe_key__startswith="billing-receipt:", deal=invoice.deal
+    ).count()
+
+
+def only_payment(invoice: Invoice) -> Payment:
+    (payment,) = Payment.objects.filter(invoice=invoice)
+    return payment

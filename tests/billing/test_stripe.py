@@ -21,33 +21,19 @@ from studiocrm.billing import payments
 from studiocrm.billing.models import Invoice, Payment, ProviderEvent
 from studiocrm.deals.models import PAID
 from studiocrm.notifications.models import Outbox
-from tests.billing.conftest import make_invoice, on_postgresql
-
-WEBHOOK = "/c/pay/webhooks/stripe/"
+from tests.billing.conftest import make_invoice, on_postgresql, only_payment, receipts, start_online
 
 
 def start(invoice: Invoice) -> Payment:
-    payment, result = payments.start_payment(
-        invoice, "stripe", return_url=lambda p: f"http://testserver/return/{p.reference}"
-    )
-    payment.redirect_url = result.url
-    return payment
+    return start_online(invoice, "stripe")
+
+
+WEBHOOK = "/c/pay/webhooks/stripe/"
 
 
 def post(http, body: bytes, signature: str | None):
     headers = {"HTTP_STRIPE_SIGNATURE": signature} if signature is not None else {}
     return http.post(WEBHOOK, data=body, content_type="application/json", **headers)
-
-
-def receipts(invoice: Invoice) -> int:
-    return Outbox.objects.filter(
-        dedupe_key__startswith="billing-receipt:", deal=invoice.deal
-    ).count()
-
-
-def only_payment(invoice: Invoice) -> Payment:
-    (payment,) = Payment.objects.filter(invoice=invoice)
-    return payment
 
 
 @pytest.fixture

@@ -19,33 +19,18 @@ from django.utils import timezone
 
 from studiocrm.billing import payments
 from studiocrm.billing.models import Invoice, Payment, ProviderEvent
-from studiocrm.notifications.models import Outbox
-from tests.billing.conftest import on_postgresql
+from tests.billing.conftest import on_postgresql, only_payment, receipts, start_online
+
+
+def start(invoice: Invoice) -> Payment:
+    return start_online(invoice, "yookassa")
+
 
 WEBHOOK = "/c/pay/webhooks/yookassa/"
 
 
-def start(invoice: Invoice) -> Payment:
-    payment, result = payments.start_payment(
-        invoice, "yookassa", return_url=lambda p: f"http://testserver/return/{p.reference}"
-    )
-    payment.redirect_url = result.url
-    return payment
-
-
 def notify(http, body: bytes, address: str = "127.0.0.1"):
     return http.post(WEBHOOK, data=body, content_type="application/json", REMOTE_ADDR=address)
-
-
-def receipts(invoice: Invoice) -> int:
-    return Outbox.objects.filter(
-        dedupe_key__startswith="billing-receipt:", deal=invoice.deal
-    ).count()
-
-
-def only_payment(invoice: Invoice) -> Payment:
-    (payment,) = Payment.objects.filter(invoice=invoice)
-    return payment
 
 
 @pytest.fixture
