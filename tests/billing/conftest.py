@@ -3,7 +3,6 @@ and provider accounts pointed at stand-in servers on 127.0.0.1 (see standins.py)
 
 from __future__ import annotations
 
-import importlib
 from decimal import Decimal
 
 import pytest
@@ -17,6 +16,7 @@ from studiocrm.deals.models import CONTRACT_SIGNED
 from studiocrm.notifications.models import Outbox
 from tests.billing.standins import StripeStandIn, YooKassaStandIn
 from tests.factories import ClientFactory, ContactFactory, DealFactory
+from tests.migration_data import restore_stages
 
 STRIPE_KEY = "sk_test_standin_4242"
 STRIPE_WEBHOOK_SECRET = "whsec_standin_secret"
@@ -51,12 +51,7 @@ def studio(db):
 
 
 def ensure_stages() -> None:
-    """Transactional tests flush the database, data migrations included: put the default
-    stages back (idempotent)."""
-    from django.apps import apps
-
-    module = importlib.import_module("studiocrm.deals.migrations.0002_default_stages")
-    module.create_stages(apps, None)
+    restore_stages()
 
 
 @pytest.fixture

@@ -1,19 +1,17 @@
 """Fixtures for brief tests: private files in a temporary directory, a clean cache, a deal
 with a client contact, and helpers to send a brief."""
 
-import importlib
 import time
 import types
 
 import django_ratelimit.core
 import pytest
-from django.apps import apps
 from django.core.cache import cache
 
 from studiocrm.briefs import services
-from studiocrm.briefs.defaults import install_default_templates
-from studiocrm.briefs.models import BriefQuestion, BriefSection, BriefTemplate
+from studiocrm.briefs.models import BriefTemplate
 from tests.factories import DealFactory
+from tests.migration_data import restore_migration_data
 
 
 @pytest.fixture(autouse=True)
@@ -35,12 +33,7 @@ def clean_cache(monkeypatch):
 
 @pytest.fixture
 def migration_data(db):
-    """The stages and default templates the data migrations create. Transactional tests
-    flush them, so tests that need them ask for this (it is idempotent)."""
-    importlib.import_module("studiocrm.deals.migrations.0002_default_stages").create_stages(
-        apps, None
-    )
-    install_default_templates(BriefTemplate, BriefSection, BriefQuestion)
+    restore_migration_data()
 
 
 @pytest.fixture

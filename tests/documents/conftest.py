@@ -9,6 +9,7 @@ from studiocrm.documents import services
 from studiocrm.estimates import services as estimate_services
 from studiocrm.estimates.models import EstimateLine, Package, PriceList
 from tests.factories import ClientFactory, ContactFactory, DealFactory
+from tests.migration_data import restore_migration_data as restore_all
 
 
 @pytest.fixture(autouse=True)
@@ -29,20 +30,7 @@ def private_root(settings, tmp_path):
 
 
 def restore_migration_data():
-    """Stages and the shipped price lists come from data migrations; transactional tests
-    (here and in other apps) flush them, so put them back when missing (idempotent)."""
-    import importlib
-
-    from django.apps import apps
-
-    from studiocrm.estimates import defaults as estimate_defaults
-    from studiocrm.estimates.models import Package as PackageModel
-    from studiocrm.estimates.models import PageType, Role, Service
-
-    importlib.import_module("studiocrm.deals.migrations.0002_default_stages").create_stages(
-        apps, None
-    )
-    estimate_defaults.load_price_lists(PriceList, Role, Service, PageType, PackageModel)
+    restore_all()
     return PriceList.objects.get(default_key="default-rub")
 
 

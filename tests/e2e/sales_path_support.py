@@ -41,28 +41,6 @@ def russian_studio() -> Studio:
     return studio
 
 
-def restore_migration_data() -> None:
-    """Stages, brief templates, price lists and estimate rules come from data migrations.
-    Another transactional test may have flushed them without serialized rollback; put back
-    whatever is missing (every loader is idempotent)."""
-    import importlib
-
-    from django.apps import apps
-
-    from studiocrm.briefs.defaults import install_default_templates
-    from studiocrm.briefs.models import BriefQuestion, BriefSection, BriefTemplate
-    from studiocrm.estimates import defaults as estimate_defaults
-    from studiocrm.estimates.models import EstimateRule, Package, PageType, PriceList, Role
-    from studiocrm.estimates.models import Service as PriceService
-
-    importlib.import_module("studiocrm.deals.migrations.0002_default_stages").create_stages(
-        apps, None
-    )
-    install_default_templates(BriefTemplate, BriefSection, BriefQuestion)
-    estimate_defaults.load_price_lists(PriceList, Role, PriceService, PageType, Package)
-    estimate_defaults.load_rules(EstimateRule, "ru")
-
-
 def outbox_link(dedupe_key: str, *, to: str, base_url: str, path: str) -> str:
     """The one link under ``base_url + path`` in the body of the outbox row with this key,
     checking the row went to ``to``: what the recipient clicks in the email."""

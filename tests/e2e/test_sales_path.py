@@ -49,9 +49,9 @@ from tests.e2e.sales_path_support import (
     money,
     outbox_link,
     outbox_links,
-    restore_migration_data,
     russian_studio,
 )
+from tests.migration_data import restore_migration_data
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 

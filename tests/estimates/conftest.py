@@ -1,26 +1,19 @@
 """Fixtures for the estimate tests: the shipped RUB price list, a deal, briefs."""
 
-import importlib
 from decimal import Decimal
 
 import pytest
-from django.apps import apps
 from django.utils import timezone, translation
 
-from studiocrm.briefs.defaults import install_default_templates
-from studiocrm.briefs.models import Brief, BriefQuestion, BriefSection, BriefTemplate
+from studiocrm.briefs.models import Brief, BriefTemplate
 from studiocrm.briefs.services import snapshot_questions
-from studiocrm.estimates import defaults, services
+from studiocrm.estimates import services
 from studiocrm.estimates.models import (
     EstimateLine,
-    EstimateRule,
-    Package,
-    PageType,
     PriceList,
-    Role,
-    Service,
 )
 from tests.factories import DealFactory
+from tests.migration_data import restore_migration_data
 
 
 @pytest.fixture(autouse=True)
@@ -33,14 +26,7 @@ def english():
 
 @pytest.fixture
 def migration_data(db):
-    """Stages, brief templates, price lists and rules come from data migrations, and
-    transactional tests elsewhere flush them: put back what is missing (all idempotent)."""
-    importlib.import_module("studiocrm.deals.migrations.0002_default_stages").create_stages(
-        apps, None
-    )
-    install_default_templates(BriefTemplate, BriefSection, BriefQuestion)
-    defaults.load_price_lists(PriceList, Role, Service, PageType, Package)
-    defaults.load_rules(EstimateRule)
+    restore_migration_data()
 
 
 @pytest.fixture

@@ -1,15 +1,14 @@
 """Shared pieces for the intake tests: a clean rate-limit cache, a valid lead, API keys."""
 
-import importlib
 import time
 import types
 
 import django_ratelimit.core
 import pytest
-from django.apps import apps
 from django.core.cache import cache
 
 from studiocrm.intake import services
+from tests.migration_data import restore_stages
 
 
 @pytest.fixture(autouse=True)
@@ -43,7 +42,4 @@ def api_key(owner):
 
 @pytest.fixture
 def stages(transactional_db):
-    """Transactional tests start from flushed tables: put back the stages the deals data
-    migration creates (serialized_rollback would reload every app's data instead)."""
-    migration = importlib.import_module("studiocrm.deals.migrations.0002_default_stages")
-    migration.create_stages(apps, None)
+    restore_stages()
