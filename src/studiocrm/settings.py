@@ -61,6 +61,7 @@ INSTALLED_APPS = [
     "studiocrm.estimates",
     "studiocrm.documents",
     "studiocrm.billing",
+    "studiocrm.flow",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -240,6 +241,11 @@ PERIODIC_JOBS = [
     ("studiocrm.billing.payments.reconcile_pending", 120),
     ("studiocrm.billing.payments.mark_overdue", 3600),
 ]
+
+# Who reacts to what happens on a deal (deals.events): dotted paths to
+# ``handler(event) -> None``, called in the emitting transaction. The flow app's table of
+# event → reactions is the sales path.
+EVENT_HANDLERS: list[str] = ["studiocrm.flow.reactions.react"]
 
 # Panels other apps add to the deal page, in order: dotted paths to callables
 # ``panel(request, deal) -> str | None`` returning rendered HTML (see deals.panels).

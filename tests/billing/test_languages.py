@@ -110,7 +110,7 @@ def test_the_manager_reads_about_an_english_invoice_in_the_studios_language(
     invoice, _token = services.create_from_schedule(english_signed, 1, actor=manager)
 
     with translation.override("en"):  # the client's page is in English
-        services.notify_first_view(Invoice.objects.get(pk=invoice.pk))
+        services.record_first_view(Invoice.objects.get(pk=invoice.pk))
 
     email = Outbox.objects.get(dedupe_key=f"billing-invoice-viewed:{invoice.pk}")
     assert email.subject.startswith("Клиент открыл счёт")

@@ -308,8 +308,8 @@ def test_revoking_closes_the_link_but_keeps_the_answers(sent_brief, manager):
 
 
 def test_first_view_notifies_the_manager_once(sent_brief, manager):
-    services.notify_first_view(sent_brief)
-    services.notify_first_view(sent_brief)
+    services.record_first_view(sent_brief)
+    services.record_first_view(sent_brief)
     messages = Outbox.objects.filter(dedupe_key=f"brief-viewed:{sent_brief.pk}")
     assert messages.count() == 1
     assert messages.get().to == manager.email

@@ -255,8 +255,8 @@ def test_the_proposal_is_written_in_the_estimates_language(proposal):
 
 
 def test_the_first_view_notifies_the_manager_once(sent_proposal):
-    services.notify_first_view(sent_proposal)
-    services.notify_first_view(sent_proposal)
+    services.record_first_view(sent_proposal)
+    services.record_first_view(sent_proposal)
     emails = Outbox.objects.filter(dedupe_key=f"document-viewed:{sent_proposal.pk}")
     assert emails.count() == 1
     assert emails.get().to == sent_proposal.deal.manager.email

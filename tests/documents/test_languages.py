@@ -88,7 +88,7 @@ def test_the_first_view_and_a_question_reach_the_manager_in_the_managers_languag
     sent_english_proposal,
 ):
     with translation.override("en"):
-        services.notify_first_view(sent_english_proposal)
+        services.record_first_view(sent_english_proposal)
         services.ask_question(
             sent_english_proposal,
             name="Jane",

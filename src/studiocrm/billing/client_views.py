@@ -67,7 +67,7 @@ def _page(
 
 
 @require_GET
-@client_link_page(Invoice, on_first_view=services.notify_first_view, queryset=_queryset)
+@client_link_page(Invoice, on_first_view=services.record_first_view, queryset=_queryset)
 def invoice_page(request: HttpRequest, invoice: Invoice) -> HttpResponse:
     return _page(request, invoice)
 

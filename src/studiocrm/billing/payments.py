@@ -26,10 +26,8 @@ from decimal import Decimal
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import Q, Sum
-from django.template.loader import render_to_string
-from django.utils import timezone, translation
+from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_noop
 
 from studiocrm.billing.models import ZERO, Invoice, Payment, ProviderEvent, Refund
 from studiocrm.billing.providers import UnknownProvider, get_provider
@@ -44,17 +42,15 @@ from studiocrm.billing.providers.base import (
 from studiocrm.billing.schedule import payment_schedule
 from studiocrm.billing.services import (
     BillingError,
-    advance_deal,
     check_can_edit,
     lock_invoice,
     studio_today,
 )
 from studiocrm.core import audit
-from studiocrm.core.models import Studio, User
-from studiocrm.core.money import format_money, round_money
-from studiocrm.core.urls_util import absolute_url
-from studiocrm.deals.models import PAID, Deal
-from studiocrm.notifications.outbox import queue_email
+from studiocrm.core.models import User
+from studiocrm.core.money import round_money
+from studiocrm.deals import events
+from studiocrm.deals.models import Deal
 
 log = logging.getLogger(__name__)
 
@@ -67,6 +63,13 @@ ORPHAN_AFTER = timedelta(hours=1)
 
 class PaymentUnavailable(BillingError):
     """The client cannot pay this way right now (method off, nothing due, provider down)."""
+
+
+# An invoice reaching these statuses is news for the deal (reminders, analytics).
+_STATUS_EVENTS = {
+    Invoice.Status.PAID: events.INVOICE_PAID,
+    Invoice.Status.OVERDUE: events.INVOICE_OVERDUE,
+}
 
 
 @dataclass(frozen=True)
@@ -130,6 +133,8 @@ def refresh_invoice(invoice: Invoice, *, actor: User | None = None) -> Refresh:
             actor=actor,
             data={"from": old_status, "to": invoice.status, "paid": str(invoice.paid_amount)},
         )
+        if invoice.status in _STATUS_EVENTS:
+            events.emit(_STATUS_EVENTS[invoice.status], invoice.deal, actor=actor, subject=invoice)
     if invoice.status in (Invoice.Status.PAID, Invoice.Status.VOID):
         # Nothing is owed any more: a client's "I'll transfer" note is settled.
         invoice.payments.filter(
@@ -318,6 +323,13 @@ def apply_provider_state(invoice: Invoice, payment: Payment, fetched: ProviderPa
             payment.status_detail = fetched.detail[:300]
             payment.save(update_fields=["status", "status_detail", "last_checked_at"])
             audit.record("payment." + fetched.status, payment, actor=None)
+            payment.invoice = invoice
+            events.emit(
+                events.PAYMENT_FAILED,
+                invoice.deal,
+                subject=payment,
+                payload={"status": fetched.status},
+            )
             return fetched.status
         payment.save(update_fields=["last_checked_at"])
         return "unchanged"
@@ -342,13 +354,8 @@ def _flag_mismatch(
         ]
     )
     audit.record("payment.mismatch", payment, actor=None, data={"problems": problems})
-    _notify_manager(
-        invoice,
-        payment,
-        template="billing/email/payment_mismatch.txt",
-        subject=gettext_noop("Payment needs review: invoice No. %(number)s"),
-        dedupe_key=f"billing-mismatch:{payment.pk}",
-    )
+    payment.invoice = invoice
+    events.emit(events.PAYMENT_NEEDS_REVIEW, invoice.deal, subject=payment)
     return "mismatch"
 
 
@@ -530,33 +537,33 @@ def record_refund(
 
 
 def _money_received(invoice: Invoice, payment: Payment, *, actor: User | None) -> None:
-    """Recompute the invoice, email the receipt and the manager, flag an overpayment, and
-    move the deal to `paid` once nothing more is owed. Runs inside the caller's transaction."""
+    """Recompute the invoice, flag an overpayment, and emit ``payment.received`` saying
+    whether the money overpaid the invoice and whether the deal owes nothing more (the
+    reactions email the receipt and the manager and move the deal to `paid` once
+    settled). Runs inside the caller's transaction."""
     result = refresh_invoice(invoice, actor=actor)
-    _email_receipt(invoice, payment)
-    _notify_manager(
-        invoice,
-        payment,
-        template="billing/email/payment_received_manager.txt",
-        subject=gettext_noop("Payment received: invoice No. %(number)s"),
-        dedupe_key=f"billing-payment:{payment.pk}",
-    )
-    if result.overpaid_after > result.overpaid_before:
+    overpaid = result.overpaid_after > result.overpaid_before
+    if overpaid:
         audit.record(
             "invoice.overpaid",
             invoice,
             actor=actor,
             data={"overpaid": str(invoice.overpaid_amount), "payment": payment.pk},
         )
-        _notify_manager(
-            invoice,
-            payment,
-            template="billing/email/overpaid.txt",
-            subject=gettext_noop("Overpayment on invoice No. %(number)s"),
-            dedupe_key=f"billing-overpaid:{payment.pk}",
-        )
-    if result.new_status == Invoice.Status.PAID and _deal_settled(invoice.deal):
-        advance_deal(invoice.deal, PAID, actor=None)
+    payment.invoice = invoice
+    settled = result.new_status == Invoice.Status.PAID and _deal_settled(invoice.deal)
+    events.emit(
+        events.PAYMENT_RECEIVED,
+        invoice.deal,
+        actor=actor,
+        subject=payment,
+        payload={
+            "amount": str(payment.amount),
+            "currency": payment.currency,
+            "overpaid": overpaid,
+            "settled": settled,
+        },
+    )
 
 
 def _deal_settled(deal: Deal) -> bool:
@@ -575,53 +582,3 @@ def _deal_settled(deal: Deal) -> bool:
         return False
     invoiced_steps = set(live.values_list("schedule_step", flat=True))
     return all(step.number in invoiced_steps for step in steps)
-
-
-def _client_email(invoice: Invoice) -> str:
-    contact = invoice.deal.contact if invoice.deal.contact_id else None
-    return (contact.email if contact and contact.email else "") or invoice.buyer.get("email", "")
-
-
-def _email_receipt(invoice: Invoice, payment: Payment) -> None:
-    email = _client_email(invoice)
-    if not email:
-        return
-    with translation.override(invoice.language):
-        context = {
-            "invoice": invoice,
-            "payment": payment,
-            "amount": format_money(payment.amount, payment.currency),
-            "due": format_money(invoice.amount_due, invoice.currency),
-            "seller": invoice.seller,
-        }
-        queue_email(
-            to=email,
-            subject=_("Payment received: invoice No. %(number)s") % {"number": invoice.number},
-            body=render_to_string("billing/email/receipt.txt", context),
-            dedupe_key=f"billing-receipt:{payment.pk}",
-            deal=invoice.deal,
-            reply_to=invoice.seller.get("email", ""),
-        )
-
-
-def _notify_manager(
-    invoice: Invoice, payment: Payment, *, template: str, subject: str, dedupe_key: str
-) -> None:
-    manager = invoice.deal.manager
-    if manager is None or not manager.email or not manager.is_active:
-        return
-    with translation.override(manager.language or Studio.load().locale):
-        context = {
-            "invoice": invoice,
-            "payment": payment,
-            "amount": format_money(payment.amount, payment.currency),
-            "overpaid": format_money(invoice.overpaid_amount, invoice.currency),
-            "link": absolute_url(invoice.get_absolute_url()),
-        }
-        queue_email(
-            to=manager.email,
-            subject=_(subject) % {"number": invoice.number},
-            body=render_to_string(template, context),
-            dedupe_key=dedupe_key,
-            deal=invoice.deal,
-        )

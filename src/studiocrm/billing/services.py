@@ -15,7 +15,6 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import formats, timezone, translation
 from django.utils.translation import gettext as _
@@ -34,9 +33,9 @@ from studiocrm.core.models import Studio, User
 from studiocrm.core.money import round_money
 from studiocrm.core.numbering import next_number
 from studiocrm.core.urls_util import absolute_url
+from studiocrm.deals import events
 from studiocrm.deals import services as deal_services
-from studiocrm.deals.models import INVOICED, Deal, Stage
-from studiocrm.notifications.outbox import queue_email
+from studiocrm.deals.models import Deal
 
 INVOICE_SERIES = "INV"
 CREDIT_NOTE_SERIES = "CN"
@@ -76,8 +75,7 @@ def lock_invoice(pk: int) -> Invoice:
 
 def check_can_edit(actor: User | None, deal: Deal) -> None:
     """Raise NotAllowed unless ``actor`` may change the deal's invoices (None = system)."""
-    if actor is not None and not deal_services.can_edit(actor, deal):
-        raise NotAllowed(_("Only the responsible manager or an owner can change invoices."))
+    deal_services.check_can_edit(actor, deal, error=NotAllowed)
 
 
 def studio_today(studio: Studio | None = None) -> date:
@@ -281,9 +279,9 @@ def _default_purpose(invoice: Invoice, contract: tuple[str, date | None]) -> str
 
 def issue_invoice(invoice: Invoice, *, actor: User | None, notify_client: bool = True) -> str:
     """Number the draft (next in its series for the year, under the sequence's row lock),
-    freeze seller and buyer details, set the dates, move the deal to `invoiced` if it was
-    before it, and email the client the link. Returns the client link's token — the only
-    time it exists in clear."""
+    freeze seller and buyer details, set the dates and emit ``invoice.issued`` (the
+    reactions move the deal to `invoiced` if it was before it and email the client the
+    link). Returns the client link's token."""
     with transaction.atomic():
         invoice = lock_invoice(invoice.pk)
         deal = invoice.deal
@@ -313,61 +311,24 @@ def issue_invoice(invoice: Invoice, *, actor: User | None, notify_client: bool =
             actor=actor,
             data={"number": invoice.number, "total": str(invoice.total)},
         )
-        if not invoice.is_credit_note:
-            advance_deal(deal, INVOICED, actor=actor)
-            if notify_client:
-                _email_invoice_link(invoice, token)
+        events.emit(
+            events.INVOICE_ISSUED,
+            deal,
+            actor=actor,
+            subject=invoice,
+            payload={"notify_client": notify_client, "total": str(invoice.total)},
+        )
     return token
-
-
-def advance_deal(deal: Deal, stage_code: str, *, actor: User | None) -> None:
-    """Move an open deal forward to ``stage_code``; never backwards, never out of won/lost."""
-    target = Stage.objects.filter(pk=stage_code).first()
-    current = Stage.objects.filter(pk=deal.stage_id).first()
-    if target is None or current is None or not current.is_open:
-        return
-    if current.position < target.position:
-        deal_services.move_deal(deal, stage_code, actor=actor)
 
 
 def client_link(token: str) -> str:
     return absolute_url(reverse("billing_client:invoice", args=[token]))
 
 
-def _email_invoice_link(invoice: Invoice, token: str) -> None:
-    email = invoice.buyer.get("email", "")
-    if not email:
-        return
-    with translation.override(invoice.language):
-        context = {"invoice": invoice, "link": client_link(token), "seller": invoice.seller}
-        queue_email(
-            to=email,
-            subject=_("Invoice No. %(number)s from %(studio)s")
-            % {"number": invoice.number, "studio": invoice.seller.get("brand", "")},
-            body=render_to_string("billing/email/invoice_issued.txt", context),
-            dedupe_key=f"billing-invoice-link:{invoice.pk}:{invoice.token_hash[:16]}",
-            deal=invoice.deal,
-            reply_to=invoice.seller.get("email", ""),
-        )
-
-
-def notify_first_view(invoice: Invoice) -> None:
-    """Tell the responsible manager the client opened the invoice (once: the portal calls
-    this on the first view only, and the dedupe key holds even if it did not)."""
-    manager = invoice.deal.manager
-    if manager is None or not manager.email or not manager.is_active:
-        return
-    with translation.override(manager.language or Studio.load().locale):
-        queue_email(
-            to=manager.email,
-            subject=_("The client opened invoice No. %(number)s") % {"number": invoice.number},
-            body=render_to_string(
-                "billing/email/invoice_viewed.txt",
-                {"invoice": invoice, "link": absolute_url(invoice.get_absolute_url())},
-            ),
-            dedupe_key=f"billing-invoice-viewed:{invoice.pk}",
-            deal=invoice.deal,
-        )
+def record_first_view(invoice: Invoice) -> None:
+    """The client opened the invoice for the first time (the portal calls this once)."""
+    with transaction.atomic():
+        events.emit(events.INVOICE_FIRST_VIEWED, invoice.deal, subject=invoice)
 
 
 def new_link(invoice: Invoice, *, actor: User, notify_client: bool = True) -> str:
@@ -382,8 +343,13 @@ def new_link(invoice: Invoice, *, actor: User, notify_client: bool = True) -> st
         invoice.revoked_at = None
         invoice.save(update_fields=["token_hash", "token_salt", "revoked_at"])
         audit.record("invoice.link_replaced", invoice, actor=actor)
-        if notify_client:
-            _email_invoice_link(invoice, token)
+        events.emit(
+            events.INVOICE_LINK_RENEWED,
+            invoice.deal,
+            actor=actor,
+            subject=invoice,
+            payload={"notify_client": notify_client},
+        )
     return token
 
 

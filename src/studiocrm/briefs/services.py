@@ -8,17 +8,14 @@ client's side (autosave, files, submit) and the manager's (reopen, new link, rev
 from __future__ import annotations
 
 import uuid
-from datetime import timedelta
 from typing import Any
 
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.db.models import Max, Sum
-from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils import timezone, translation
+from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_noop
 
 from studiocrm.briefs import questions as q
 from studiocrm.briefs.models import (
@@ -35,9 +32,9 @@ from studiocrm.briefs.models import (
 from studiocrm.core import audit
 from studiocrm.core.models import AuditLog, Studio, User
 from studiocrm.core.urls_util import absolute_url
+from studiocrm.deals import events
 from studiocrm.deals import services as deal_services
-from studiocrm.deals.models import BRIEF_RECEIVED, BRIEF_SENT, Deal, Stage, Task
-from studiocrm.notifications.outbox import queue_email
+from studiocrm.deals.models import Deal, Task
 from studiocrm.portal import files as private_files
 from studiocrm.portal.links import LinkTokenLost, revoke
 
@@ -136,16 +133,7 @@ def snapshot_questions(template: BriefTemplate) -> list[dict[str, Any]]:
 
 
 def _check_can_edit(actor: User, deal: Deal) -> None:
-    if not deal_services.can_edit(actor, deal):
-        raise NotAllowed(_("Only the responsible manager or an owner can do this."))
-
-
-def _stage_before(deal: Deal, stage_code: str) -> bool:
-    """Is the deal open and at an earlier stage than this one? The system only moves deals
-    forward: a brief sent for a deal already estimated leaves it where it is."""
-    target = Stage.objects.filter(pk=stage_code).first()
-    current = deal.stage
-    return bool(target and current.is_open and current.position < target.position)
+    deal_services.check_can_edit(actor, deal, error=NotAllowed)
 
 
 def send_brief(
@@ -153,9 +141,9 @@ def send_brief(
 ) -> Brief:
     """Send a brief made from ``template`` to the deal's client.
 
-    Snapshots the questions, emails the link (to ``to_email`` or the deal contact's email),
-    moves the deal to ``brief_sent`` if it is not past it, and schedules a reminder for the
-    deal's manager in REMINDER_DAYS days.
+    Snapshots the questions and emits ``brief.sent``: the reactions email the link (to
+    ``to_email`` or the deal contact's email), move the deal to ``brief_sent`` if it is not
+    past it, and schedule a reminder for the deal's manager in REMINDER_DAYS days.
     """
     recipient = (to_email if to_email is not None else _contact_email(deal)).strip()
     if not recipient:
@@ -187,24 +175,13 @@ def send_brief(
         )
         brief.issue_token()
         brief.save()
-        if _stage_before(deal, BRIEF_SENT):
-            deal_services.move_deal(deal, BRIEF_SENT, actor=actor)
-        brief.reminder_task = _schedule_reminder(
-            deal, actor, gettext_noop("Brief not returned — call the client")
-        )
-        brief.save(update_fields=["reminder_task"])
         audit.record(
             "brief.sent",
             brief,
             actor=actor,
             data={"deal": deal.pk, "template": template.pk, "to": recipient},
         )
-        _email_client(
-            brief,
-            template_name="briefs/email/brief_sent.txt",
-            subject=gettext_noop("Brief: %(title)s"),
-            dedupe_key=f"brief-sent:{brief.pk}",
-        )
+        events.emit(events.BRIEF_SENT, deal, actor=actor, subject=brief)
     return brief
 
 
@@ -212,78 +189,10 @@ def _contact_email(deal: Deal) -> str:
     return (deal.contact.email if deal.contact_id and deal.contact else "") or ""
 
 
-def _schedule_reminder(deal: Deal, actor: User | None, title: str) -> Task | None:
-    assignee = deal.manager or actor
-    if assignee is None:
-        return None
-    with translation.override(assignee.language or Studio.load().locale):
-        # The title is translated for the person who reads it, not the one who sent.
-        localized = _(title)
-    return deal_services.add_task(
-        title=localized,
-        due_at=timezone.now() + timedelta(days=REMINDER_DAYS),
-        assignee=assignee,
-        actor=actor,
-        deal=deal,
-    )
-
-
-def _close_reminder(brief: Brief) -> None:
-    """The brief came back: its "not returned" reminder no longer needs doing."""
-    if brief.reminder_task_id is None:
-        return
-    closed = Task.objects.filter(pk=brief.reminder_task_id, done=False).update(
-        done=True, done_at=timezone.now()
-    )
-    if closed:
-        audit.record(
-            "task.done",
-            Task(pk=brief.reminder_task_id),
-            actor=None,
-            data={"reason": "brief submitted", "brief": brief.pk},
-        )
-
-
-def _email_client(brief: Brief, *, template_name: str, subject: str, dedupe_key: str) -> None:
-    """Queue an email to the client in the brief's language (the language of its questions,
-    so a client who got an English brief gets English emails)."""
-    studio = Studio.load()
-    manager = brief.deal.manager or brief.sent_by
-    with translation.override(brief.language or studio.locale):
-        context = {
-            "brief": brief,
-            "studio": studio,
-            "manager": manager,
-            "link": client_link(brief),
-        }
-        queue_email(
-            to=brief.sent_to,
-            subject=_(subject) % {"title": brief.title, "studio": studio.name},
-            body=render_to_string(template_name, context),
-            dedupe_key=dedupe_key,
-            deal=brief.deal,
-            reply_to=(manager.email if manager and manager.email else studio.email),
-        )
-
-
-def _email_manager(brief: Brief, *, template_name: str, subject: str, dedupe_key: str) -> None:
-    manager = brief.deal.manager or brief.sent_by
-    if manager is None or not manager.email:
-        return
-    with translation.override(manager.language or Studio.load().locale):
-        context = {
-            "brief": brief,
-            "deal": brief.deal,
-            "manager": manager,
-            "link": absolute_url(brief.get_absolute_url()),
-        }
-        queue_email(
-            to=manager.email,
-            subject=_(subject) % {"title": brief.deal.title},
-            body=render_to_string(template_name, context),
-            dedupe_key=dedupe_key,
-            deal=brief.deal,
-        )
+def set_reminder(brief: Brief, task: Task | None) -> None:
+    """Remember the manager's "brief not returned" task, closed when the brief comes back."""
+    brief.reminder_task = task
+    brief.save(update_fields=["reminder_task"])
 
 
 def _locked_brief(pk: int) -> Brief:
@@ -325,25 +234,9 @@ def reopen_brief(brief: Brief, comment: str, *, actor: User) -> Brief:
         brief.reopen_comment = comment
         brief.reopened_at = timezone.now()
         brief.reopen_count += 1
-        brief.reminder_task = _schedule_reminder(
-            brief.deal, actor, gettext_noop("Reopened brief not returned — call the client")
-        )
-        brief.save(
-            update_fields=[
-                "status",
-                "reopen_comment",
-                "reopened_at",
-                "reopen_count",
-                "reminder_task",
-            ]
-        )
+        brief.save(update_fields=["status", "reopen_comment", "reopened_at", "reopen_count"])
         audit.record("brief.reopened", brief, actor=actor, data={"comment": comment})
-        _email_client(
-            brief,
-            template_name="briefs/email/brief_reopened.txt",
-            subject=gettext_noop("Please complete the brief: %(title)s"),
-            dedupe_key=f"brief-reopened:{brief.pk}:{brief.reopen_count}",
-        )
+        events.emit(events.BRIEF_REOPENED, brief.deal, actor=actor, subject=brief)
     return brief
 
 
@@ -368,11 +261,12 @@ def resend_link(brief: Brief, *, actor: User, new_link: bool = False) -> Brief:
             + 1
         )
         audit.record("brief.link_resent", brief, actor=actor, data={"new_link": needs_new})
-        _email_client(
-            brief,
-            template_name="briefs/email/brief_sent.txt",
-            subject=gettext_noop("Brief: %(title)s"),
-            dedupe_key=f"brief-resent:{brief.pk}:{sent_count}",
+        events.emit(
+            events.BRIEF_LINK_RESENT,
+            brief.deal,
+            actor=actor,
+            subject=brief,
+            payload={"sent_count": sent_count},
         )
     return brief
 
@@ -530,8 +424,9 @@ def remove_file(brief: Brief, file_id: int) -> None:
 
 
 def submit_brief(brief: Brief) -> Brief:
-    """The client sends the answers: the brief becomes read-only, the deal moves to
-    ``brief_received`` (if not past it), the reminder is closed and the manager is told.
+    """The client sends the answers: the brief becomes read-only and ``brief.submitted`` is
+    emitted (the reactions move the deal to ``brief_received`` if it is not past it, close
+    the reminder and tell the manager).
 
     Two simultaneous submits produce one submission: the brief row is locked and the second
     finds it submitted (BriefAlreadySubmitted). Raises MissingAnswers when required visible
@@ -546,36 +441,23 @@ def submit_brief(brief: Brief) -> Brief:
         brief.status = Brief.Status.SUBMITTED
         brief.submitted_at = timezone.now()
         brief.save(update_fields=["answers", "status", "submitted_at"])
-        deal = Deal.objects.select_related("stage", "manager").get(pk=brief.deal_id)
-        if _stage_before(deal, BRIEF_RECEIVED):
-            deal_services.move_deal(deal, BRIEF_RECEIVED, actor=None)
-        _close_reminder(brief)
         audit.record(
             "brief.submitted",
             brief,
             actor=None,
             data={"answers": len(brief.answers), "round": brief.reopen_count},
         )
-        brief.deal = deal
-        _email_manager(
-            brief,
-            template_name="briefs/email/brief_submitted.txt",
-            subject=gettext_noop("Brief received: %(title)s"),
-            dedupe_key=f"brief-submitted:{brief.pk}:{brief.reopen_count}",
-        )
+        brief.deal = Deal.objects.select_related("stage", "manager").get(pk=brief.deal_id)
+        events.emit(events.BRIEF_SUBMITTED, brief.deal, subject=brief)
     return brief
 
 
-def notify_first_view(brief: Brief) -> None:
-    """The client opened the link for the first time: tell the manager (once per brief)."""
-    brief = Brief.objects.select_related("deal__manager", "sent_by").get(pk=brief.pk)
-    audit.record("brief.first_viewed", brief, actor=None)
-    _email_manager(
-        brief,
-        template_name="briefs/email/brief_viewed.txt",
-        subject=gettext_noop("The client opened the brief: %(title)s"),
-        dedupe_key=f"brief-viewed:{brief.pk}",
-    )
+def record_first_view(brief: Brief) -> None:
+    """The client opened the link for the first time (the portal calls this once)."""
+    with transaction.atomic():
+        brief = Brief.objects.select_related("deal__manager", "sent_by").get(pk=brief.pk)
+        audit.record("brief.first_viewed", brief, actor=None)
+        events.emit(events.BRIEF_FIRST_VIEWED, brief.deal, subject=brief)
 
 
 # ---------------------------------------------------------------- templates (owner)

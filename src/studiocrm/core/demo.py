@@ -1355,7 +1355,7 @@ class Runner:
         brief = context["brief"]
         with self._as_client(story):
             if record_view(brief):
-                brief_services.notify_first_view(brief)
+                brief_services.record_first_view(brief)
             if story.goal == BRIEF_OPENED:
                 self._answer(brief, story.answers)
         return deal
@@ -1433,7 +1433,7 @@ class Runner:
             first = record_view(document)
             document_services.mark_viewed(document)
             if first:
-                document_services.notify_first_view(document)
+                document_services.record_first_view(document)
 
     def _proposal_accepted(self, story: Story, deal: Deal, context: dict) -> Deal:
         proposal = context["proposal"]
@@ -1500,7 +1500,7 @@ class Runner:
         invoice = context["invoice"]
         with self._as_client(story):
             if record_view(invoice):
-                billing_services.notify_first_view(invoice)
+                billing_services.record_first_view(invoice)
         return deal
 
     def _part_paid(self, story: Story, deal: Deal, context: dict) -> Deal:

@@ -225,3 +225,35 @@ class Note(models.Model):
 
     def __str__(self) -> str:
         return self.text[:60]
+
+
+class Event(models.Model):
+    """Something that happened on a deal, named in the vocabulary of ``deals.events``.
+
+    Written by the service that made it happen, in that service's transaction, and handed
+    to the reactions (the ``flow`` app) by an explicit call. Append-only: the deal's
+    history for automation, analytics, the API and the timeline.
+    """
+
+    # Empty only for a personal task's reminder that belongs to no deal.
+    deal = models.ForeignKey(
+        Deal, null=True, blank=True, on_delete=models.CASCADE, related_name="events"
+    )
+    name = models.CharField(max_length=64)
+    at = models.DateTimeField(default=timezone.now)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    object_type = models.CharField(max_length=64, blank=True)
+    object_id = models.CharField(max_length=64, blank=True)
+    payload = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["at", "id"]
+        indexes = [
+            models.Index(fields=["deal", "at"]),
+            models.Index(fields=["name", "at"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.deal_id}: {self.name}"

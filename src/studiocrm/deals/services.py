@@ -11,16 +11,14 @@ from decimal import Decimal
 
 from django.db import transaction
 from django.db.models import Q
-from django.template.loader import render_to_string
-from django.utils import timezone, translation
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from studiocrm.clients.models import Client, Contact
 from studiocrm.core import audit
 from studiocrm.core.models import Studio, User
-from studiocrm.core.urls_util import absolute_url
+from studiocrm.deals import events
 from studiocrm.deals.models import LOST, NEW, Deal, Note, Source, Stage, StageChange, Task
-from studiocrm.notifications.outbox import queue_email
 
 
 class DealError(Exception):
@@ -36,9 +34,11 @@ def can_edit(user: User, deal: Deal) -> bool:
     return user.is_active and (user.is_owner or deal.manager_id in (None, user.pk))
 
 
-def _check_can_edit(actor: User | None, deal: Deal) -> None:
+def check_can_edit(actor: User | None, deal: Deal, *, error: type[Exception] = NotAllowed) -> None:
+    """Raise ``error`` unless ``actor`` may change the deal (``None`` is the system itself).
+    Every app's services check their changes to a deal's things here."""
     if actor is not None and not can_edit(actor, deal):
-        raise NotAllowed(_("Only the responsible manager or an owner can change this deal."))
+        raise error(_("Only the responsible manager or an owner can change this deal."))
 
 
 def pick_manager() -> User | None:
@@ -73,8 +73,8 @@ def create_deal(
     intake_key: str | None = None,
     notify_manager: bool = False,
 ) -> Deal:
-    """Open a deal in stage `new`. With notify_manager, the manager gets an email whose
-    link opens the deal in one click."""
+    """Open a deal in stage `new` and emit ``lead.received``. With notify_manager, the
+    reactions email the manager a link that opens the deal in one click."""
     with transaction.atomic():
         deal = Deal.objects.create(
             title=title[:300],
@@ -90,29 +90,21 @@ def create_deal(
         )
         StageChange.objects.create(deal=deal, from_stage=None, to_stage_id=NEW, by=actor)
         audit.record("deal.created", deal, actor=actor, data={"source": source})
-        if notify_manager and manager and manager.email:
-            _notify_new_deal(deal, manager)
-    return deal
-
-
-def _notify_new_deal(deal: Deal, manager: User) -> None:
-    with translation.override(manager.language or Studio.load().locale):
-        context = {"deal": deal, "manager": manager, "link": absolute_url(deal.get_absolute_url())}
-        queue_email(
-            to=manager.email,
-            subject=_("New application: %(title)s") % {"title": deal.title},
-            body=render_to_string("deals/email/new_deal.txt", context),
-            body_html=render_to_string("deals/email/new_deal.html", context),
-            dedupe_key=f"deal-new:{deal.pk}",
-            deal=deal,
+        events.emit(
+            events.LEAD_RECEIVED,
+            deal,
+            actor=actor,
+            subject=deal,
+            payload={"source": source, "notify_manager": notify_manager},
         )
+    return deal
 
 
 def move_deal(deal: Deal, to_stage: str, *, actor: User | None, lost_reason: str = "") -> Deal:
     """Move a deal to another stage, recording the change. Moving to `lost` needs a reason."""
     with transaction.atomic():
         deal = Deal.objects.select_for_update().get(pk=deal.pk)
-        _check_can_edit(actor, deal)
+        check_can_edit(actor, deal)
         stage = Stage.objects.filter(pk=to_stage).first()
         if stage is None:
             raise DealError(_("Unknown stage."))
@@ -138,7 +130,28 @@ def move_deal(deal: Deal, to_stage: str, *, actor: User | None, lost_reason: str
             actor=actor,
             data={"from": from_stage, "to": stage.pk, "lost_reason": deal.lost_reason},
         )
+        events.emit(
+            events.STAGE_CHANGED,
+            deal,
+            actor=actor,
+            payload={"from": from_stage, "to": stage.pk, "lost_reason": deal.lost_reason},
+        )
     return deal
+
+
+def advance_deal(deal: Deal, stage_code: str, *, actor: User | None) -> bool:
+    """Move an open deal forward to ``stage_code`` if it is before it; never backwards, never
+    out of won or lost. The one rule for the moves the system makes by itself (brief
+    submitted, proposal accepted, payment received). Returns whether the deal moved."""
+    with transaction.atomic():
+        current = Deal.objects.select_for_update().select_related("stage").get(pk=deal.pk)
+        target = Stage.objects.filter(pk=stage_code).first()
+        if target is None or not current.stage.is_open:
+            return False
+        if current.stage.position >= target.position:
+            return False
+        move_deal(current, stage_code, actor=actor)
+    return True
 
 
 def mark_lost(deal: Deal, reason: str, *, actor: User | None) -> Deal:
@@ -172,7 +185,7 @@ def update_deal(deal: Deal, *, actor: User, **fields: object) -> Deal:
         raise DealError(f"not editable here: {sorted(unknown)}")
     with transaction.atomic():
         locked = Deal.objects.select_for_update().get(pk=deal.pk)
-        _check_can_edit(actor, locked)
+        check_can_edit(actor, locked)
         changed = [name for name, value in fields.items() if getattr(locked, name) != value]
         for name in changed:
             setattr(locked, name, fields[name])
@@ -207,7 +220,7 @@ def add_note(deal: Deal, text: str, *, actor: User) -> Note:
     if not text:
         raise DealError(_("A note cannot be empty."))
     with transaction.atomic():
-        _check_can_edit(actor, deal)
+        check_can_edit(actor, deal)
         note = Note.objects.create(deal=deal, author=actor, text=text[:10_000])
         audit.record("deal.note_added", deal, actor=actor, data={"note": note.pk})
     return note
@@ -222,7 +235,7 @@ def add_task(
         raise DealError(_("A task needs a title."))
     with transaction.atomic():
         if deal is not None:
-            _check_can_edit(actor, deal)
+            check_can_edit(actor, deal)
         task = Task.objects.create(
             title=title[:300], due_at=due_at, assignee=assignee, deal=deal, created_by=actor
         )
@@ -244,8 +257,18 @@ def complete_task(task: Task, *, actor: User, done: bool = True) -> Task:
     return task
 
 
+def close_task(task_id: int, *, reason: dict[str, object]) -> bool:
+    """The system closes a reminder that no longer needs doing (the brief came back, the
+    contract went out). Returns whether an open task was closed."""
+    closed = Task.objects.filter(pk=task_id, done=False).update(done=True, done_at=timezone.now())
+    if closed:
+        audit.record("task.done", Task(pk=task_id), actor=None, data=reason)
+    return bool(closed)
+
+
 def send_due_reminders() -> int:
-    """Email each assignee once when a task falls due (a periodic job of the worker)."""
+    """Mark each due task reminded once and emit ``task.due`` (a periodic job of the worker;
+    the reactions email the assignee)."""
     now = timezone.now()
     sent = 0
     due = Task.objects.filter(done=False, reminded_at__isnull=True, due_at__lte=now).filter(
@@ -263,21 +286,8 @@ def send_due_reminders() -> int:
                 continue
             task.reminded_at = now
             task.save(update_fields=["reminded_at"])
-            if task.assignee.email:
-                with translation.override(task.assignee.language or Studio.load().locale):
-                    link = absolute_url(
-                        task.deal.get_absolute_url() if task.deal else "/deals/my-day/"
-                    )
-                    queue_email(
-                        to=task.assignee.email,
-                        subject=_("Reminder: %(title)s") % {"title": task.title},
-                        body=render_to_string(
-                            "deals/email/task_due.txt", {"task": task, "link": link}
-                        ),
-                        dedupe_key=f"task-due:{task.pk}",
-                        deal=task.deal,
-                    )
-                    sent += 1
+            events.emit(events.TASK_DUE, task.deal, subject=task)
+            sent += 1 if task.assignee.email else 0
     return sent
 
 
@@ -287,7 +297,7 @@ def set_estimated_amount(deal: Deal, amount: Decimal | None, *, actor: User | No
         raise DealError(_("An amount cannot be negative."))
     with transaction.atomic():
         locked = Deal.objects.select_for_update().get(pk=deal.pk)
-        _check_can_edit(actor, locked)
+        check_can_edit(actor, locked)
         if locked.estimated_amount != amount:
             previous = locked.estimated_amount
             locked.estimated_amount = amount

@@ -79,7 +79,7 @@ def _count_visit(request: HttpRequest, document: Document) -> None:
     first = record_view(document)
     services.mark_viewed(document)
     if first:
-        services.notify_first_view(document)
+        services.record_first_view(document)
 
 
 def _token(request: HttpRequest) -> str:

@@ -34,24 +34,18 @@ from decimal import Decimal
 from typing import Any
 
 from django.db import IntegrityError, transaction
-from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_noop
 
 from studiocrm.core import audit
 from studiocrm.core.models import Studio, User
 from studiocrm.core.numbering import next_number
 from studiocrm.core.urls_util import absolute_url
+from studiocrm.deals import events
 from studiocrm.deals import services as deal_services
 from studiocrm.deals.models import (
-    CONTRACT_SENT,
-    CONTRACT_SIGNED,
-    PROPOSAL_ACCEPTED,
-    PROPOSAL_SENT,
     Deal,
-    Stage,
     Task,
 )
 from studiocrm.documents import defaults, estimate_data, sandbox
@@ -66,7 +60,6 @@ from studiocrm.documents.models import (
     Revision,
 )
 from studiocrm.documents.rendering import Rendered, render_document, sha256_text
-from studiocrm.notifications.outbox import queue_email
 from studiocrm.portal.links import LinkTokenLost
 
 log = logging.getLogger(__name__)
@@ -243,64 +236,7 @@ def payment_schedule(deal: Deal) -> list[PaymentStep]:
 
 
 def _check_can_edit(actor: User | None, deal: Deal) -> None:
-    if actor is not None and not deal_services.can_edit(actor, deal):
-        raise NotAllowed(_("Only the responsible manager or an owner can change this deal."))
-
-
-def _advance(deal: Deal, stage_code: str, *, actor: User | None) -> None:
-    """Move the deal to a stage if it is open and before it; never backwards."""
-    target = Stage.objects.filter(pk=stage_code).first()
-    current = Deal.objects.select_related("stage").get(pk=deal.pk).stage
-    if target is None or not current.is_open or current.position >= target.position:
-        return
-    deal_services.move_deal(deal, stage_code, actor=actor)
-
-
-def _manager_recipient(deal: Deal) -> User | None:
-    if deal.manager and deal.manager.is_active and deal.manager.email:
-        return deal.manager
-    studio = Studio.load()
-    if studio.default_manager and studio.default_manager.is_active and studio.default_manager.email:
-        return studio.default_manager
-    return (
-        User.objects.filter(is_active=True, role=User.Role.OWNER)
-        .exclude(email="")
-        .order_by("pk")
-        .first()
-    )
-
-
-def _manager_language(user: User) -> str:
-    """The language a manager reads: their own, else the studio's."""
-    return user.language or Studio.load().locale
-
-
-def _notify_manager(
-    document: Document, *, template: str, subject: str, dedupe_key: str, extra: dict | None = None
-) -> None:
-    """An email to the deal's manager (or the studio's default manager, or an owner), in
-    the manager's language. ``subject`` is the untranslated source (``gettext_noop``): it is
-    translated here, not in the client's language active on the client's page."""
-    recipient = _manager_recipient(document.deal)
-    if recipient is None:
-        return
-    with translation.override(_manager_language(recipient)):
-        context = {
-            "document": document,
-            "deal": document.deal,
-            "manager": recipient,
-            "link": absolute_url(document.deal.get_absolute_url()),
-            "document_link": absolute_url(document.get_absolute_url()),
-            **(extra or {}),
-        }
-        queue_email(
-            to=recipient.email,
-            subject=_(subject) % {"title": document.title, "deal": document.deal.title},
-            body=render_to_string(template, context),
-            dedupe_key=dedupe_key,
-            deal=document.deal,
-            reply_to=(extra or {}).get("reply_to", ""),
-        )
+    deal_services.check_can_edit(actor, deal, error=NotAllowed)
 
 
 def _render(document: Document) -> Rendered:
@@ -476,18 +412,14 @@ def _issue_contract(proposal: Document, acceptance: Acceptance) -> Document:
         schedule=proposal.payment_schedule,
         sequence=1,
     )
-    if deal.manager_id:
-        with translation.override(_manager_language(deal.manager)):
-            task_title = _("Review and send %(title)s") % {"title": contract_title}
-        contract.review_task = deal_services.add_task(
-            title=task_title,
-            due_at=timezone.now() + timedelta(hours=4),
-            assignee=deal.manager,
-            actor=None,
-            deal=deal,
-        )
-        contract.save(update_fields=["review_task"])
+    events.emit(events.CONTRACT_ISSUED, deal, subject=contract)
     return contract
+
+
+def set_review_task(contract: Document, task: Task | None) -> None:
+    """Remember the manager's "review and send" task, closed when the contract is sent."""
+    contract.review_task = task
+    contract.save(update_fields=["review_task"])
 
 
 def create_act(deal: Deal, *, actor: User | None) -> Document:
@@ -573,11 +505,12 @@ def _contact_email(deal: Deal) -> str:
 
 
 def send_document(document: Document, *, actor: User | None) -> Revision:
-    """Freeze the current version and email the client its link.
+    """Freeze the current version and emit ``document.sent``: the reactions email the
+    client its link and move the deal forward (a proposal to ``proposal_sent``, a contract
+    to ``contract_sent``).
 
-    A contract goes out together with its appendices (one email, a link each). Moves the
-    deal forward: a proposal to ``proposal_sent``, a contract to ``contract_sent``. Sending
-    an unchanged version again sends nothing new (same revision, same dedupe key).
+    A contract goes out together with its appendices (one email, a link each). Sending an
+    unchanged version again sends nothing new (same revision, same dedupe key).
     """
     with transaction.atomic():
         locked = (
@@ -619,61 +552,18 @@ def send_document(document: Document, *, actor: User | None) -> Revision:
             item.sent_at = now
             item.save(update_fields=["status", "sent_at", "token_hash", "token_salt", "revoked_at"])
             audit.record("document.sent", item, actor=actor, data={"revision": revision.number})
-        _email_client(documents, revisions, recipient)
-        if locked.review_task_id:
-            _close_review_task(locked)
-        if locked.kind == Kind.PROPOSAL:
-            _advance(deal, PROPOSAL_SENT, actor=actor)
-        elif locked.kind == Kind.CONTRACT:
-            _advance(deal, CONTRACT_SENT, actor=actor)
+        events.emit(
+            events.DOCUMENT_SENT,
+            deal,
+            actor=actor,
+            subject=locked,
+            payload={
+                "to": recipient,
+                "documents": [item.pk for item in documents],
+                "revisions": [revision.pk for revision in revisions],
+            },
+        )
     return revisions[0]
-
-
-def _close_review_task(document: Document) -> None:
-    """The contract went out: its "review and send" reminder no longer needs doing."""
-    closed = Task.objects.filter(pk=document.review_task_id, done=False).update(
-        done=True, done_at=timezone.now()
-    )
-    if closed:
-        audit.record(
-            "task.done",
-            Task(pk=document.review_task_id),
-            actor=None,
-            data={"reason": "document sent", "document": document.pk},
-        )
-
-
-def _email_client(documents: list[Document], revisions: list[Revision], recipient: str) -> None:
-    """The client's email, subject and body, in the document's language (the language the
-    client reads the document in), whatever language the studio or the sender uses."""
-    main, deal = documents[0], documents[0].deal
-    studio = Studio.load()
-    with translation.override(main.language or studio.locale):
-        links = [
-            {"title": item.title, "url": client_url(item), "version": revision.number}
-            for item, revision in zip(documents, revisions, strict=True)
-        ]
-        context = {
-            "studio": studio,
-            "deal": deal,
-            "document": main,
-            "links": links,
-            "version": revisions[0].number,
-            "contact": deal.contact,
-            "manager": deal.manager,
-        }
-        subject = _("%(title)s from %(studio)s") % {"title": main.title, "studio": studio.name}
-        if revisions[0].number > 1:
-            subject = _("Updated: %(subject)s") % {"subject": subject}
-        queue_email(
-            to=recipient,
-            subject=subject,
-            body=render_to_string("documents/email/document_sent.txt", context),
-            body_html=render_to_string("documents/email/document_sent.html", context),
-            dedupe_key=f"document-sent:{main.pk}:v{revisions[0].number}",
-            deal=deal,
-            reply_to=deal.manager.email if deal.manager and deal.manager.email else "",
-        )
 
 
 def revoke_link(document: Document, *, actor: User) -> Document:
@@ -691,15 +581,10 @@ def revoke_link(document: Document, *, actor: User) -> Document:
 # The client's side --------------------------------------------------------------------------
 
 
-def notify_first_view(document: Document) -> None:
+def record_first_view(document: Document) -> None:
     """Called once, the first time the client opens the document's page."""
     with transaction.atomic():
-        _notify_manager(
-            document,
-            template="documents/email/first_view.txt",
-            subject=gettext_noop("The client opened %(title)s"),
-            dedupe_key=f"document-viewed:{document.pk}",
-        )
+        events.emit(events.DOCUMENT_FIRST_VIEWED, document.deal, subject=document)
 
 
 def mark_viewed(document: Document) -> None:
@@ -787,24 +672,26 @@ def accept_document(
             data={"revision": revision.number, "fingerprint": revision.fingerprint, "by": name},
         )
         deal = locked.deal
+        acceptance.document = locked
         if locked.kind == Kind.PROPOSAL:
-            _advance(deal, PROPOSAL_ACCEPTED, actor=None)
-            if chosen.get("total"):
-                # The deal is worth what the client accepted (another option, extras), as
-                # priced on the server for the signature record, not the main option.
-                deal_services.set_estimated_amount(deal, Decimal(chosen["total"]), actor=None)
             _issue_contract(locked, acceptance)
-        elif locked.kind in (Kind.CONTRACT, Kind.APPENDIX):
+            # The deal is worth what the client accepted (another option, extras), as
+            # priced on the server for the signature record, not the main option.
+            events.emit(
+                events.PROPOSAL_ACCEPTED,
+                deal,
+                subject=acceptance,
+                payload={"total": chosen.get("total", "")},
+            )
+        else:
+            events.emit(events.DOCUMENT_SIGNED, deal, subject=acceptance)
             contract = locked if locked.kind == Kind.CONTRACT else locked.parent
-            if contract is not None and _contract_fully_signed(contract):
-                _advance(deal, CONTRACT_SIGNED, actor=None)
-        _notify_manager(
-            locked,
-            template="documents/email/accepted.txt",
-            subject=gettext_noop("Accepted: %(title)s"),
-            dedupe_key=f"document-accepted:{acceptance.pk}",
-            extra={"acceptance": acceptance, "revision": revision},
-        )
+            if (
+                locked.kind in (Kind.CONTRACT, Kind.APPENDIX)
+                and contract is not None
+                and _contract_fully_signed(contract)
+            ):
+                events.emit(events.CONTRACT_SIGNED, deal, subject=contract)
     return acceptance
 
 
@@ -856,31 +743,18 @@ def ask_question(
                 "text": text,
             }
         note = deal_services.add_note(deal, note_text, actor=None)  # type: ignore[arg-type]
-        assignee = _manager_recipient(deal)
-        if assignee is not None:
-            with translation.override(_manager_language(assignee)):
-                task_title = _("Answer the client's question about %(title)s") % {
-                    "title": document.title
-                }
-            deal_services.add_task(
-                title=task_title,
-                due_at=timezone.now() + timedelta(hours=2),
-                assignee=assignee,
-                actor=None,
-                deal=deal,
-            )
         audit.record(
             "document.question",
             document,
             actor=None,
             data={"note": note.pk, "ip": request_meta.ip or ""},
         )
-        _notify_manager(
-            document,
-            template="documents/email/question.txt",
-            subject=gettext_noop("Question about %(title)s"),
-            dedupe_key=f"document-question:{document.pk}:{note.pk}",
-            extra={"question": text, "who": name, "email": email, "reply_to": email},
+        document.deal = deal
+        events.emit(
+            events.DOCUMENT_QUESTION,
+            deal,
+            subject=document,
+            payload={"note": note.pk, "text": text, "name": name, "email": email},
         )
 
 

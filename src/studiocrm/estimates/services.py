@@ -21,8 +21,9 @@ from django.utils.translation import gettext as _
 
 from studiocrm.core import audit
 from studiocrm.core.models import Studio, User
+from studiocrm.deals import events
 from studiocrm.deals import services as deal_services
-from studiocrm.deals.models import ESTIMATED, Deal, Stage
+from studiocrm.deals.models import Deal
 from studiocrm.estimates import calc
 from studiocrm.estimates.models import (
     STAGE_LABELS,
@@ -76,8 +77,7 @@ class NoSubmittedBrief(EstimateError):
 
 
 def _check_can_edit(actor: User | None, deal: Deal) -> None:
-    if actor is not None and not deal_services.can_edit(actor, deal):
-        raise NotAllowed(_("Only the deal's manager or an owner can change this estimate."))
+    deal_services.check_can_edit(actor, deal, error=NotAllowed)
 
 
 def _check_owner(actor: User | None) -> None:
@@ -437,8 +437,9 @@ def update_estimate(
 
 
 def save_estimate(estimate: Estimate, *, actor: User | None) -> Estimate:
-    """Mark the estimate saved: the main option's total becomes the deal amount, and a deal
-    not yet estimated moves to ``estimated`` (a deal further along is never moved back)."""
+    """Mark the estimate saved and emit ``estimate.saved``: the reactions make the main
+    option's total the deal amount and move a deal not yet estimated to ``estimated`` (a
+    deal further along is never moved back)."""
     with transaction.atomic():
         locked = _lock(estimate, actor)
         priced = _reprice(locked)
@@ -451,15 +452,18 @@ def save_estimate(estimate: Estimate, *, actor: User | None) -> Estimate:
         locked.saved_at = timezone.now()
         locked.total = total
         locked.save(update_fields=["status", "saved_at", "total", "updated_at"])
-        deal = deal_services.set_estimated_amount(locked.deal, total, actor=actor)
-        estimated = Stage.objects.get(pk=ESTIMATED)
-        if deal.stage.is_open and deal.stage.position < estimated.position:
-            deal_services.move_deal(deal, ESTIMATED, actor=actor)
         audit.record(
             "estimate.saved",
             locked,
             actor=actor,
-            data={"deal": deal.pk, "total": str(total), "option": main.pk if main else None},
+            data={"deal": locked.deal_id, "total": str(total), "option": main.pk if main else None},
+        )
+        events.emit(
+            events.ESTIMATE_SAVED,
+            locked.deal,
+            actor=actor,
+            subject=locked,
+            payload={"total": str(total)},
         )
     return locked
 

@@ -98,7 +98,7 @@ def _render_form(
 
 
 @require_GET
-@client_link_page(Brief, on_first_view=services.notify_first_view)
+@client_link_page(Brief, on_first_view=services.record_first_view)
 def brief_page(request: HttpRequest, brief: Brief) -> HttpResponse:
     if brief.status == Brief.Status.SUBMITTED:
         sections = client_form.build(brief.questions, brief.answers, files=_files(brief))

@@ -2,7 +2,7 @@
 
 ::
 
-    @client_link_page(Brief, on_first_view=notify_first_view)
+    @client_link_page(Brief, on_first_view=record_first_view)
     def brief_page(request, brief): ...
 
     path("b/<str:token>/", brief_page, name="brief")

@@ -1,0 +1,563 @@
+"""The sales path as one table: what happens (an event) → what the studio does about it.
+
+Domain services emit events (``deals.events``) inside their transactions; ``react`` is the
+handler named in ``settings.EVENT_HANDLERS`` and runs the reactions listed in ``REACTIONS``
+for the event, in order, in that same transaction. A reaction moves the deal forward (the
+one forward-only rule in ``deals.services.advance_deal``), queues a client or manager email
+(``flow.messages``: outbox rows, delivered after commit, one per dedupe key), or creates or
+closes a manager task. Reading the table top to bottom follows one deal from the lead form
+to the paid deposit.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import timedelta
+from decimal import Decimal
+
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
+
+from studiocrm.billing import services as billing_services
+from studiocrm.billing.models import Invoice, Payment
+from studiocrm.briefs import services as brief_services
+from studiocrm.briefs.models import Brief
+from studiocrm.core.models import Studio, User
+from studiocrm.core.money import format_money
+from studiocrm.core.urls_util import absolute_url
+from studiocrm.deals import events
+from studiocrm.deals import services as deal_services
+from studiocrm.deals.models import (
+    BRIEF_RECEIVED,
+    BRIEF_SENT,
+    CONTRACT_SENT,
+    CONTRACT_SIGNED,
+    ESTIMATED,
+    INVOICED,
+    PAID,
+    PROPOSAL_ACCEPTED,
+    PROPOSAL_SENT,
+    Deal,
+    Event,
+    Task,
+)
+from studiocrm.documents import services as document_services
+from studiocrm.documents.models import Acceptance, Document, Kind, Revision
+from studiocrm.flow.messages import (
+    email_client,
+    email_manager,
+    manager_language,
+    responsible_manager,
+)
+
+Reaction = Callable[[Event], None]
+
+
+def react(event: Event) -> None:
+    """The event handler (``settings.EVENT_HANDLERS``): run the event's reactions."""
+    for reaction in REACTIONS.get(event.name, ()):
+        reaction(event)
+
+
+# --- Building blocks ---------------------------------------------------------------------
+
+
+def advance_to(stage_code: str) -> Reaction:
+    """Move the event's deal forward to ``stage_code`` (never back, never out of won/lost)."""
+
+    def advance(event: Event) -> None:
+        deal_services.advance_deal(event.deal, stage_code, actor=event.actor)
+
+    advance.__name__ = f"advance_to_{stage_code}"
+    return advance
+
+
+def _task_for(
+    assignee: User | None,
+    deal: Deal,
+    *,
+    title: str,
+    params: dict,
+    due: timedelta,
+    actor: User | None,
+) -> Task | None:
+    """A task for ``assignee``, titled in the assignee's language (not the sender's)."""
+    if assignee is None:
+        return None
+    with translation.override(manager_language(assignee)):
+        localized = _(title) % params if params else _(title)
+    return deal_services.add_task(
+        title=localized, due_at=timezone.now() + due, assignee=assignee, actor=actor, deal=deal
+    )
+
+
+# --- Lead --------------------------------------------------------------------------------
+
+
+def email_manager_new_lead(event: Event) -> None:
+    deal = event.deal
+    if not event.payload.get("notify_manager") or deal.manager is None:
+        return
+    email_manager(
+        deal.manager,
+        deal,
+        template="deals/email/new_deal.txt",
+        html_template="deals/email/new_deal.html",
+        subject=gettext_noop("New application: %(title)s"),
+        subject_params={"title": deal.title},
+        dedupe_key=f"deal-new:{deal.pk}",
+        context={"link": absolute_url(deal.get_absolute_url())},
+    )
+
+
+# --- Brief -------------------------------------------------------------------------------
+
+
+def _brief_manager(brief: Brief) -> User | None:
+    return brief.deal.manager or brief.sent_by
+
+
+def _email_client_about_brief(
+    brief: Brief, *, template: str, subject: str, dedupe_key: str
+) -> None:
+    """The client reads emails in the brief's language (the language of its questions)."""
+    studio = Studio.load()
+    manager = _brief_manager(brief)
+    email_client(
+        brief.sent_to,
+        brief.deal,
+        language=brief.language,
+        template=template,
+        subject=subject,
+        subject_params={"title": brief.title, "studio": studio.name},
+        dedupe_key=dedupe_key,
+        context={"brief": brief, "manager": manager, "link": brief_services.client_link(brief)},
+        reply_to=(manager.email if manager and manager.email else studio.email),
+    )
+
+
+def _email_manager_about_brief(
+    brief: Brief, *, template: str, subject: str, dedupe_key: str
+) -> None:
+    email_manager(
+        _brief_manager(brief),
+        brief.deal,
+        template=template,
+        subject=subject,
+        subject_params={"title": brief.deal.title},
+        dedupe_key=dedupe_key,
+        context={"brief": brief, "link": absolute_url(brief.get_absolute_url())},
+    )
+
+
+def brief_reminder(title: str) -> Reaction:
+    """A "not returned — call the client" task in REMINDER_DAYS for the deal's manager."""
+
+    def remind(event: Event) -> None:
+        brief: Brief = event.subject
+        task = _task_for(
+            brief.deal.manager or event.actor,
+            brief.deal,
+            title=title,
+            params={},
+            due=timedelta(days=brief_services.REMINDER_DAYS),
+            actor=event.actor,
+        )
+        brief_services.set_reminder(brief, task)
+
+    return remind
+
+
+def email_client_brief_link(event: Event) -> None:
+    brief: Brief = event.subject
+    if event.name == events.BRIEF_LINK_RESENT:
+        key = f"brief-resent:{brief.pk}:{event.payload['sent_count']}"
+    else:
+        key = f"brief-sent:{brief.pk}"
+    _email_client_about_brief(
+        brief,
+        template="briefs/email/brief_sent.txt",
+        subject=gettext_noop("Brief: %(title)s"),
+        dedupe_key=key,
+    )
+
+
+def email_client_brief_reopened(event: Event) -> None:
+    brief: Brief = event.subject
+    _email_client_about_brief(
+        brief,
+        template="briefs/email/brief_reopened.txt",
+        subject=gettext_noop("Please complete the brief: %(title)s"),
+        dedupe_key=f"brief-reopened:{brief.pk}:{brief.reopen_count}",
+    )
+
+
+def close_brief_reminder(event: Event) -> None:
+    brief: Brief = event.subject
+    if brief.reminder_task_id is not None:
+        deal_services.close_task(
+            brief.reminder_task_id, reason={"reason": "brief submitted", "brief": brief.pk}
+        )
+
+
+def email_manager_brief_submitted(event: Event) -> None:
+    brief: Brief = event.subject
+    _email_manager_about_brief(
+        brief,
+        template="briefs/email/brief_submitted.txt",
+        subject=gettext_noop("Brief received: %(title)s"),
+        dedupe_key=f"brief-submitted:{brief.pk}:{brief.reopen_count}",
+    )
+
+
+def email_manager_brief_viewed(event: Event) -> None:
+    brief: Brief = event.subject
+    _email_manager_about_brief(
+        brief,
+        template="briefs/email/brief_viewed.txt",
+        subject=gettext_noop("The client opened the brief: %(title)s"),
+        dedupe_key=f"brief-viewed:{brief.pk}",
+    )
+
+
+# --- Estimate ----------------------------------------------------------------------------
+
+
+def set_deal_amount(event: Event) -> None:
+    """The deal is worth the saved estimate's main option, or what the client accepted."""
+    total = event.payload.get("total")
+    if total:
+        deal_services.set_estimated_amount(event.deal, Decimal(total), actor=event.actor)
+
+
+# --- Documents ---------------------------------------------------------------------------
+
+
+def _email_manager_about_document(
+    document: Document, *, template: str, subject: str, dedupe_key: str, extra: dict | None = None
+) -> None:
+    """To the deal's manager, else the studio's default manager, else an owner."""
+    deal = document.deal
+    email_manager(
+        responsible_manager(deal),
+        deal,
+        template=template,
+        subject=subject,
+        subject_params={"title": document.title, "deal": deal.title},
+        dedupe_key=dedupe_key,
+        context={
+            "document": document,
+            "link": absolute_url(deal.get_absolute_url()),
+            "document_link": absolute_url(document.get_absolute_url()),
+            **(extra or {}),
+        },
+        reply_to=(extra or {}).get("reply_to", ""),
+    )
+
+
+def email_client_documents(event: Event) -> None:
+    """One email for a document and the parts sent with it (a contract and its appendices),
+    a link each, in the document's language."""
+    main: Document = event.subject
+    deal = main.deal
+    by_pk = Document.objects.in_bulk(event.payload["documents"])
+    documents = [by_pk[pk] for pk in event.payload["documents"]]
+    revisions = Revision.objects.in_bulk(event.payload["revisions"])
+    numbers = [revisions[pk].number for pk in event.payload["revisions"]]
+    studio = Studio.load()
+
+    def subject() -> str:
+        text = _("%(title)s from %(studio)s") % {"title": main.title, "studio": studio.name}
+        return _("Updated: %(subject)s") % {"subject": text} if numbers[0] > 1 else text
+
+    with translation.override(main.language or studio.locale):
+        links = [
+            {"title": item.title, "url": document_services.client_url(item), "version": number}
+            for item, number in zip(documents, numbers, strict=True)
+        ]
+    email_client(
+        event.payload["to"],
+        deal,
+        language=main.language,
+        template="documents/email/document_sent.txt",
+        html_template="documents/email/document_sent.html",
+        subject=subject,
+        dedupe_key=f"document-sent:{main.pk}:v{numbers[0]}",
+        context={
+            "document": main,
+            "links": links,
+            "version": numbers[0],
+            "contact": deal.contact,
+            "manager": deal.manager,
+        },
+        reply_to=deal.manager.email if deal.manager and deal.manager.email else "",
+    )
+
+
+def close_review_task(event: Event) -> None:
+    """A sent contract no longer needs its "review and send" reminder."""
+    document: Document = event.subject
+    if document.review_task_id:
+        deal_services.close_task(
+            document.review_task_id, reason={"reason": "document sent", "document": document.pk}
+        )
+
+
+def advance_on_send(event: Event) -> None:
+    kind = event.subject.kind
+    if kind == Kind.PROPOSAL:
+        deal_services.advance_deal(event.deal, PROPOSAL_SENT, actor=event.actor)
+    elif kind == Kind.CONTRACT:
+        deal_services.advance_deal(event.deal, CONTRACT_SENT, actor=event.actor)
+
+
+def email_manager_document_viewed(event: Event) -> None:
+    document: Document = event.subject
+    _email_manager_about_document(
+        document,
+        template="documents/email/first_view.txt",
+        subject=gettext_noop("The client opened %(title)s"),
+        dedupe_key=f"document-viewed:{document.pk}",
+    )
+
+
+def email_manager_accepted(event: Event) -> None:
+    acceptance: Acceptance = event.subject
+    _email_manager_about_document(
+        acceptance.document,
+        template="documents/email/accepted.txt",
+        subject=gettext_noop("Accepted: %(title)s"),
+        dedupe_key=f"document-accepted:{acceptance.pk}",
+        extra={"acceptance": acceptance, "revision": acceptance.revision},
+    )
+
+
+def contract_review_task(event: Event) -> None:
+    """The manager reviews a freshly issued contract and sends it within four hours."""
+    contract: Document = event.subject
+    deal = contract.deal
+    if not deal.manager_id:
+        return
+    task = _task_for(
+        deal.manager,
+        deal,
+        title=gettext_noop("Review and send %(title)s"),
+        params={"title": contract.title},
+        due=timedelta(hours=4),
+        actor=None,
+    )
+    document_services.set_review_task(contract, task)
+
+
+def answer_question_task(event: Event) -> None:
+    document: Document = event.subject
+    _task_for(
+        responsible_manager(event.deal),
+        event.deal,
+        title=gettext_noop("Answer the client's question about %(title)s"),
+        params={"title": document.title},
+        due=timedelta(hours=2),
+        actor=None,
+    )
+
+
+def email_manager_question(event: Event) -> None:
+    document: Document = event.subject
+    payload = event.payload
+    _email_manager_about_document(
+        document,
+        template="documents/email/question.txt",
+        subject=gettext_noop("Question about %(title)s"),
+        dedupe_key=f"document-question:{document.pk}:{payload['note']}",
+        extra={
+            "question": payload["text"],
+            "who": payload["name"],
+            "email": payload["email"],
+            "reply_to": payload["email"],
+        },
+    )
+
+
+# --- Billing -----------------------------------------------------------------------------
+
+
+def advance_on_invoice(event: Event) -> None:
+    if not event.subject.is_credit_note:
+        deal_services.advance_deal(event.deal, INVOICED, actor=event.actor)
+
+
+def email_client_invoice_link(event: Event) -> None:
+    invoice: Invoice = event.subject
+    if invoice.is_credit_note or not event.payload.get("notify_client"):
+        return
+    studio_brand = invoice.seller.get("brand", "")
+    email_client(
+        invoice.buyer.get("email", ""),
+        invoice.deal,
+        language=invoice.language,
+        template="billing/email/invoice_issued.txt",
+        subject=gettext_noop("Invoice No. %(number)s from %(studio)s"),
+        subject_params={"number": invoice.number, "studio": studio_brand},
+        dedupe_key=f"billing-invoice-link:{invoice.pk}:{invoice.token_hash[:16]}",
+        context={
+            "invoice": invoice,
+            "link": billing_services.client_link(invoice.link_token()),
+            "seller": invoice.seller,
+        },
+        reply_to=invoice.seller.get("email", ""),
+    )
+
+
+def _invoice_manager(invoice: Invoice) -> User | None:
+    manager = invoice.deal.manager
+    return manager if manager is not None and manager.is_active else None
+
+
+def email_manager_invoice_viewed(event: Event) -> None:
+    invoice: Invoice = event.subject
+    email_manager(
+        _invoice_manager(invoice),
+        invoice.deal,
+        template="billing/email/invoice_viewed.txt",
+        subject=gettext_noop("The client opened invoice No. %(number)s"),
+        subject_params={"number": invoice.number},
+        dedupe_key=f"billing-invoice-viewed:{invoice.pk}",
+        context={"invoice": invoice, "link": absolute_url(invoice.get_absolute_url())},
+    )
+
+
+def _email_manager_about_payment(
+    payment: Payment, *, template: str, subject: str, dedupe_key: str
+) -> None:
+    invoice = payment.invoice
+    email_manager(
+        _invoice_manager(invoice),
+        invoice.deal,
+        template=template,
+        subject=subject,
+        subject_params={"number": invoice.number},
+        dedupe_key=dedupe_key,
+        context={
+            "invoice": invoice,
+            "payment": payment,
+            "amount": format_money(payment.amount, payment.currency),
+            "overpaid": format_money(invoice.overpaid_amount, invoice.currency),
+            "link": absolute_url(invoice.get_absolute_url()),
+        },
+    )
+
+
+def email_client_receipt(event: Event) -> None:
+    payment: Payment = event.subject
+    invoice = payment.invoice
+    contact = invoice.deal.contact if invoice.deal.contact_id else None
+    to = (contact.email if contact and contact.email else "") or invoice.buyer.get("email", "")
+    email_client(
+        to,
+        invoice.deal,
+        language=invoice.language,
+        template="billing/email/receipt.txt",
+        subject=gettext_noop("Payment received: invoice No. %(number)s"),
+        subject_params={"number": invoice.number},
+        dedupe_key=f"billing-receipt:{payment.pk}",
+        context={
+            "invoice": invoice,
+            "payment": payment,
+            "amount": format_money(payment.amount, payment.currency),
+            "due": format_money(invoice.amount_due, invoice.currency),
+            "seller": invoice.seller,
+        },
+        reply_to=invoice.seller.get("email", ""),
+    )
+
+
+def email_manager_payment(event: Event) -> None:
+    payment: Payment = event.subject
+    _email_manager_about_payment(
+        payment,
+        template="billing/email/payment_received_manager.txt",
+        subject=gettext_noop("Payment received: invoice No. %(number)s"),
+        dedupe_key=f"billing-payment:{payment.pk}",
+    )
+    if event.payload.get("overpaid"):
+        _email_manager_about_payment(
+            payment,
+            template="billing/email/overpaid.txt",
+            subject=gettext_noop("Overpayment on invoice No. %(number)s"),
+            dedupe_key=f"billing-overpaid:{payment.pk}",
+        )
+
+
+def advance_when_settled(event: Event) -> None:
+    """Paid once nothing more is owed: every live invoice paid, every schedule step invoiced."""
+    if event.payload.get("settled"):
+        deal_services.advance_deal(event.deal, PAID, actor=None)
+
+
+def email_manager_payment_review(event: Event) -> None:
+    payment: Payment = event.subject
+    _email_manager_about_payment(
+        payment,
+        template="billing/email/payment_mismatch.txt",
+        subject=gettext_noop("Payment needs review: invoice No. %(number)s"),
+        dedupe_key=f"billing-mismatch:{payment.pk}",
+    )
+
+
+# --- Tasks -------------------------------------------------------------------------------
+
+
+def email_task_reminder(event: Event) -> None:
+    task: Task = event.subject
+    link = absolute_url(task.deal.get_absolute_url() if task.deal else "/deals/my-day/")
+    email_manager(
+        task.assignee,
+        task.deal,
+        template="deals/email/task_due.txt",
+        subject=gettext_noop("Reminder: %(title)s"),
+        subject_params={"title": task.title},
+        dedupe_key=f"task-due:{task.pk}",
+        context={"task": task, "link": link},
+    )
+
+
+# --- The table ---------------------------------------------------------------------------
+
+REACTIONS: dict[str, tuple[Reaction, ...]] = {
+    events.LEAD_RECEIVED: (email_manager_new_lead,),
+    events.BRIEF_SENT: (
+        advance_to(BRIEF_SENT),
+        brief_reminder(gettext_noop("Brief not returned — call the client")),
+        email_client_brief_link,
+    ),
+    events.BRIEF_LINK_RESENT: (email_client_brief_link,),
+    events.BRIEF_FIRST_VIEWED: (email_manager_brief_viewed,),
+    events.BRIEF_REOPENED: (
+        brief_reminder(gettext_noop("Reopened brief not returned — call the client")),
+        email_client_brief_reopened,
+    ),
+    events.BRIEF_SUBMITTED: (
+        advance_to(BRIEF_RECEIVED),
+        close_brief_reminder,
+        email_manager_brief_submitted,
+    ),
+    events.ESTIMATE_SAVED: (set_deal_amount, advance_to(ESTIMATED)),
+    events.DOCUMENT_SENT: (email_client_documents, close_review_task, advance_on_send),
+    events.DOCUMENT_FIRST_VIEWED: (email_manager_document_viewed,),
+    events.PROPOSAL_ACCEPTED: (
+        advance_to(PROPOSAL_ACCEPTED),
+        set_deal_amount,
+        email_manager_accepted,
+    ),
+    events.CONTRACT_ISSUED: (contract_review_task,),
+    events.DOCUMENT_SIGNED: (email_manager_accepted,),
+    events.CONTRACT_SIGNED: (advance_to(CONTRACT_SIGNED),),
+    events.DOCUMENT_QUESTION: (answer_question_task, email_manager_question),
+    events.INVOICE_ISSUED: (advance_on_invoice, email_client_invoice_link),
+    events.INVOICE_LINK_RENEWED: (email_client_invoice_link,),
+    events.INVOICE_FIRST_VIEWED: (email_manager_invoice_viewed,),
+    events.PAYMENT_RECEIVED: (email_client_receipt, email_manager_payment, advance_when_settled),
+    events.PAYMENT_NEEDS_REVIEW: (email_manager_payment_review,),
+    events.TASK_DUE: (email_task_reminder,),
+}
