@@ -62,6 +62,7 @@ INSTALLED_APPS = [
     "studiocrm.documents",
     "studiocrm.billing",
     "studiocrm.flow",
+    "studiocrm.demo",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",

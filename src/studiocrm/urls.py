@@ -40,7 +40,7 @@ urlpatterns = [
     path("documents/", include("studiocrm.documents.urls")),
     path("billing/", include("studiocrm.billing.urls")),
     # Client pages, reached only through a link token.
-    path("c/", include("studiocrm.portal.urls")),
+    path("c/b/", include("studiocrm.briefs.client_urls")),
     path("c/doc/", include("studiocrm.documents.client_urls")),
     path("c/pay/", include("studiocrm.billing.client_urls")),
 ]

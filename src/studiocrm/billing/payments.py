@@ -19,18 +19,18 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import Q, Sum
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from studiocrm.billing.models import ZERO, Invoice, Payment, ProviderEvent, Refund
-from studiocrm.billing.providers import UnknownProvider, get_provider
+from studiocrm.billing.ledger import offline_codes, refresh_invoice, studio_today, sum_amounts
+from studiocrm.billing.models import Invoice, Payment, ProviderEvent, Refund
+from studiocrm.billing.providers import UnknownProvider, codes, get_provider
 from studiocrm.billing.providers.base import (
     Instructions,
     PaymentProvider,
@@ -44,7 +44,6 @@ from studiocrm.billing.services import (
     BillingError,
     check_can_edit,
     lock_invoice,
-    studio_today,
 )
 from studiocrm.core import audit
 from studiocrm.core.models import User
@@ -63,108 +62,6 @@ ORPHAN_AFTER = timedelta(hours=1)
 
 class PaymentUnavailable(BillingError):
     """The client cannot pay this way right now (method off, nothing due, provider down)."""
-
-
-# An invoice reaching these statuses is news for the deal (reminders, analytics).
-_STATUS_EVENTS = {
-    Invoice.Status.PAID: events.INVOICE_PAID,
-    Invoice.Status.OVERDUE: events.INVOICE_OVERDUE,
-}
-
-
-@dataclass(frozen=True)
-class Refresh:
-    old_status: str
-    new_status: str
-    overpaid_before: Decimal
-    overpaid_after: Decimal
-
-
-def refresh_invoice(invoice: Invoice, *, actor: User | None = None) -> Refresh:
-    """Recompute paid, overpaid, credited and status of a locked invoice from its rows.
-
-    ``paid_amount`` never exceeds what is due (total less credit notes); whatever was
-    received beyond it (net of refunds) is ``overpaid_amount``. Call inside a transaction
-    holding ``select_for_update`` on the invoice.
-    """
-    received = _sum(Payment.objects.filter(invoice=invoice, status=Payment.Status.SUCCEEDED))
-    refunded = _sum(
-        Refund.objects.filter(payment__invoice=invoice, payment__status=Payment.Status.SUCCEEDED)
-    )
-    credited = _sum(
-        Invoice.objects.filter(corrects=invoice, kind=Invoice.Kind.CREDIT_NOTE).exclude(
-            status__in=[Invoice.Status.DRAFT, Invoice.Status.VOID]
-        ),
-        field="total",
-    )
-    net = max(ZERO, received - refunded)
-    old_status, overpaid_before = invoice.status, invoice.overpaid_amount
-    invoice.credited_amount = credited
-    due_total = (
-        ZERO if invoice.status == Invoice.Status.VOID else max(ZERO, invoice.total - credited)
-    )
-    invoice.paid_amount = min(net, due_total)
-    invoice.overpaid_amount = net - invoice.paid_amount
-    if not invoice.is_draft and not invoice.is_credit_note:
-        invoice.status = _status_for(invoice, due_total, studio_today())
-    if invoice.status == Invoice.Status.PAID and old_status != Invoice.Status.PAID:
-        invoice.paid_at = timezone.now()
-    elif invoice.status != Invoice.Status.PAID:
-        invoice.paid_at = None
-    if invoice.status == Invoice.Status.VOID and invoice.voided_at is None:
-        invoice.voided_at = timezone.now()
-        invoice.void_reason = invoice.void_reason or _("Fully credited")
-    invoice.save(
-        update_fields=[
-            "credited_amount",
-            "paid_amount",
-            "overpaid_amount",
-            "status",
-            "paid_at",
-            "voided_at",
-            "void_reason",
-            "updated_at",
-        ]
-    )
-    if old_status != invoice.status:
-        audit.record(
-            "invoice.status_changed",
-            invoice,
-            actor=actor,
-            data={"from": old_status, "to": invoice.status, "paid": str(invoice.paid_amount)},
-        )
-        if invoice.status in _STATUS_EVENTS:
-            events.emit(_STATUS_EVENTS[invoice.status], invoice.deal, actor=actor, subject=invoice)
-    if invoice.status in (Invoice.Status.PAID, Invoice.Status.VOID):
-        # Nothing is owed any more: a client's "I'll transfer" note is settled.
-        invoice.payments.filter(
-            status=Payment.Status.PENDING, provider__in=_offline_codes()
-        ).update(status=Payment.Status.CANCELED, status_detail="invoice settled")
-    return Refresh(old_status, invoice.status, overpaid_before, invoice.overpaid_amount)
-
-
-def _status_for(invoice: Invoice, due_total: Decimal, today: date) -> str:
-    if invoice.status == Invoice.Status.VOID:
-        return Invoice.Status.VOID
-    if due_total <= 0:
-        return Invoice.Status.VOID  # fully credited
-    if invoice.paid_amount >= due_total:
-        return Invoice.Status.PAID
-    if invoice.due_date is not None and today > invoice.due_date:
-        return Invoice.Status.OVERDUE
-    if invoice.paid_amount > 0:
-        return Invoice.Status.PARTIALLY_PAID
-    return Invoice.Status.ISSUED
-
-
-def _sum(queryset, field: str = "amount") -> Decimal:  # noqa: ANN001 - any queryset
-    return round_money(queryset.aggregate(total=Sum(field))["total"] or ZERO)
-
-
-def _offline_codes() -> list[str]:
-    from studiocrm.billing.providers import codes, provider_class
-
-    return [code for code in codes() if not provider_class(code).online]
 
 
 # --- Starting a payment (the client presses "Pay") ---------------------------------------
@@ -377,7 +274,7 @@ def reconcile_pending() -> dict[str, int]:
     ``BILLING_RECONCILE_AFTER_MINUTES``, so a lost webhook still ends in the right state (a
     periodic job of the worker; safe to run on several workers at once)."""
     now = timezone.now()
-    online = [code for code in _known_codes() if code not in _offline_codes()]
+    online = [code for code in _known_codes() if code not in offline_codes()]
     results: dict[str, int] = {}
     orphans = Payment.objects.filter(
         status=Payment.Status.PENDING,
@@ -415,8 +312,6 @@ def reconcile_pending() -> dict[str, int]:
 
 
 def _known_codes() -> list[str]:
-    from studiocrm.billing.providers import codes
-
     return codes()
 
 
@@ -511,7 +406,7 @@ def record_refund(
             return Refund.objects.get(key=key)
         if payment.status != Payment.Status.SUCCEEDED:
             raise BillingError(_("Only a received payment can be refunded."))
-        refundable = payment.amount - _sum(payment.refunds.all())
+        refundable = payment.amount - sum_amounts(payment.refunds.all())
         if amount > refundable:
             raise BillingError(
                 _("At most %(amount)s can be refunded.") % {"amount": f"{refundable:.2f}"}

@@ -16,6 +16,7 @@ from django.utils.safestring import SafeString, mark_safe
 
 from studiocrm.billing import qr
 from studiocrm.billing.models import Invoice
+from studiocrm.billing.services import buyer_details, seller_details
 from studiocrm.billing.totals import amount_in_words
 from studiocrm.core.models import Studio
 from studiocrm.core.money import CURRENCIES
@@ -41,8 +42,6 @@ def bank_details(invoice: Invoice) -> qr.BankDetails:
 
 
 def _live_seller() -> dict[str, str]:
-    from studiocrm.billing.services import seller_details
-
     return seller_details(Studio.load())
 
 
@@ -72,8 +71,6 @@ def qr_payload_for(invoice: Invoice, amount: Decimal | None = None) -> str | Non
 def document_context(invoice: Invoice, *, lines: list[Any] | None = None) -> dict[str, Any]:
     """What the invoice layouts print. Seller and buyer come from the frozen snapshot of an
     issued invoice (live studio and client details for a draft preview)."""
-    from studiocrm.billing.services import buyer_details
-
     seller = invoice.seller or _live_seller()
     buyer = invoice.buyer or buyer_details(invoice.deal.client, invoice.deal.contact)
     lines = lines if lines is not None else list(invoice.lines.all())

@@ -1,19 +1,17 @@
-"""The payment schedule of a deal's signed contract, read from the documents app.
+"""The payment schedule of a deal's signed contract, read through ``documents.public``.
 
-``documents.services.payment_schedule(deal)`` is the source; this module only adapts it so
-billing works (offering manual invoices only) while a deal has no signed contract.
+Billing offers invoices per schedule step once the contract is signed, and manual invoices
+before and beside that.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
 from decimal import Decimal
-from typing import Any, Protocol
-
-from django.utils import timezone
+from typing import Protocol
 
 from studiocrm.deals.models import Deal
+from studiocrm.documents import public as documents
 
 
 class ScheduleStep(Protocol):
@@ -39,50 +37,10 @@ class Step:
     due_days: int | None = None
 
 
-def payment_schedule(deal: Deal) -> list[Any]:
+def payment_schedule(deal: Deal) -> list[ScheduleStep]:
     """The steps of the deal's signed contract, or [] when there is none (yet)."""
-    try:
-        from studiocrm.documents import services as document_services
-    except ImportError:
-        return []
-    schedule = getattr(document_services, "payment_schedule", None)
-    if schedule is None:
-        return []
-    return list(schedule(deal) or [])
+    return list(documents.payment_schedule(deal))
 
 
-def contract_reference(deal: Deal) -> tuple[str, date | None]:
-    """The signed contract's number ("12/2026") and signing date, or ("", None)."""
-    try:
-        from studiocrm.documents import services as document_services
-    except ImportError:
-        return "", None
-    signed = getattr(document_services, "signed_contract", None)
-    contract = signed(deal) if signed is not None else None
-    if contract is None:
-        return "", None
-    number = str(getattr(contract, "display_number", "") or "")
-    acceptance_of = getattr(document_services, "latest_acceptance", None)
-    acceptance = acceptance_of(contract) if acceptance_of is not None else None
-    accepted_at = getattr(acceptance, "accepted_at", None)
-    return number, (timezone.localdate(accepted_at) if accepted_at else None)
-
-
-def documents_language(deal: Deal) -> str:
-    """The language the client reads the deal's documents in: the signed contract's, else
-    that of the newest document, else "" (no documents yet)."""
-    try:
-        from studiocrm.documents import services as document_services
-        from studiocrm.documents.models import Document
-    except ImportError:
-        return ""
-    contract = document_services.signed_contract(deal)
-    if contract is not None:
-        return contract.language
-    return (
-        Document.objects.filter(deal=deal)
-        .order_by("-created_at", "-pk")
-        .values_list("language", flat=True)
-        .first()
-        or ""
-    )
+contract_reference = documents.contract_reference
+documents_language = documents.documents_language

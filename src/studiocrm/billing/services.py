@@ -7,7 +7,6 @@ and queues email through the outbox in that transaction. Money received is in
 
 from __future__ import annotations
 
-import zoneinfo
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -19,6 +18,7 @@ from django.urls import reverse
 from django.utils import formats, timezone, translation
 from django.utils.translation import gettext as _
 
+from studiocrm.billing.ledger import refresh_invoice, studio_today
 from studiocrm.billing.models import Invoice, InvoiceLine, ProviderAccount
 from studiocrm.billing.schedule import (
     ScheduleStep,
@@ -76,16 +76,6 @@ def lock_invoice(pk: int) -> Invoice:
 def check_can_edit(actor: User | None, deal: Deal) -> None:
     """Raise NotAllowed unless ``actor`` may change the deal's invoices (None = system)."""
     deal_services.check_can_edit(actor, deal, error=NotAllowed)
-
-
-def studio_today(studio: Studio | None = None) -> date:
-    """Today in the studio's time zone: the date printed on documents."""
-    studio = studio or Studio.load()
-    try:
-        zone = zoneinfo.ZoneInfo(studio.time_zone)
-    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-        zone = timezone.get_default_timezone()
-    return timezone.now().astimezone(zone).date()
 
 
 def format_number(series: str, year: int, sequence: int) -> str:
@@ -472,8 +462,6 @@ def create_credit_note(invoice: Invoice, *, amount: Decimal, reason: str, actor:
     """Issue a credit note reducing what ``invoice`` asks for by ``amount`` (VAT included
     in it at the invoice's rate). If more was already paid than remains due, the excess is
     flagged as an overpayment to return."""
-    from studiocrm.billing.payments import refresh_invoice
-
     reason = reason.strip()
     amount = round_money(amount)
     if not reason:

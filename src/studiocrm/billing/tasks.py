@@ -8,6 +8,7 @@ import logging
 from django_tasks import task
 
 from studiocrm.billing.models import Payment
+from studiocrm.billing.payments import sync_payment
 from studiocrm.billing.providers.base import ProviderError
 
 log = logging.getLogger(__name__)
@@ -16,8 +17,6 @@ log = logging.getLogger(__name__)
 @task()
 def sync_payment_task(payment_id: int) -> str:
     """Re-fetch a pending payment; idempotent, a no-op once it is settled."""
-    from studiocrm.billing.payments import sync_payment
-
     payment = Payment.objects.filter(pk=payment_id, status=Payment.Status.PENDING).first()
     if payment is None:
         return "settled"

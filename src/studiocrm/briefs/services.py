@@ -83,7 +83,7 @@ def latest_submitted_brief(deal: Deal) -> Brief | None:
 
 def client_link(brief: Brief) -> str:
     """The absolute URL the client opens, for emails and the manager's "copy link"."""
-    return absolute_url(reverse("portal:brief", args=[brief.link_token()]))
+    return absolute_url(reverse("briefs_client:brief", args=[brief.link_token()]))
 
 
 def suggested_template(deal: Deal) -> BriefTemplate | None:

@@ -277,7 +277,7 @@ def template_preview(request: HttpRequest, pk: int) -> HttpResponse:
         "preview": True,
     }
     with translation.override(template.language):
-        response = render_portal(request, "portal/brief/page.html", context)
+        response = render_portal(request, "briefs/client/page.html", context)
     response["X-Robots-Tag"] = "noindex, nofollow"
     return response
 

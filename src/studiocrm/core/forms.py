@@ -8,6 +8,7 @@ from django.template import loader
 from django.utils.translation import gettext_lazy as _
 
 from studiocrm.core.models import Studio, User
+from studiocrm.notifications.outbox import queue_email
 
 
 class OutboxPasswordResetForm(PasswordResetForm):
@@ -22,8 +23,6 @@ class OutboxPasswordResetForm(PasswordResetForm):
         to_email: str,
         html_email_template_name: str | None = None,
     ) -> None:
-        from studiocrm.notifications.outbox import queue_email
-
         subject = "".join(loader.render_to_string(subject_template_name, context).splitlines())
         body = loader.render_to_string(email_template_name, context)
         queue_email(

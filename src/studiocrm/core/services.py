@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 from studiocrm.core import audit
 from studiocrm.core.models import Studio, User
 from studiocrm.core.urls_util import absolute_url
+from studiocrm.notifications.outbox import queue_email
 
 
 def update_studio(form: ModelForm, *, actor: User) -> Studio:
@@ -27,8 +28,6 @@ def update_studio(form: ModelForm, *, actor: User) -> Studio:
 
 def invite_user(form: ModelForm, *, actor: User) -> User:
     """Create a user without a usable password and email them a link to set one."""
-    from studiocrm.notifications.outbox import queue_email
-
     with transaction.atomic():
         user: User = form.save(commit=False)
         user.set_unusable_password()

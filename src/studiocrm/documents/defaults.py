@@ -20,6 +20,7 @@ from studiocrm.core.models import Studio
 from studiocrm.documents.context import default_schedule, schedule_amounts, studio_data
 from studiocrm.documents.filters import amount_in_words, long_date
 from studiocrm.documents.models import DocumentTemplate, Kind
+from studiocrm.estimates.public import unit_label
 
 DEFAULTS_DIR = Path(__file__).resolve().parent / "default_templates"
 LANGUAGES = ("ru", "en")
@@ -81,8 +82,6 @@ def _line(
     selected: bool = True,
     description: str = "",
 ) -> dict[str, Any]:
-    from studiocrm.estimates.models import unit_label
-
     price = Decimal(unit_price)
     amount = (Decimal(quantity) * price).quantize(Decimal("0.01"))
     return {

@@ -17,8 +17,11 @@ from typing import Any
 from django.utils import translation
 from django.utils.translation import gettext as _
 
+from studiocrm.briefs import public as briefs
 from studiocrm.deals.models import Deal
 from studiocrm.documents.filters import long_date
+from studiocrm.estimates import public as estimates
+from studiocrm.estimates.public import STAGE_LABELS, unit_label
 
 EMPTY_BRIEF: dict[str, Any] = {"submitted": False, "date": None, "answers": [], "by_key": {}}
 
@@ -27,21 +30,13 @@ class DealEstimate:
     """The deal's current estimate (the most recently saved one), loaded once."""
 
     def __init__(self, deal: Deal, language: str) -> None:
-        from studiocrm.estimates.models import Estimate, EstimateLine
-
         self.language = language
-        self.estimate = (
-            Estimate.objects.filter(deal=deal, status=Estimate.Status.SAVED)
-            .order_by("-saved_at", "-pk")
-            .first()
-        )
+        self.estimate = estimates.saved_estimate(deal)
         self.options: list[Any] = []
         self.lines: list[Any] = []
         if self.estimate is not None:
             self.options = list(self.estimate.options.all())
-            self.lines = list(
-                EstimateLine.objects.filter(option__in=[option.pk for option in self.options])
-            )
+            self.lines = estimates.estimate_lines(self.options)
 
     @property
     def exists(self) -> bool:
@@ -65,9 +60,7 @@ class DealEstimate:
         }
 
     def default_selection(self) -> dict[str, Any]:
-        from studiocrm.estimates.pricing import primary_option
-
-        main = primary_option(self.options)
+        main = estimates.primary_option(self.options)
         if main is None:
             return {}
         return {
@@ -125,10 +118,8 @@ class DealEstimate:
         return self._option_data(priced[0])
 
     def _price(self, lines: Sequence[Any], options: Sequence[Any] | None = None) -> list[Any]:
-        from studiocrm.estimates.pricing import price_options
-
         assert self.estimate is not None
-        return price_options(self.estimate, list(options or self.options), lines)
+        return estimates.price_options(self.estimate, list(options or self.options), lines)
 
     def _option_data(self, item: Any) -> dict[str, Any]:
         with translation.override(self.language):
@@ -137,7 +128,6 @@ class DealEstimate:
 
 def _option_data(item: Any) -> dict[str, Any]:
     """One priced option as plain data, labels in the active language."""
-    from studiocrm.estimates.models import STAGE_LABELS
 
     result = item.result
     pages = [_line_data(priced, "page") for priced in item.pages]
@@ -179,8 +169,6 @@ def _id_order(value: str) -> tuple[int, str]:
 
 
 def _line_data(priced: Any, kind: str) -> dict[str, Any]:
-    from studiocrm.estimates.models import unit_label
-
     line, result = priced.line, priced.result
     return {
         "id": str(line.pk),
@@ -271,6 +259,4 @@ def brief_data(brief: Any, language: str) -> dict[str, Any]:
 
 
 def brief_for_deal(deal: Deal, language: str) -> dict[str, Any]:
-    from studiocrm.briefs.services import latest_submitted_brief
-
-    return brief_data(latest_submitted_brief(deal), language)
+    return brief_data(briefs.latest_submitted_brief(deal), language)

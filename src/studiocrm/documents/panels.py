@@ -10,6 +10,7 @@ from studiocrm.deals.models import Deal
 from studiocrm.deals.services import can_edit
 from studiocrm.documents import services
 from studiocrm.documents.models import Acceptance, Document, Kind
+from studiocrm.estimates import public as estimates
 from studiocrm.portal.links import LinkTokenLost
 
 
@@ -27,8 +28,6 @@ def documents_panel(request: HttpRequest, deal: Deal) -> str:
     """The deal's documents with status, version, views and acceptance, and the actions that
     fit: create the proposal (once there is a saved estimate), send, PDF, copy the link,
     create an acceptance act (once the contract is signed). Read-only; four queries."""
-    from studiocrm.estimates.models import Estimate
-
     documents = list(
         Document.objects.filter(deal=deal)
         .select_related("parent")
@@ -45,7 +44,7 @@ def documents_panel(request: HttpRequest, deal: Deal) -> str:
         .order_by("created_at", "pk")
     )
     editable = can_edit(request.user, deal)
-    has_estimate = Estimate.objects.filter(deal=deal, status=Estimate.Status.SAVED).exists()
+    has_estimate = estimates.saved_estimates(deal).exists()
     items = []
     for document in documents:
         items.append(

@@ -15,7 +15,10 @@ from django.shortcuts import render
 from django.template.loader import render_to_string
 from django.utils.text import slugify
 
-from studiocrm.core.models import Studio
+from studiocrm.briefs.public import Brief
+from studiocrm.clients.models import Client, Contact
+from studiocrm.core.models import Studio, User
+from studiocrm.deals.models import Deal
 from studiocrm.documents import estimate_data, rendering, sandbox, services
 from studiocrm.documents.context import (
     CLIENT_FIELDS,
@@ -26,6 +29,7 @@ from studiocrm.documents.context import (
 )
 from studiocrm.documents.models import Acceptance, Document, Kind, PdfFile, Revision
 from studiocrm.documents.rendering import fingerprint_of, sha256_text
+from studiocrm.estimates.public import Estimate
 from studiocrm.portal.files import attachment_response
 
 # Bump when the context shape or the rendering changes, so a shared cache (Redis) never
@@ -104,12 +108,6 @@ def page_stamps(document: Document) -> Stamps:
     """The stamps in one query with no ORM compilation: every reload of the client's page
     reads them, so they decide what a reload costs. The estimate and brief are picked in the
     order ``estimate_data`` and ``briefs.services`` pick them."""
-    from studiocrm.briefs.models import Brief
-    from studiocrm.clients.models import Client, Contact
-    from studiocrm.core.models import User
-    from studiocrm.deals.models import Deal
-    from studiocrm.estimates.models import Estimate
-
     quote = connection.ops.quote_name
 
     def table(model: Any) -> str:

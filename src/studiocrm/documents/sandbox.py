@@ -38,6 +38,8 @@ from jinja2.sandbox import ImmutableSandboxedEnvironment, SecurityError
 from jinja2.utils import Cycler, Joiner
 from jinja2.visitor import NodeTransformer
 
+from studiocrm.documents import filters as document_filters
+
 TEMPLATE_NAME = "<template>"  # the file name Jinja gives templates made from strings
 MAX_SOURCE = 200_000  # characters of template source
 MAX_ITERATIONS = 100_000  # loop items per render, all loops together
@@ -405,8 +407,6 @@ def _check_product(length: int, times: int) -> None:
 
 @functools.lru_cache(maxsize=8)
 def _environment(filters_key: str) -> DocumentEnvironment:
-    from studiocrm.documents import filters as document_filters
-
     return DocumentEnvironment(document_filters.FILTERS)
 
 

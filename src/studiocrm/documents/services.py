@@ -60,6 +60,8 @@ from studiocrm.documents.models import (
     Revision,
 )
 from studiocrm.documents.rendering import Rendered, render_document, sha256_text
+from studiocrm.documents.tasks import render_pdf
+from studiocrm.estimates import public as estimates
 from studiocrm.portal.links import LinkTokenLost
 
 log = logging.getLogger(__name__)
@@ -314,13 +316,7 @@ def _new_document(
 def document_language(deal: Deal) -> str:
     """Documents speak the estimate's language (its line names are in it), else the
     studio's client language."""
-    from studiocrm.estimates.models import Estimate
-
-    estimate = (
-        Estimate.objects.filter(deal=deal, status=Estimate.Status.SAVED)
-        .order_by("-saved_at", "-pk")
-        .first()
-    )
+    estimate = estimates.saved_estimate(deal)
     language = estimate.language if estimate else Studio.load().locale
     return language if language in defaults.LANGUAGES else Studio.load().locale
 
@@ -841,8 +837,6 @@ def request_pdf(
 
 
 def _enqueue_pdf(pdf_id: int) -> None:
-    from studiocrm.documents.tasks import render_pdf
-
     try:
         render_pdf.enqueue(pdf_id)
     except Exception:  # the next request for the PDF enqueues it again

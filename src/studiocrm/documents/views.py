@@ -29,6 +29,7 @@ from studiocrm.documents.forms import DocumentForm, TemplateForm, parse_schedule
 from studiocrm.documents.models import Acceptance, Document, DocumentTemplate, Revision
 from studiocrm.documents.presenting import (
     certificate_context,
+    certificate_html,
     page_state,
     pdf_download,
     raw_download,
@@ -324,8 +325,6 @@ def certificate(request: HttpRequest, pk: int, acceptance_pk: int) -> HttpRespon
 
 @login_required_htmx
 def certificate_pdf(request: HttpRequest, pk: int, acceptance_pk: int) -> HttpResponse:
-    from studiocrm.documents.presenting import certificate_html
-
     document = _document(pk)
     acceptance = get_object_or_404(
         Acceptance.objects.select_related("revision"), pk=acceptance_pk, document=document

@@ -12,6 +12,7 @@ from typing import Any
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from studiocrm.briefs import public as briefs
 from studiocrm.core import audit
 from studiocrm.core.models import Studio, User
 from studiocrm.deals.models import Deal
@@ -44,9 +45,7 @@ from studiocrm.estimates.services import (
 
 
 def _submitted_brief(deal: Deal) -> Any:
-    from studiocrm.briefs.services import latest_submitted_brief
-
-    return latest_submitted_brief(deal)
+    return briefs.latest_submitted_brief(deal)
 
 
 def has_submitted_brief(deal: Deal) -> bool:

@@ -24,6 +24,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
+from studiocrm.briefs import public as briefs
 from studiocrm.core.money import round_money
 from studiocrm.core.permissions import owner_required
 from studiocrm.deals.models import Deal
@@ -757,12 +758,8 @@ def delete_price_item(request: HttpRequest, pk: int, kind: str, item_pk: int) ->
 
 
 def _known_question_keys() -> set[str] | None:
-    """Keys the brief templates ask, or None when briefs cannot tell."""
-    try:
-        from studiocrm.briefs.models import BriefQuestion
-    except ImportError:
-        return None
-    return set(BriefQuestion.objects.values_list("key", flat=True))
+    """Keys the brief templates ask."""
+    return briefs.question_keys()
 
 
 @owner_required

@@ -16,6 +16,7 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
+from django_tasks import task
 
 from studiocrm.notifications.channels import DeliveryError, get_channel
 from studiocrm.notifications.models import Outbox
@@ -90,12 +91,16 @@ def queue_message(
     return message
 
 
-def enqueue_delivery(outbox_id: int, run_after: object | None = None) -> None:
-    from studiocrm.notifications.tasks import deliver_outbox
+@task()
+def deliver_outbox(outbox_id: int) -> str:
+    """The delivery task of one message (enqueued on commit, and again for a retry)."""
+    return deliver(outbox_id)
 
-    task = deliver_outbox.using(run_after=run_after) if run_after else deliver_outbox
+
+def enqueue_delivery(outbox_id: int, run_after: object | None = None) -> None:
+    delivery = deliver_outbox.using(run_after=run_after) if run_after else deliver_outbox
     try:
-        task.enqueue(outbox_id)
+        delivery.enqueue(outbox_id)
     except Exception:  # the sweeper picks the row up later; the message is not lost
         log.exception("could not enqueue delivery of outbox %s", outbox_id)
 

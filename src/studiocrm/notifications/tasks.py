@@ -1,8 +1,6 @@
-from django_tasks import task
+"""The outbox's delivery task is defined beside the outbox (``outbox.deliver_outbox``),
+which enqueues it; this name stays importable for tasks queued under it by earlier versions."""
 
-from studiocrm.notifications import outbox
+from studiocrm.notifications.outbox import deliver_outbox
 
-
-@task()
-def deliver_outbox(outbox_id: int) -> str:
-    return outbox.deliver(outbox_id)
+__all__ = ["deliver_outbox"]

@@ -8,6 +8,7 @@ from functools import cache
 from django.conf import settings
 from django.utils.module_loading import import_string
 
+from studiocrm.billing.models import ProviderAccount
 from studiocrm.billing.providers.base import PaymentProvider
 
 
@@ -38,8 +39,6 @@ def provider_class(code: str) -> type[PaymentProvider]:
 def get_provider(code: str) -> PaymentProvider:
     """The provider ``code`` with the studio's account (created empty and disabled on first
     use). Raises UnknownProvider for a code the settings do not list."""
-    from studiocrm.billing.models import ProviderAccount
-
     cls = provider_class(code)
     account, _created = ProviderAccount.objects.get_or_create(provider=code)
     return cls(account=account)
@@ -47,8 +46,6 @@ def get_provider(code: str) -> PaymentProvider:
 
 def enabled_providers() -> list[PaymentProvider]:
     """Providers the studio enabled and configured, in the setting's order."""
-    from studiocrm.billing.models import ProviderAccount
-
     accounts = {
         account.provider: account
         for account in ProviderAccount.objects.filter(enabled=True, provider__in=codes())

@@ -7,6 +7,7 @@ from decimal import Decimal
 from django import template
 from django.utils import translation
 
+from studiocrm.billing.providers import UnknownProvider, provider_class
 from studiocrm.core.money import format_money, round_money
 
 register = template.Library()
@@ -52,8 +53,6 @@ def percent(value: Decimal | None) -> str:
 @register.filter
 def provider_name(code: str) -> str:
     """The payment method's display name for a provider code ("Bank transfer")."""
-    from studiocrm.billing.providers import UnknownProvider, provider_class
-
     try:
         return str(provider_class(code).name)
     except UnknownProvider:

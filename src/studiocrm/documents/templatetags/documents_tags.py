@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from django import template
 from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import get_language
+
+from studiocrm.documents.filters import format_amount
 
 register = template.Library()
 
@@ -26,10 +29,6 @@ def css_string(value: object) -> SafeString:
 @register.filter
 def doc_money(value: object, currency: str = "") -> str:
     """An amount as documents print it, in the active language: "120 000 ₽", "€1,440"."""
-    from django.utils.translation import get_language
-
-    from studiocrm.documents.filters import format_amount
-
     if value is None or value == "":
         return ""
     return format_amount(value, currency or "RUB", (get_language() or "en")[:2])

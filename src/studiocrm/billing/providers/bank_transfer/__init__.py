@@ -8,6 +8,7 @@ from django.utils.translation import gettext_lazy
 
 from studiocrm.billing.models import Payment
 from studiocrm.billing.providers.base import Instructions, PaymentProvider
+from studiocrm.billing.rendering import qr_payload_for
 from studiocrm.core.models import Studio
 from studiocrm.core.money import format_money
 
@@ -22,8 +23,6 @@ class BankTransferProvider(PaymentProvider):
         return bool(studio.bank_account and studio.bank_name)
 
     def start_payment(self, payment: Payment, *, return_url: str) -> Instructions:
-        from studiocrm.billing.rendering import qr_payload_for
-
         invoice = payment.invoice
         return Instructions(
             text=_(

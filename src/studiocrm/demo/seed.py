@@ -38,7 +38,8 @@ from django.utils import timezone, translation
 
 from studiocrm.billing import payments as billing_payments
 from studiocrm.billing import services as billing_services
-from studiocrm.billing.models import Invoice
+from studiocrm.billing.models import Invoice, ProviderAccount
+from studiocrm.billing.services import save_provider_account
 from studiocrm.briefs import services as brief_services
 from studiocrm.briefs.models import Brief, BriefTemplate
 from studiocrm.clients.forms import ClientForm, ContactForm
@@ -1571,8 +1572,6 @@ def fill_studio_profile(owner: User, default_manager: User) -> Studio:
         raise ValueError(f"demo studio profile: {form.errors.as_json()}")
     studio = update_studio(form, actor=owner)
     # Bank transfer needs no keys: switch it on, so invoices offer "Pay by bank transfer".
-    from studiocrm.billing.models import ProviderAccount
-    from studiocrm.billing.services import save_provider_account
 
     account, _created = ProviderAccount.objects.get_or_create(provider="bank_transfer")
     save_provider_account(account, {"enabled": True}, actor=owner)

@@ -24,7 +24,7 @@ def token(sent_brief):
 
 
 def url(name, token, *args):
-    return reverse(f"portal:{name}", args=[token, *args])
+    return reverse(f"briefs_client:{name}", args=[token, *args])
 
 
 # ---------------------------------------------------------------- page and headers

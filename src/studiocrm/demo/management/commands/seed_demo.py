@@ -1,4 +1,4 @@
-"""Load the demo studio on first run and print how to log in (see ``core.demo``).
+"""Load the demo studio on first run and print how to log in (see ``demo.seed``).
 
 Idempotent: with users already present it only prints the saved demo logins.
 """
@@ -12,8 +12,8 @@ from django.conf import settings
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
-from studiocrm.core.demo import CREDENTIALS_FILE, create_demo, credentials_text
 from studiocrm.core.models import User
+from studiocrm.demo.seed import CREDENTIALS_FILE, create_demo, credentials_text
 
 
 class Command(BaseCommand):

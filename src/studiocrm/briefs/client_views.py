@@ -38,15 +38,15 @@ def _too_large(request: HttpRequest, brief: Brief, limit: int) -> HttpResponse:
         "limit": limit // (1024 * 1024)
     }
     return render_portal(
-        request, "portal/brief/_status.html", {"error": message, "brief": brief}, status=413
+        request, "briefs/client/_status.html", {"error": message, "brief": brief}, status=413
     )
 
 
 def _urls(token: str) -> dict[str, str]:
     return {
-        name: reverse(f"portal:brief_{name}", args=[token])
+        name: reverse(f"briefs_client:brief_{name}", args=[token])
         for name in ("save", "upload", "remove_file", "submit", "thanks")
-    } | {"page": reverse("portal:brief", args=[token])}
+    } | {"page": reverse("briefs_client:brief", args=[token])}
 
 
 def _token(request: HttpRequest) -> str:
@@ -94,7 +94,7 @@ def _render_form(
         if view.visible and (view.error or view.missing)
     ]
     context = _page_context(brief, token, sections=sections, problems=problems)
-    return render_portal(request, "portal/brief/page.html", context, status=status)
+    return render_portal(request, "briefs/client/page.html", context, status=status)
 
 
 @require_GET
@@ -103,7 +103,7 @@ def brief_page(request: HttpRequest, brief: Brief) -> HttpResponse:
     if brief.status == Brief.Status.SUBMITTED:
         sections = client_form.build(brief.questions, brief.answers, files=_files(brief))
         context = _page_context(brief, _token(request), sections=sections)
-        return render_portal(request, "portal/brief/submitted.html", context)
+        return render_portal(request, "briefs/client/submitted.html", context)
     if not brief.is_editable_by_client:
         raise Http404
     return _render_form(request, brief)
@@ -112,7 +112,7 @@ def brief_page(request: HttpRequest, brief: Brief) -> HttpResponse:
 def _closed(request: HttpRequest, brief: Brief) -> HttpResponse:
     message = _("This brief has been sent already and cannot be changed. Reload the page.")
     return render_portal(
-        request, "portal/brief/_status.html", {"error": message, "brief": brief}, status=409
+        request, "briefs/client/_status.html", {"error": message, "brief": brief}, status=409
     )
 
 
@@ -125,7 +125,7 @@ def brief_save(request: HttpRequest, brief: Brief) -> HttpResponse:
     if question is None or question["type"] == FILE:
         return render_portal(
             request,
-            "portal/brief/_status.html",
+            "briefs/client/_status.html",
             {"error": _("Unknown question."), "brief": brief},
             status=422,
         )
@@ -134,12 +134,12 @@ def brief_save(request: HttpRequest, brief: Brief) -> HttpResponse:
         services.save_answer(brief, key, raw, other_text=other_text)
     except q.AnswerError as error:
         return render_portal(
-            request, "portal/brief/_status.html", {"error": str(error), "brief": brief}, status=422
+            request, "briefs/client/_status.html", {"error": str(error), "brief": brief}, status=422
         )
     except services.BriefNotEditable:
         return _closed(request, brief)
     context = _page_context(brief, _token(request), saved=True, oob=True)
-    return render_portal(request, "portal/brief/_status.html", context)
+    return render_portal(request, "briefs/client/_status.html", context)
 
 
 def _files_fragment(
@@ -152,7 +152,7 @@ def _files_fragment(
     ].questions[0]
     view.error = error
     context = _page_context(brief, _token(request), view=view, oob=not error)
-    return render_portal(request, "portal/brief/_files.html", context, status=status)
+    return render_portal(request, "briefs/client/_files.html", context, status=status)
 
 
 def _file_question(brief: Brief, key: str) -> dict[str, Any] | None:
@@ -206,7 +206,7 @@ def brief_submit(request: HttpRequest, brief: Brief) -> HttpResponse:
     """Save whatever the form carries (works without JavaScript too), then submit."""
     token = _token(request)
     if brief.status == Brief.Status.SUBMITTED:
-        return redirect("portal:brief_thanks", token=token)
+        return redirect("briefs_client:brief_thanks", token=token)
     if _declared_length(request) > SUBMIT_BODY_LIMIT:
         return _too_large(request, brief, services.MAX_BRIEF_BYTES)
     typed: dict[str, tuple[Any, str]] = {}
@@ -222,9 +222,9 @@ def brief_submit(request: HttpRequest, brief: Brief) -> HttpResponse:
             errors.update(_attach_posted_files(request, brief))
         if not errors:
             services.submit_brief(brief)
-            return redirect("portal:brief_thanks", token=token)
+            return redirect("briefs_client:brief_thanks", token=token)
     except services.BriefAlreadySubmitted:
-        return redirect("portal:brief_thanks", token=token)
+        return redirect("briefs_client:brief_thanks", token=token)
     except services.BriefNotEditable:
         raise Http404 from None
     except services.MissingAnswers:
@@ -254,10 +254,10 @@ def _attach_posted_files(request: HttpRequest, brief: Brief) -> dict[str, str]:
 @client_link_page(Brief, count_views=False)
 def brief_thanks(request: HttpRequest, brief: Brief) -> HttpResponse:
     if brief.status != Brief.Status.SUBMITTED:
-        return redirect("portal:brief", token=_token(request))
+        return redirect("briefs_client:brief", token=_token(request))
     manager = brief.deal.manager or brief.sent_by
     context = _page_context(brief, _token(request), manager=manager)
-    return render_portal(request, "portal/brief/thanks.html", context)
+    return render_portal(request, "briefs/client/thanks.html", context)
 
 
 @require_GET

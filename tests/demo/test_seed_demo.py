@@ -23,9 +23,9 @@ from studiocrm.billing import qr
 from studiocrm.billing.models import Invoice, Payment
 from studiocrm.briefs.models import Brief
 from studiocrm.briefs.services import latest_submitted_brief
-from studiocrm.core import demo
 from studiocrm.core.models import Studio, User
 from studiocrm.deals.models import Deal, Stage, StageChange, Task
+from studiocrm.demo import seed as demo
 from studiocrm.documents.models import Acceptance, Document, Kind, Revision
 from studiocrm.documents.services import payment_schedule
 from studiocrm.estimates.models import Estimate
