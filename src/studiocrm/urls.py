@@ -31,7 +31,7 @@ urlpatterns = [
     ),
     path("i18n/setlang/", set_language, name="set_language"),
     path("studio/", include("studiocrm.core.urls")),
-    path("clients/", include("studiocrm.clients.urls")),
+    path("clients/", include("studiocrm.deals.client_urls")),
     path("deals/", include("studiocrm.deals.urls")),
     path("lead/", include("studiocrm.intake.urls")),
     path("api/", include("studiocrm.intake.api_urls")),

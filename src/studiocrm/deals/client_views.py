@@ -1,4 +1,9 @@
-"""Client pages. Clients are shared studio data: any signed-in user may edit them."""
+"""Client pages: a client with its contacts and its deals.
+
+The pages live with deals, not in ``clients``: they join clients to deals (deal counts, the
+client's deals, "new deal" for this client), and ``clients`` stays the ground-floor data
+(models, forms, services) that knows nothing of deals. Clients are shared studio data: any
+signed-in user may edit them."""
 
 from __future__ import annotations
 

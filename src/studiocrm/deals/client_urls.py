@@ -1,6 +1,8 @@
+"""Client pages, mounted at /clients/ under the URL namespace "clients"."""
+
 from django.urls import path
 
-from studiocrm.clients import views
+from studiocrm.deals import client_views as views
 
 app_name = "clients"
 urlpatterns = [
