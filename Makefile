@@ -7,6 +7,8 @@ STAMP := $(VENV)/.installed
 VENDOR := src/studiocrm/static/vendor
 HOST ?= 127.0.0.1
 PORT ?= 8000
+# The web server and the worker read HOST and PORT: links in emails follow where we serve.
+export HOST PORT
 export PYTHONPATH := $(CURDIR)/src
 
 .PHONY: install run test lint check-deploy messages system-deps clean bench
@@ -35,7 +37,7 @@ system-deps:
 run: install
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py seed_demo
-	@echo "studiocrm: http://$(HOST):$(PORT)/  (worker runs beside it; Ctrl-C stops both)"
+	@echo "studiocrm: $$($(PY) manage.py shell -v 0 -c 'from django.conf import settings; print(settings.BASE_URL)')/  (serving on $(HOST):$(PORT); worker runs beside it; Ctrl-C stops both)"
 	@trap 'kill 0' EXIT INT TERM; \
 	  $(PY) manage.py worker & \
 	  $(PY) manage.py runserver $(HOST):$(PORT)

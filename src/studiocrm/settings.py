@@ -43,7 +43,12 @@ if not SECRET_KEY:
 # Old keys still accepted for signatures and client links after a key rotation.
 SECRET_KEY_FALLBACKS = env.string_list("SECRET_KEY_FALLBACKS", [])
 
-BASE_URL = env.string("BASE_URL", "http://127.0.0.1:8000").rstrip("/")
+# Where `make run` serves (HOST, PORT); links in emails follow it unless BASE_URL says where
+# the public address is (behind a proxy, in production).
+HOST = env.string("HOST", "127.0.0.1")
+PORT = env.integer("PORT", 8000, minimum=1)
+_host_in_url = f"[{HOST}]" if ":" in HOST else HOST
+BASE_URL = env.string("BASE_URL", f"http://{_host_in_url}:{PORT}").rstrip("/")
 ALLOWED_HOSTS = env.string_list(
     "ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]", "testserver"] if DEBUG else []
 )

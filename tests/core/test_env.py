@@ -57,7 +57,7 @@ def _manage(*args, **extra_env):
     environment = {
         key: value
         for key, value in os.environ.items()
-        if not key.startswith(("DJANGO_", "DEBUG", "SECRET_KEY"))
+        if not key.startswith(("DJANGO_", "DEBUG", "SECRET_KEY", "BASE_URL", "HOST", "PORT"))
     }
     environment.update(extra_env)
     return subprocess.run(
@@ -119,3 +119,24 @@ def test_development_secret_is_generated_once_outside_the_repo(tmp_path):
     second_key = second.stdout.strip().splitlines()[-1]
     assert first_key == second_key == key_path.read_text().strip()
     assert len(first_key) >= 50
+
+
+def _base_url(**variables):
+    result = _manage(
+        "shell",
+        "-v",
+        "0",
+        "-c",
+        "from django.conf import settings; print(settings.BASE_URL)",
+        **variables,
+    )
+    assert result.returncode == 0, result.stderr
+    return result.stdout.strip()
+
+
+def test_links_follow_the_port_make_run_serves_on():
+    assert _base_url(HOST="127.0.0.1", PORT="8123") == "http://127.0.0.1:8123"
+
+
+def test_a_public_base_url_wins_over_host_and_port():
+    assert _base_url(PORT="8123", BASE_URL="https://crm.example.com/") == "https://crm.example.com"

@@ -32,7 +32,7 @@ def test_changing_a_quantity_updates_the_line_and_the_totals_without_a_reload(
     page = browser.new_page(viewport={"width": 1280, "height": 900})
     log_in(page, live_server, manager)
     page.goto(live_server.url + reverse("estimates:edit", args=[option.estimate.pk]))
-    assert "46\u00a0500" in page.locator(".est-total").inner_text()
+    assert "46,500\u00a0₽" in page.locator(".est-total").inner_text()
 
     page.fill(f"#line-{line.pk}-quantity", "3")
     page.wait_for_function(

@@ -87,7 +87,7 @@ def test_a_line_edit_answers_with_the_lines_figures_and_the_totals(manager_clien
     html = response.content.decode()
     assert f'id="line-{line.pk}-sum" hx-swap-oob="true"' in html
     assert 'id="totals"' in html and 'hx-swap-oob="true"' in html
-    assert "2\u00a0700" in html
+    assert "2,700\u00a0₽" in html
     line.refresh_from_db()
     assert (line.quantity, line.discount_percent) == (D("3"), D("10"))
 
@@ -372,7 +372,7 @@ def test_the_deal_panel_summarises_the_saved_estimate_for_anyone(deal, manager, 
     request = RequestFactory().get("/")
     request.user = other_manager
     html = estimate_panel(request, deal)
-    assert "42\u00a0000" in html
+    assert "42,000\u00a0₽" in html
     assert reverse("estimates:new", args=[deal.pk]) not in html
 
 

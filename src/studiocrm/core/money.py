@@ -1,8 +1,12 @@
-"""Money helpers: Decimal only, one rounding rule."""
+"""Money helpers: Decimal only, one rounding rule, one way to print an amount."""
 
 from __future__ import annotations
 
 from decimal import ROUND_HALF_UP, Decimal
+
+from babel.numbers import format_decimal
+from django.conf import settings
+from django.utils import translation
 
 CENT = Decimal("0.01")
 
@@ -31,9 +35,31 @@ CURRENCIES = {
 }
 
 
-def format_money(value: object, currency: str) -> str:
+# Where English puts the symbol before the number ("€1,440"); everything else after it.
+SYMBOL_FIRST_IN_ENGLISH = frozenset({"USD", "GBP", "EUR"})
+
+
+def group_digits(amount: Decimal, places: int, language: str) -> str:
+    """1234567.5 → "1 234 567,50" (ru) or "1,234,567.50" (en): the locale's separators
+    (CLDR, through Babel), half-up rounding to ``places``."""
+    quantum = Decimal(1).scaleb(-places) if places > 0 else Decimal(1)
+    rounded = amount.quantize(quantum, rounding=ROUND_HALF_UP)
+    pattern = "#,##0." + "0" * places if places > 0 else "#,##0"
+    return format_decimal(rounded, format=pattern, locale=language, decimal_quantization=True)
+
+
+def format_money(
+    value: object, currency: str, language: str | None = None, *, cents: bool = False
+) -> str:
+    """An amount as people read it in ``language`` (default: the active language), the one
+    helper for pages, emails and PDFs: "425 386,25 ₽" in Russian, "€1,440" and
+    "425,386.25 ₽" in English. Whole amounts drop ",00" unless ``cents``."""
+    language = (language or translation.get_language() or settings.LANGUAGE_CODE)[:2]
     amount = round_money(value or 0)
-    whole = f"{amount:,.2f}".replace(",", "\u00a0")
-    if whole.endswith(".00"):
-        whole = whole[:-3]
-    return f"{whole}\u00a0{CURRENCIES.get(currency, currency)}"
+    places = 2 if cents or amount != amount.to_integral_value() else 0
+    number = group_digits(amount, places, language)
+    symbol = CURRENCIES.get(currency, currency)
+    if language == "en" and currency in SYMBOL_FIRST_IN_ENGLISH:
+        sign, digits = ("-", number[1:]) if number.startswith("-") else ("", number)
+        return f"{sign}{symbol}{digits}"
+    return f"{number}\u00a0{symbol}"

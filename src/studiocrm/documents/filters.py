@@ -8,7 +8,7 @@ language and currency come from the context (``language``, ``currency``) unless 
 from __future__ import annotations
 
 import datetime
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django.utils import formats, translation
@@ -17,7 +17,7 @@ from jinja2.runtime import Context
 from markupsafe import Markup, escape
 from num2words import num2words
 
-from studiocrm.core.money import CURRENCIES, round_money
+from studiocrm.core.money import format_money, group_digits, round_money
 
 
 def to_decimal(value: Any) -> Decimal:
@@ -64,24 +64,8 @@ def _currency(context: Context | None, currency: str | None = None) -> str:
     return "RUB"
 
 
-def group_digits(amount: Decimal, places: int, language: str) -> str:
-    """1234567.5 → "1 234 567,50" (ru) or "1,234,567.50" (en)."""
-    quantum = Decimal(1).scaleb(-places) if places > 0 else Decimal(1)
-    rounded = amount.quantize(quantum, rounding=ROUND_HALF_UP)
-    text = f"{rounded:,.{places}f}"
-    if language == "ru":
-        return text.replace(",", "\u00a0").replace(".", ",")
-    return text
-
-
 def format_amount(value: Any, currency: str, language: str, *, cents: bool = False) -> str:
-    amount = round_money(to_decimal(value))
-    places = 2 if cents or amount != amount.to_integral_value() else 0
-    number = group_digits(amount, places, language)
-    symbol = CURRENCIES.get(currency, currency)
-    if language == "en" and currency in ("USD", "GBP", "EUR"):
-        return f"{symbol}{number}"
-    return f"{number}\u00a0{symbol}"
+    return format_money(to_decimal(value), currency, language, cents=cents)
 
 
 # How each currency and its hundredth are named, in the forms a number takes: Russian

@@ -431,8 +431,10 @@ def _email_manager_about_payment(
     payment: Payment, *, template: str, subject: str, dedupe_key: str
 ) -> None:
     invoice = payment.invoice
+    recipient = _invoice_manager(invoice)
+    language = manager_language(recipient) if recipient else invoice.language
     email_manager(
-        _invoice_manager(invoice),
+        recipient,
         invoice.deal,
         template=template,
         subject=subject,
@@ -441,8 +443,8 @@ def _email_manager_about_payment(
         context={
             "invoice": invoice,
             "payment": payment,
-            "amount": format_money(payment.amount, payment.currency),
-            "overpaid": format_money(invoice.overpaid_amount, invoice.currency),
+            "amount": format_money(payment.amount, payment.currency, language),
+            "overpaid": format_money(invoice.overpaid_amount, invoice.currency, language),
             "link": absolute_url(invoice.get_absolute_url()),
         },
     )
@@ -464,8 +466,8 @@ def email_client_receipt(event: Event) -> None:
         context={
             "invoice": invoice,
             "payment": payment,
-            "amount": format_money(payment.amount, payment.currency),
-            "due": format_money(invoice.amount_due, invoice.currency),
+            "amount": format_money(payment.amount, payment.currency, invoice.language),
+            "due": format_money(invoice.amount_due, invoice.currency, invoice.language),
             "seller": invoice.seller,
         },
         reply_to=invoice.seller.get("email", ""),
