@@ -315,3 +315,26 @@ def test_the_review_reminder_for_a_new_contract_closes_when_the_contract_is_sent
 
     reminder.refresh_from_db()
     assert reminder.done and reminder.done_at is not None
+
+
+def test_a_title_cut_from_the_first_message_never_reaches_the_client(manager, rub_list):
+    """Intake cut a long message into the deal title; the proposal, its email subject and
+    the document's heading name the project by the client instead."""
+    deal = make_estimated_deal(
+        manager, rub_list, title="ООО «Ромашка» — Нужен сайт для сети кофеен, около…"
+    )
+
+    proposal = services.create_proposal(deal, actor=manager)
+    services.send_document(proposal, actor=manager)
+
+    email = Outbox.objects.get(dedupe_key=f"document-sent:{proposal.pk}:v1")
+    html = render_document(proposal).html
+    assert "…" not in proposal.title
+    assert proposal.title == "Коммерческое предложение: ООО «Ромашка»"
+    assert "…" not in email.subject
+    assert "около" not in html
+
+
+def test_a_clean_deal_title_is_the_projects_name(deal, manager):
+    proposal = services.create_proposal(deal, actor=manager)
+    assert deal.title in proposal.title

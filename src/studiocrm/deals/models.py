@@ -155,6 +155,19 @@ class Deal(models.Model):
         return reverse("deals:detail", args=[self.pk])
 
     @property
+    def title_is_cut(self) -> bool:
+        """Intake cuts a long first message into the title with "…": such a title is for
+        the manager's board and never goes to a client."""
+        return self.title.rstrip().endswith("…")
+
+    def project_title(self, fallback: str = "") -> str:
+        """The title a client reads in documents and emails: the deal's own unless it was cut
+        from a message, else ``fallback`` (the estimate's title), else the client's name."""
+        if self.title.strip() and not self.title_is_cut:
+            return self.title
+        return fallback.strip() or self.client.name
+
+    @property
     def amount(self) -> Decimal | None:
         """The best known value: the estimate once there is one, else the expectation."""
         return self.estimated_amount if self.estimated_amount is not None else self.expected_amount

@@ -320,7 +320,11 @@ def build_context(
         "client": _client_data(deal.client),
         "contact": _contact_data(deal.contact),
         "manager": _manager_data(deal.manager),
-        "deal": {"id": deal.pk, "title": deal.title, "description": deal.description},
+        "deal": {
+            "id": deal.pk,
+            "title": estimate_data.project_title(deal),
+            "description": deal.description,
+        },
         "brief": estimate_data.brief_for_deal(deal, language),
         "estimate": estimate,
         "chosen": chosen,

@@ -258,5 +258,14 @@ def brief_data(brief: Any, language: str) -> dict[str, Any]:
     }
 
 
+def project_title(deal: Deal) -> str:
+    """What documents call the project: the deal's title, unless intake cut it from a long
+    message ("Acme — We need a shop with…"); then the client and the kind of site from the
+    submitted brief ("Acme — Online store"), else the client's name. A cut title never
+    reaches a client."""
+    brief = briefs.latest_submitted_brief(deal)
+    return deal.project_title(f"{deal.client.name} — {brief.title}" if brief else "")
+
+
 def brief_for_deal(deal: Deal, language: str) -> dict[str, Any]:
     return brief_data(briefs.latest_submitted_brief(deal), language)

@@ -355,7 +355,7 @@ def create_proposal(deal: Deal, *, actor: User | None) -> Document:
                 _("Save an estimate for this deal first; the proposal is made from it.")
             )
         with translation.override(language):
-            title = _("Proposal: %(deal)s") % {"deal": locked.title}
+            title = _("Proposal: %(deal)s") % {"deal": estimate_data.project_title(locked)}
         return _new_document(
             locked, kind=Kind.PROPOSAL, language=language, title=title, actor=actor
         )
