@@ -11,6 +11,7 @@ def restore_stages() -> None:
     importlib.import_module("studiocrm.deals.migrations.0002_default_stages").create_stages(
         apps, None
     )
+    importlib.import_module("studiocrm.deals.migrations.0004_in_work_stage").add_in_work(apps, None)
 
 
 def restore_migration_data() -> None:

@@ -8,7 +8,7 @@ import pytest
 
 from studiocrm.billing import panels, payments, services
 from studiocrm.billing.models import Invoice
-from studiocrm.deals.models import INVOICED, PAID
+from studiocrm.deals.models import IN_WORK, INVOICED, PAID, Stage
 from studiocrm.documents import services as document_services
 from studiocrm.documents.models import Document, Kind
 from tests.documents.conftest import (  # noqa: F401 - fixtures used by name
@@ -51,14 +51,29 @@ def test_one_click_invoices_the_deposit_step_of_the_signed_contract(signed, mana
     assert signed.stage_id == INVOICED
 
 
-def test_the_deal_is_paid_only_when_every_step_is(signed, manager):
+def test_the_deposit_wins_the_deal_and_it_is_paid_only_when_every_step_is(signed, manager):
+    """After the deposit the project is won and in work; paid once nothing more is owed.
+    The deal counts as won from the deposit on."""
+    won_at = []
     for number in (1, 2):
         invoice, _token = services.create_from_schedule(signed, number, actor=manager)
         payments.record_manual_payment(
             invoice, amount=invoice.total, received_on=invoice.issue_date, actor=manager
         )
         signed.refresh_from_db()
-        assert signed.stage_id == (INVOICED if number == 1 else PAID)
+        assert signed.stage_id == (IN_WORK if number == 1 else PAID)
+        assert signed.stage.kind == Stage.Kind.WON
+        won_at.append(signed.closed_at)
+    assert won_at[0] is not None and won_at[1] == won_at[0]
+
+
+def test_a_partly_paid_deposit_leaves_the_deal_invoiced(signed, manager):
+    invoice, _token = services.create_from_schedule(signed, 1, actor=manager)
+    payments.record_manual_payment(
+        invoice, amount=invoice.total / 2, received_on=invoice.issue_date, actor=manager
+    )
+    signed.refresh_from_db()
+    assert signed.stage_id == INVOICED
 
 
 def test_the_panel_offers_each_step_not_yet_invoiced(signed, manager, rf):

@@ -14,7 +14,7 @@ from studiocrm.billing.payments import record_manual_payment
 from studiocrm.billing.schedule import Step
 from studiocrm.billing.services import BillingError, LineInput, NotAllowed, ScheduleStepInvoiced
 from studiocrm.core.models import AuditLog, Studio
-from studiocrm.deals.models import INVOICED, PAID, PROPOSAL_SENT, StageChange
+from studiocrm.deals.models import IN_WORK, INVOICED, PAID, PROPOSAL_SENT, StageChange
 from studiocrm.notifications.models import Outbox
 from tests.billing.conftest import make_invoice
 
@@ -248,14 +248,14 @@ def test_a_voided_step_invoice_can_be_issued_again(deal, manager):
     assert second.sequence_number == 2
 
 
-def test_paying_one_step_of_two_keeps_the_deal_invoiced(deal, manager, monkeypatch):
+def test_paying_the_deposit_step_puts_the_deal_in_work(deal, manager, monkeypatch):
     monkeypatch.setattr("studiocrm.billing.payments.payment_schedule", lambda deal: SCHEDULE)
     invoice, _token = services.create_from_schedule(deal, 1, actor=manager, steps=SCHEDULE)
     record_manual_payment(
         invoice, amount=invoice.total, received_on=invoice.issue_date, actor=manager
     )
     deal.refresh_from_db()
-    assert deal.stage_id == INVOICED
+    assert deal.stage_id == IN_WORK
 
 
 def test_paying_every_step_moves_the_deal_to_paid(deal, manager, monkeypatch):

@@ -9,7 +9,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from studiocrm.deals.models import BRIEF_SENT, LOST, NEW, PAID, Deal, Source
+from studiocrm.deals.models import BRIEF_SENT, IN_WORK, LOST, NEW, PAID, Deal, Source
 from tests.factories import ClientFactory, ContactFactory, DealFactory, TaskFactory
 
 pytestmark = pytest.mark.django_db
@@ -48,8 +48,8 @@ def count_queries(http, url):
 def test_board_has_a_column_per_stage_in_order(manager_client):
     response = manager_client.get(reverse("deals:board"))
     codes = [c.stage.code for c in response.context["columns"]]
-    assert codes[0] == NEW and codes[-2:] == [PAID, LOST]
-    assert len(codes) == 11
+    assert codes[0] == NEW and codes[-3:] == [IN_WORK, PAID, LOST]
+    assert len(codes) == 12
 
 
 def test_board_column_sums_amounts_per_currency(manager_client, manager):
@@ -274,3 +274,14 @@ def test_list_escapes_deal_titles(manager_client):
     html = manager_client.get(reverse("deals:list")).content.decode()
     assert "<img src=x" not in html
     assert "&lt;img src=x onerror=alert(1)&gt;" in html
+
+
+def test_deals_in_work_stay_on_the_board_whatever_their_age(manager_client, manager):
+    """In work is won but not finished: unlike Paid and Lost it is not cut to 30 days."""
+    old = DealFactory(manager=manager, stage_id=IN_WORK, title="Started long ago")
+    Deal.objects.filter(pk=old.pk).update(stage_changed_at=timezone.now() - timedelta(days=90))
+
+    response = manager_client.get(reverse("deals:board"))
+
+    assert [d.title for d in column(response, IN_WORK).cards] == ["Started long ago"]
+    assert not column(response, IN_WORK).is_closed

@@ -145,3 +145,38 @@ def test_a_fractional_quantity_keeps_its_decimals(migration_data):
     context = {"language": "ru", "a": "1.5", "b": "20.00", "c": "3", "d": "1234567"}
 
     assert sandbox.render_source(source, context) == "1,5 20 3,00 1\xa0234\xa0567"
+
+
+def test_a_one_day_stage_names_its_day_not_a_range(proposal):
+    """ "Запуск 33–33" read as a typo: a stage of one day shows that day alone."""
+    from studiocrm.documents.context import build_context
+
+    context = build_context(proposal)
+    launch = {**context["timeline"][-1], "start_day": 32, "end_day": 33, "days": 1}
+    context["timeline"] = [*context["timeline"][:-1], launch]
+
+    html = _text(sandbox.render_source(defaults.default_source(Kind.PROPOSAL, "ru"), context))
+
+    assert re.search(rf"{launch['name']} 33 1 день", html)
+    assert "33–33" not in html
+
+
+@pytest.mark.parametrize(
+    ("kind", "status", "russian", "english"),
+    [
+        (Kind.PROPOSAL, "accepted", "Принято", "Accepted"),
+        (Kind.PROPOSAL, "sent", "Отправлено", "Sent"),
+        (Kind.CONTRACT, "accepted", "Подписан", "Signed"),
+        (Kind.APPENDIX, "accepted", "Подписано", "Signed"),
+        (Kind.ACT, "changed", "Изменён после подписания", "Changed after signing"),
+        (Kind.CONTRACT, "draft", "Черновик", "Draft"),
+    ],
+)
+def test_a_documents_status_agrees_with_its_kind(kind, status, russian, english):
+    from studiocrm.documents.models import Document
+
+    document = Document(kind=kind, status=status)
+    with translation.override("ru"):
+        assert document.status_label == russian
+    with translation.override("en"):
+        assert document.status_label == english

@@ -59,11 +59,12 @@ def outbox_links(dedupe_key: str, *, base_url: str, path: str) -> list[str]:
 
 
 def money(text: str) -> Decimal:
-    """The amount in a formatted sum: "1 234 567 ₽", "896 800,50 ₽", "+30 000 ₽"."""
+    """The amount in a formatted sum, Russian or English: "1 234 567 ₽", "896 800,50 ₽",
+    "+30 000 ₽", "1,514,800 ₽", "€1,440.50"."""
     number = re.sub(r"[^\d,.]", "", text).rstrip(".,")
-    if "," in number and "." not in number:
-        number = number.replace(",", ".")
-    number = number.replace(",", "")
+    if re.search(r",\d{2}$", number) and "." not in number:
+        number = number.replace(",", ".")  # a Russian decimal comma
+    number = number.replace(",", "")  # English thousands
     assert number, f"no amount in {text!r}"
     return Decimal(number)
 

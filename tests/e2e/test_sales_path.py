@@ -29,6 +29,7 @@ from studiocrm.deals.models import (
     CONTRACT_SENT,
     CONTRACT_SIGNED,
     ESTIMATED,
+    IN_WORK,
     INVOICED,
     NEW,
     PROPOSAL_ACCEPTED,
@@ -90,9 +91,12 @@ def server_errors():
     logging.getLogger().removeHandler(handler)
 
 
-def rub(amount: Decimal) -> str:
-    """An amount of roubles as the pages print it: 1\u00a0485\u00a0800\u00a0₽."""
-    whole = f"{amount:,.2f}".replace(",", "\u00a0").removesuffix(".00")
+def rub(amount: Decimal, language: str = "en") -> str:
+    """An amount of roubles as the pages print it: "1,485,800\u00a0₽" on the manager's
+    English pages, "1\u00a0485\u00a0800,50\u00a0₽" on the client's Russian ones."""
+    whole = f"{amount:,.2f}".removesuffix(".00")
+    if language == "ru":
+        whole = whole.replace(",", "\u00a0").replace(".", ",")
     return f"{whole}\u00a0₽"
 
 
@@ -414,7 +418,7 @@ def test_a_lead_becomes_a_paid_deposit_through_both_browsers(
 
     client.goto(invoice_link)
     expect(client.locator("main > h1")).to_contain_text(invoice.number)
-    expect(client.locator(".due-amount strong")).to_have_text(rub(deposit))
+    expect(client.locator(".due-amount strong")).to_have_text(rub(deposit, "ru"))
     sheet = client.locator(".document-sheet")
     expect(sheet).to_contain_text("ПАО Сбербанк")
     expect(sheet).to_contain_text("40702810900000000001")
@@ -449,8 +453,9 @@ def test_a_lead_becomes_a_paid_deposit_through_both_browsers(
     )
     receipts = Outbox.objects.filter(dedupe_key__startswith="billing-receipt:")
     assert list(receipts.values_list("to", flat=True)) == [CLIENT_EMAIL]
-    # Half the project is still to be invoiced: the deal stays `invoiced`.
-    assert deal.stage_id == INVOICED
+    # The deposit is paid: the project is won and in work (half is still to be invoiced).
+    assert deal.stage_id == IN_WORK
+    trail.append((INVOICED, IN_WORK, None))
     assert stage_trail(deal) == trail
 
     desk.goto(deal_link)

@@ -433,9 +433,10 @@ def record_refund(
 
 def _money_received(invoice: Invoice, payment: Payment, *, actor: User | None) -> None:
     """Recompute the invoice, flag an overpayment, and emit ``payment.received`` saying
-    whether the money overpaid the invoice and whether the deal owes nothing more (the
-    reactions email the receipt and the manager and move the deal to `paid` once
-    settled). Runs inside the caller's transaction."""
+    whether the money overpaid the invoice, paid it in full, and left the deal owing
+    nothing more (the reactions email the receipt and the manager, move the deal to `in
+    work` once an invoice — the deposit — is paid, and to `paid` once settled). Runs inside
+    the caller's transaction."""
     result = refresh_invoice(invoice, actor=actor)
     overpaid = result.overpaid_after > result.overpaid_before
     if overpaid:
@@ -456,6 +457,7 @@ def _money_received(invoice: Invoice, payment: Payment, *, actor: User | None) -
             "amount": str(payment.amount),
             "currency": payment.currency,
             "overpaid": overpaid,
+            "invoice_paid": result.new_status == Invoice.Status.PAID,
             "settled": settled,
         },
     )

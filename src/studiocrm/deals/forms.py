@@ -8,6 +8,7 @@ from typing import Any
 
 from django import forms
 from django.utils import timezone
+from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
 from studiocrm.clients.models import Client, Contact
@@ -83,7 +84,7 @@ class DealForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         self.fields["contact"].queryset = Contact.objects.filter(client_id=self.instance.client_id)
         self.fields["currency"] = forms.ChoiceField(
-            label=Deal._meta.get_field("currency").verbose_name,
+            label=capfirst(Deal._meta.get_field("currency").verbose_name),
             choices=currency_choices(self.instance.currency),
         )
 

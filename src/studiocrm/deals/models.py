@@ -20,6 +20,8 @@ PROPOSAL_ACCEPTED = "proposal_accepted"
 CONTRACT_SENT = "contract_sent"
 CONTRACT_SIGNED = "contract_signed"
 INVOICED = "invoiced"
+# The client paid an invoice (the deposit): the deal is won and the project is in work.
+IN_WORK = "in_work"
 PAID = "paid"
 LOST = "lost"
 
@@ -33,6 +35,7 @@ DEFAULT_STAGE_NAMES = {
     CONTRACT_SENT: _("Contract sent"),
     CONTRACT_SIGNED: _("Contract signed"),
     INVOICED: _("Invoiced"),
+    IN_WORK: _("In work"),
     PAID: _("Paid"),
     LOST: _("Lost"),
 }
@@ -64,6 +67,11 @@ class Stage(models.Model):
     @property
     def is_open(self) -> bool:
         return self.kind == self.Kind.OPEN
+
+    @property
+    def is_active(self) -> bool:
+        """Open, or won and still in work: the deal is not finished."""
+        return self.kind == self.Kind.OPEN or self.code == IN_WORK
 
 
 class Source(models.TextChoices):

@@ -113,10 +113,15 @@ def move_deal(deal: Deal, to_stage: str, *, actor: User | None, lost_reason: str
         if stage.kind == Stage.Kind.LOST and not lost_reason.strip():
             raise DealError(_("Say why the deal was lost."))
         from_stage = deal.stage_id
+        was_won = deal.stage.kind == Stage.Kind.WON
         now = timezone.now()
         deal.stage = stage
         deal.stage_changed_at = now
-        deal.closed_at = None if stage.is_open else now
+        if stage.is_open:
+            deal.closed_at = None
+        elif not (deal.closed_at and was_won and stage.kind == Stage.Kind.WON):
+            # Won once (in work), then paid: the deal was won when the deposit came in.
+            deal.closed_at = now
         deal.lost_reason = lost_reason.strip()[:300] if stage.kind == Stage.Kind.LOST else ""
         deal.save(
             update_fields=["stage", "stage_changed_at", "closed_at", "lost_reason", "updated_at"]
@@ -140,13 +145,14 @@ def move_deal(deal: Deal, to_stage: str, *, actor: User | None, lost_reason: str
 
 
 def advance_deal(deal: Deal, stage_code: str, *, actor: User | None) -> bool:
-    """Move an open deal forward to ``stage_code`` if it is before it; never backwards, never
-    out of won or lost. The one rule for the moves the system makes by itself (brief
-    submitted, proposal accepted, payment received). Returns whether the deal moved."""
+    """Move an active deal forward to ``stage_code`` if it is before it; never backwards,
+    never out of lost or paid (a deal in work moves on to paid). The one rule for the moves
+    the system makes by itself (brief submitted, proposal accepted, payment received).
+    Returns whether the deal moved."""
     with transaction.atomic():
         current = Deal.objects.select_for_update().select_related("stage").get(pk=deal.pk)
         target = Stage.objects.filter(pk=stage_code).first()
-        if target is None or not current.stage.is_open:
+        if target is None or not current.stage.is_active:
             return False
         if current.stage.position >= target.position:
             return False

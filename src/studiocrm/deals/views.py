@@ -134,7 +134,7 @@ class Column:
 
     @property
     def is_closed(self) -> bool:
-        return not self.stage.is_open
+        return not self.stage.is_active
 
     @property
     def hidden(self) -> int:
@@ -142,14 +142,15 @@ class Column:
 
 
 def board_deals(stages: list[Stage], scope: str, user: User) -> list[QuerySet[Deal]]:
-    """Deals the board shows, as two sets: open ones, and closed ones of the last 30 days.
+    """Deals the board shows, as two sets: active ones (open, or won and in work), and
+    finished ones (paid, lost) of the last 30 days.
 
     Two queries instead of one with OR: each set is a range of the (stage,
     stage_changed_at) index, so years of closed history are never scanned (SQLite does
     not use an index for the OR of the two conditions).
     """
-    open_codes = [stage.code for stage in stages if stage.is_open]
-    closed_codes = [stage.code for stage in stages if not stage.is_open]
+    open_codes = [stage.code for stage in stages if stage.is_active]
+    closed_codes = [stage.code for stage in stages if not stage.is_active]
     cutoff = timezone.now() - timedelta(days=CLOSED_WINDOW_DAYS)
     visible = Deal.objects.filter(scope_filter(scope, user))
     return [

@@ -15,6 +15,7 @@ from django.db import models
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from studiocrm.portal.files import PrivateStorage
 from studiocrm.portal.links import ClientLink
@@ -25,6 +26,23 @@ class Kind(models.TextChoices):
     CONTRACT = "contract", _("Contract")
     APPENDIX = "appendix", _("Appendix (specification)")
     ACT = "act", _("Acceptance act")
+
+
+_SENT, _ACCEPTED, _CHANGED = "sent", "accepted", "changed"
+STATUS_LABELS = {
+    (Kind.PROPOSAL, _SENT): pgettext_lazy("proposal status", "Sent"),
+    (Kind.PROPOSAL, _ACCEPTED): pgettext_lazy("proposal status", "Accepted"),
+    (Kind.PROPOSAL, _CHANGED): pgettext_lazy("proposal status", "Changed after acceptance"),
+    (Kind.CONTRACT, _SENT): pgettext_lazy("contract status", "Sent"),
+    (Kind.CONTRACT, _ACCEPTED): pgettext_lazy("contract status", "Signed"),
+    (Kind.CONTRACT, _CHANGED): pgettext_lazy("contract status", "Changed after signing"),
+    (Kind.APPENDIX, _SENT): pgettext_lazy("appendix status", "Sent"),
+    (Kind.APPENDIX, _ACCEPTED): pgettext_lazy("appendix status", "Signed"),
+    (Kind.APPENDIX, _CHANGED): pgettext_lazy("appendix status", "Changed after signing"),
+    (Kind.ACT, _SENT): pgettext_lazy("act status", "Sent"),
+    (Kind.ACT, _ACCEPTED): pgettext_lazy("act status", "Signed"),
+    (Kind.ACT, _CHANGED): pgettext_lazy("act status", "Changed after signing"),
+}
 
 
 class ImmutableRecord(Exception):
@@ -120,6 +138,13 @@ class Document(ClientLink):
                 name="unique_contract_number",
             )
         ]
+
+    @property
+    def status_label(self) -> str:
+        """The status as people say it of this kind of document: a proposal is accepted, a
+        contract, appendix or act is signed; in Russian the word agrees with the
+        document's gender ("Предложение принято", "Договор подписан")."""
+        return str(STATUS_LABELS.get((self.kind, self.status), self.get_status_display()))
 
     def __str__(self) -> str:
         return self.title

@@ -34,6 +34,7 @@ from studiocrm.deals.models import (
     CONTRACT_SENT,
     CONTRACT_SIGNED,
     ESTIMATED,
+    IN_WORK,
     INVOICED,
     PAID,
     PROPOSAL_ACCEPTED,
@@ -491,10 +492,13 @@ def email_manager_payment(event: Event) -> None:
         )
 
 
-def advance_when_settled(event: Event) -> None:
-    """Paid once nothing more is owed: every live invoice paid, every schedule step invoiced."""
+def advance_when_paid(event: Event) -> None:
+    """An invoice paid in full (the deposit) wins the deal: it is in work. Paid once
+    nothing more is owed: every live invoice paid, every schedule step invoiced."""
     if event.payload.get("settled"):
         deal_services.advance_deal(event.deal, PAID, actor=None)
+    elif event.payload.get("invoice_paid"):
+        deal_services.advance_deal(event.deal, IN_WORK, actor=None)
 
 
 def email_manager_payment_review(event: Event) -> None:
@@ -559,7 +563,7 @@ REACTIONS: dict[str, tuple[Reaction, ...]] = {
     events.INVOICE_ISSUED: (advance_on_invoice, email_client_invoice_link),
     events.INVOICE_LINK_RENEWED: (email_client_invoice_link,),
     events.INVOICE_FIRST_VIEWED: (email_manager_invoice_viewed,),
-    events.PAYMENT_RECEIVED: (email_client_receipt, email_manager_payment, advance_when_settled),
+    events.PAYMENT_RECEIVED: (email_client_receipt, email_manager_payment, advance_when_paid),
     events.PAYMENT_NEEDS_REVIEW: (email_manager_payment_review,),
     events.TASK_DUE: (email_task_reminder,),
 }
