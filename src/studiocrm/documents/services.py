@@ -72,18 +72,19 @@ from studiocrm.portal.links import LinkTokenLost
 log = logging.getLogger(__name__)
 
 # The consent a client ticks before accepting. Change the text → change the version: every
-# acceptance keeps the exact text and version it was given.
-CONSENT_VERSION = "2026-01"
+# acceptance keeps the exact text and version it was given. The text names the button the
+# page shows ({button}), which differs between a proposal and a document to sign.
+CONSENT_VERSION = "2026-02"
 CONSENT_TEXTS = {
     "ru": (
         "Я прочитал(а) документ полностью, принимаю его условия и соглашаюсь, что ввод моего "
-        "имени и адреса электронной почты и нажатие кнопки «Принять» являются моей простой "
+        "имени и адреса электронной почты и нажатие кнопки «{button}» являются моей простой "
         "электронной подписью, равнозначной собственноручной. Я согласен(на) на обработку "
         "указанных данных для заключения и исполнения договора."
     ),
     "en": (
         "I have read the whole document, I accept its terms, and I agree that typing my name "
-        "and email address and pressing “Accept” is my simple electronic signature, with the "
+        "and email address and pressing “{button}” is my simple electronic signature, with the "
         "same effect as a handwritten one. I consent to the processing of these details to "
         "conclude and perform the agreement."
     ),
@@ -166,8 +167,17 @@ class PaymentStep:
     due_days: int
 
 
-def consent_text(language: str) -> str:
-    return CONSENT_TEXTS.get(language, CONSENT_TEXTS["en"])
+def accept_button_label(kind: str, language: str) -> str:
+    """The label of the button that accepts a document of this kind: the page shows it and
+    the consent text names it, so the two always agree."""
+    with translation.override(language):
+        return _("Accept the proposal") if kind == Kind.PROPOSAL else _("Sign")
+
+
+def consent_text(language: str, kind: str) -> str:
+    """The consent for accepting a document of ``kind``, naming the button the page shows."""
+    language = language if language in CONSENT_TEXTS else "en"
+    return CONSENT_TEXTS[language].format(button=accept_button_label(kind, language))
 
 
 # Reading ------------------------------------------------------------------------------------
@@ -742,7 +752,7 @@ def accept_document(
         if Acceptance.objects.filter(revision=revision).exists():
             raise AlreadyAccepted(latest_acceptance(locked))
         accepted_at = timezone.now()
-        text = consent_text(locked.language)
+        text = consent_text(locked.language, locked.kind)
         record = {
             "document": {"id": locked.pk, "kind": locked.kind, "title": locked.title},
             "revision": {
