@@ -354,6 +354,11 @@ def test_a_lead_becomes_a_paid_deposit_through_both_browsers(
     documents_panel.locator("li", has_text=contract.title).get_by_role(
         "button", name="Send", exact=True
     ).click()
+    # The client's company details are not known yet: the manager is warned and sends
+    # anyway, leaving them to the client.
+    expect(desk.locator("#missing-details")).to_be_visible()
+    shot(desk, "contract-details-warning")
+    desk.get_by_role("button", name="Send anyway, the client fills them in").click()
     expect(desk.locator(".message.success")).to_contain_text(f"sent to {CLIENT_EMAIL}")
     deal.refresh_from_db()
     assert deal.stage_id == CONTRACT_SENT

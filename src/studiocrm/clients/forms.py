@@ -14,18 +14,27 @@ class RequisitesChecks(forms.ModelForm):
     """Check digits of Russian details (INN, KPP, OGRN, BIC, accounts).
 
     With ``russian=True`` (a Russian contract) the numbers must be Russian ones. Otherwise a
-    value made only of digits is taken for a Russian number and checked, and anything else
-    (a VAT number, an IBAN, a SWIFT code) is accepted as typed.
+    value of digits only, as long as the Russian number, is taken for one and checked, and
+    anything else (a VAT number, an IBAN, a UK company number) is accepted as typed.
     """
 
     russian = False
+    LENGTHS = {
+        "tax_id": (10, 12),
+        "kpp": (9,),
+        "registration_number": (13, 15),
+        "bank_code": (9,),
+        "bank_account": (20,),
+        "correspondent_account": (20,),
+    }
 
-    def _russian(self, value: str) -> bool:
-        return self.russian or requisites.digits_only(value).isdigit()
+    def _russian(self, value: str, field: str = "") -> bool:
+        digits = requisites.digits_only(value)
+        return self.russian or (digits.isdigit() and len(digits) in self.LENGTHS.get(field, ()))
 
     def _number(self, field: str, check: object, message: str) -> str:
         value = " ".join(self.cleaned_data.get(field, "").split())
-        if value and self._russian(value):
+        if value and self._russian(value, field):
             value = requisites.digits_only(value)
             if not check(value):  # type: ignore[operator]
                 raise forms.ValidationError(message)
@@ -67,7 +76,7 @@ class RequisitesChecks(forms.ModelForm):
         if not (bic and requisites.bic_is_valid(bic)):
             return cleaned
         account = requisites.digits_only(cleaned.get("bank_account") or "")
-        if account and self._russian(account):
+        if account and self._russian(account, "bank_account"):
             if not requisites.account_is_valid(account, bic):
                 self.add_error(
                     "bank_account",
@@ -79,7 +88,7 @@ class RequisitesChecks(forms.ModelForm):
             else:
                 cleaned["bank_account"] = account
         correspondent = requisites.digits_only(cleaned.get("correspondent_account") or "")
-        if correspondent and self._russian(correspondent):
+        if correspondent and self._russian(correspondent, "correspondent_account"):
             if not requisites.correspondent_account_is_valid(correspondent, bic):
                 self.add_error(
                     "correspondent_account",

@@ -25,6 +25,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 from django_ratelimit.core import is_ratelimited
 
+from studiocrm.clients import services as client_services
+from studiocrm.clients.forms import ClientDetailsForm
 from studiocrm.core.http import client_ip
 from studiocrm.documents import estimate_data, services
 from studiocrm.documents.csrf import no_referrer_csrf_protect
@@ -118,6 +120,7 @@ def _render_page(
     status: int = 200,
     children: list[dict[str, str]] | None = None,
     csrf_token: str | None = None,
+    details_form: ClientDetailsForm | None = None,
 ) -> HttpResponse:
     state = state or page_state(document)
     if state.problem is not None:
@@ -135,20 +138,58 @@ def _render_page(
             "picker": (state.picker if selection is None else _picker(document, selection))
             if state.needs_acceptance
             else None,
-            "accept_form": accept_form or AcceptForm(initial={"fingerprint": state.fingerprint}),
-            "question_form": question_form or QuestionForm(),
+            "accept_form": accept_form
+            or AcceptForm(initial={"fingerprint": state.fingerprint, **_known_signer(document)}),
+            "question_form": question_form or QuestionForm(initial=_known_signer(document)),
             "consent_text": services.consent_text(document.language, document.kind),
             "accept_button": services.accept_button_label(document.kind, document.language),
             "consent_version": services.CONSENT_VERSION,
             "error": error,
             "done": request.GET.get("done", ""),
             "children": _children(document) if children is None else children,
+            "details_form": details_form or _details_form(document),
+            "missing_details": _missing_details(document),
             **extra,
         },
         status=status,
     )
     response["Content-Security-Policy"] = CONTENT_SECURITY_POLICY
     return response
+
+
+def _known_signer(document: Document) -> dict[str, str]:
+    """Who the client is, so they do not type it again: the name and email they signed with
+    last on this deal (the proposal, the contract), else the deal's contact person."""
+    last = (
+        Acceptance.objects.filter(document__deal_id=document.deal_id)
+        .order_by("-accepted_at", "-pk")
+        .values("signer_name", "signer_email")
+        .first()
+    )
+    if last:
+        return {"name": last["signer_name"], "email": last["signer_email"]}
+    contact = document.deal.contact
+    if contact is None:
+        return {}
+    return {"name": contact.name, "email": contact.email}
+
+
+def _asks_for_details(document: Document) -> bool:
+    """A contract waiting for the signature asks the client for their legal details."""
+    return document.kind == Kind.CONTRACT and document.needs_acceptance
+
+
+def _details_form(document: Document, data: Any = None) -> ClientDetailsForm | None:
+    if not _asks_for_details(document):
+        return None
+    return ClientDetailsForm(data, instance=document.deal.client, russian=document.language == "ru")
+
+
+def _missing_details(document: Document) -> list[str]:
+    if not _asks_for_details(document):
+        return []
+    with translation.override(document.language):
+        return client_services.missing_details(document.deal.client)
 
 
 def _children(document: Document) -> list[dict[str, str]]:
@@ -196,6 +237,7 @@ def page(request: HttpRequest, document: Document) -> HttpResponse:
                 children,
                 translation.get_language(),
                 studio and _studio_branding(studio),
+                _known_signer(document),
             )
         )
     )
@@ -329,6 +371,35 @@ def ask(request: HttpRequest, document: Document) -> HttpResponse:
         return _render_page(request, document, question_form=form, error=str(error), status=422)
     return redirect(
         f"{reverse('documents_client:page', args=[_token(request)])}?done=asked#question"
+    )
+
+
+@require_POST
+@client_link_page(Document, count_views=False, queryset=_queryset)
+@no_referrer_csrf_protect
+def details(request: HttpRequest, document: Document) -> HttpResponse:
+    """The client fills in or corrects their legal details for the contract."""
+    _open(document)
+    if not _asks_for_details(document):
+        raise Http404
+    if is_ratelimited(
+        request, group="documents-details", key="ip", rate=ACCEPT_RATE, increment=True
+    ):
+        return _render_page(
+            request, document, error=_("Too many attempts. Please wait a few minutes."), status=429
+        )
+    form = _details_form(document, request.POST)
+    assert form is not None
+    if not form.is_valid():
+        return _render_page(request, document, details_form=form, status=422)
+    client_services.save_details_from_client(
+        document.deal.client,
+        form,
+        document_id=document.pk,
+        ip=client_ip(request) or None,
+    )
+    return redirect(
+        f"{reverse('documents_client:page', args=[_token(request)])}?done=details#details"
     )
 
 
