@@ -68,7 +68,7 @@ def test_the_contract_page_prefills_the_signer_and_shows_the_button_in_the_conse
     page = anonymous_client.get(reverse("documents_client:page", args=[contract.link_token()]))
     text = page.content.decode()
     assert 'value="Ирина Петрова"' in text and 'value="irina@client.test"' in text
-    assert "«Подписать»" in text and "«Принять»" not in text
+    assert "«Подписать договор и приложения»" in text and "«Принять»" not in text
 
 
 DETAILS = {

@@ -15,6 +15,7 @@ import io
 import re
 from decimal import Decimal
 from html.parser import HTMLParser
+from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -263,10 +264,15 @@ def _discounted(deal):
     estimate_services.save_estimate(estimate, actor=deal.manager)
 
 
-def _pdf_text(html: str, title: str, language: str) -> str:
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "documents"
+
+
+def _pdf_text(html: str, title: str, language: str, name: str) -> str:
     content, _pages = pdf_module.write_pdf(
         pdf_module.print_html(title=title, body=html, language=language)
     )
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    (ARTIFACTS / f"{name}.pdf").write_bytes(content)  # to look at (pdftoppm), not committed
     reader = PdfReader(io.BytesIO(content))
     return " ".join(" ".join(page.extract_text() for page in reader.pages).split())
 
@@ -311,9 +317,9 @@ def test_proposal_appendix_and_act_of_a_real_deal_add_up_in_html_and_pdf(
         for table, option in zip(tables, options, strict=True):
             figures = check_adds_up(table, option)
         # The PDF prints the same figures in the same order (checked on the last table).
-        pdf_text = _pdf_text(rendered.html, document.title, document.language).replace(
-            "\u00a0", " "
-        )
+        pdf_text = _pdf_text(
+            rendered.html, document.title, document.language, f"{document.kind}-discounted"
+        ).replace("\u00a0", " ")
         last_table = tables[-1]
         printed = [row[-1].replace("\u00a0", " ") for row in last_table["lines"]]
         printed += [row[-1].replace("\u00a0", " ") for row in last_table["sums"]]

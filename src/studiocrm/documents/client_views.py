@@ -118,11 +118,12 @@ def _render_page(
     selection: dict[str, Any] | None = None,
     error: str = "",
     status: int = 200,
-    children: list[dict[str, str]] | None = None,
+    children: list[dict[str, Any]] | None = None,
     csrf_token: str | None = None,
     details_form: ClientDetailsForm | None = None,
 ) -> HttpResponse:
     state = state or page_state(document)
+    together = _together(document)
     if state.problem is not None:
         # A broken template must not show the client a traceback or half a document.
         status = 503
@@ -141,8 +142,13 @@ def _render_page(
             "accept_form": accept_form
             or AcceptForm(initial={"fingerprint": state.fingerprint, **_known_signer(document)}),
             "question_form": question_form or QuestionForm(initial=_known_signer(document)),
-            "consent_text": services.consent_text(document.language, document.kind),
-            "accept_button": services.accept_button_label(document.kind, document.language),
+            "consent_text": services.consent_text(
+                document.language, document.kind, together=bool(together)
+            ),
+            "accept_button": services.accept_button_label(
+                document.kind, document.language, together=bool(together)
+            ),
+            "together": together,
             "consent_version": services.CONSENT_VERSION,
             "error": error,
             "done": request.GET.get("done", ""),
@@ -192,20 +198,61 @@ def _missing_details(document: Document) -> list[str]:
         return client_services.missing_details(document.deal.client)
 
 
-def _children(document: Document) -> list[dict[str, str]]:
-    """A contract's sent appendices, each with its own link."""
-    if document.kind != Kind.CONTRACT:
+def _children(document: Document) -> list[dict[str, Any]]:
+    """The parts a contract is signed in (the contract and its sent appendices), each with its
+    link and state, for the "what is still to sign" list of a contract's or appendix's page."""
+    if document.kind not in (Kind.CONTRACT, Kind.APPENDIX):
         return []
+    contract = document if document.kind == Kind.CONTRACT else document.parent
+    if contract is None:
+        return []
+    parts = [contract] + list(
+        contract.children.filter(kind=Kind.APPENDIX)
+        .exclude(status=Document.Status.DRAFT)
+        .order_by("sequence", "pk")
+    )
     return [
         {
-            "title": child.title,
-            "url": reverse("documents_client:page", args=[child.link_token()]),
-            "status": child.status,
+            "id": part.pk,
+            "title": part.title,
+            "url": reverse("documents_client:page", args=[part.link_token()]),
+            "status": part.status,
+            "current": part.pk == document.pk,
+            "updated": part.updated_at.isoformat(),
         }
-        for child in document.children.filter(kind=Kind.APPENDIX).exclude(
-            status=Document.Status.DRAFT
-        )
+        for part in parts
+        if part.status != Document.Status.DRAFT
     ]
+
+
+def _together(document: Document) -> list[dict[str, Any]]:
+    """The appendices the client may sign together with this contract, with the fingerprint
+    of the version each page shows now."""
+    if document.kind != Kind.CONTRACT or not document.needs_acceptance:
+        return []
+    rows = []
+    for appendix in services.appendices_to_sign_with(document):
+        state = page_state(appendix)
+        if state.problem is None and state.fingerprint:
+            rows.append(
+                {
+                    "id": appendix.pk,
+                    "title": appendix.title,
+                    "url": reverse("documents_client:page", args=[appendix.link_token()]),
+                    "fingerprint": state.fingerprint,
+                }
+            )
+    return rows
+
+
+def _together_from(data: Any) -> dict[int, str]:
+    """{appendix id: fingerprint} from the accept form's "together" fields ("id:fingerprint")."""
+    parts: dict[int, str] = {}
+    for value in data.getlist("together")[:20]:
+        identifier, _sep, fingerprint = str(value).partition(":")
+        if identifier.isdigit() and len(fingerprint) == 64:
+            parts[int(identifier)] = fingerprint
+    return parts
 
 
 def _open(document: Document) -> None:
@@ -303,16 +350,24 @@ def accept(request: HttpRequest, document: Document) -> HttpResponse:
     selection = _selection_from(request.POST)
     if not form.is_valid():
         return _render_page(request, document, accept_form=form, selection=selection, status=422)
+    signer = services.Signer(name=form.cleaned_data["name"], email=form.cleaned_data["email"])
+    together = _together_from(request.POST) if document.kind == Kind.CONTRACT else {}
     try:
-        services.accept_document(
-            document,
-            fingerprint=form.cleaned_data["fingerprint"],
-            signer=services.Signer(
-                name=form.cleaned_data["name"], email=form.cleaned_data["email"]
-            ),
-            request_meta=_meta(request),
-            selection=selection,
-        )
+        if together:
+            services.accept_together(
+                document,
+                fingerprints={document.pk: form.cleaned_data["fingerprint"], **together},
+                signer=signer,
+                request_meta=_meta(request),
+            )
+        else:
+            services.accept_document(
+                document,
+                fingerprint=form.cleaned_data["fingerprint"],
+                signer=signer,
+                request_meta=_meta(request),
+                selection=selection,
+            )
     except services.StaleRevision as error:
         document.refresh_from_db()
         fresh = page_state(document)

@@ -167,17 +167,24 @@ class PaymentStep:
     due_days: int
 
 
-def accept_button_label(kind: str, language: str) -> str:
-    """The label of the button that accepts a document of this kind: the page shows it and
-    the consent text names it, so the two always agree."""
+def accept_button_label(kind: str, language: str, *, together: bool = False) -> str:
+    """The label of the button that accepts a document of this kind (``together``: a contract
+    signed with its appendices): the page shows it and the consent text names it, so the two
+    always agree."""
     with translation.override(language):
-        return _("Accept the proposal") if kind == Kind.PROPOSAL else _("Sign")
+        if kind == Kind.PROPOSAL:
+            return _("Accept the proposal")
+        if together:
+            return _("Sign the contract and appendices")
+        return _("Sign")
 
 
-def consent_text(language: str, kind: str) -> str:
+def consent_text(language: str, kind: str, *, together: bool = False) -> str:
     """The consent for accepting a document of ``kind``, naming the button the page shows."""
     language = language if language in CONSENT_TEXTS else "en"
-    return CONSENT_TEXTS[language].format(button=accept_button_label(kind, language))
+    return CONSENT_TEXTS[language].format(
+        button=accept_button_label(kind, language, together=together)
+    )
 
 
 # Reading ------------------------------------------------------------------------------------
@@ -816,6 +823,145 @@ def accept_document(
             extra={"acceptance": acceptance, "revision": revision},
         )
     return acceptance
+
+
+def appendices_to_sign_with(contract: Document) -> list[Document]:
+    """The sent appendices of a contract still waiting for the client's signature: the
+    contract's page lets the client sign them together with it."""
+    if contract.kind != Kind.CONTRACT:
+        return []
+    return list(
+        contract.children.filter(
+            kind=Kind.APPENDIX, status__in=[Document.Status.SENT, Document.Status.CHANGED]
+        ).order_by("sequence", "pk")
+    )
+
+
+def accept_together(
+    contract: Document,
+    *,
+    fingerprints: dict[int, str],
+    signer: Signer,
+    request_meta: RequestMeta,
+) -> list[Acceptance]:
+    """The client signs a contract and its appendices in one act: one record, one consent,
+    covering every part's revision hash; each part gets its acceptance row carrying that same
+    record (so each part's certificate shows them all).
+
+    ``fingerprints`` maps each part's id (the contract's included) to the fingerprint of the
+    version the client read. The rows are locked in id order, so a concurrent acceptance of
+    one part waits; two simultaneous joint signatures make one (AlreadyAccepted for the
+    other). An appendix already signed on its own is left as it is.
+    """
+    name = " ".join(signer.name.split())[:200]
+    email = signer.email.strip()[:254]
+    if len(name) < 2 or "@" not in email:
+        raise DocumentError(_("Type your full name and email address."))
+    with transaction.atomic():
+        rows = {
+            row.pk: row
+            for row in Document.objects.select_for_update()
+            .select_related("deal")
+            .filter(pk__in=sorted(fingerprints))
+            .order_by("pk")
+        }
+        main = rows.get(contract.pk)
+        if main is None or main.kind != Kind.CONTRACT or len(rows) != len(fingerprints):
+            raise NotOpenForAcceptance(_("This document is not open for acceptance."))
+        appendices = sorted(
+            (row for row in rows.values() if row.pk != main.pk), key=lambda row: row.sequence
+        )
+        for part in [main, *appendices]:
+            if part is not main and (part.kind != Kind.APPENDIX or part.parent_id != main.pk):
+                raise NotOpenForAcceptance(_("This document is not open for acceptance."))
+            if not part.link_is_usable or part.status == Document.Status.DRAFT:
+                raise NotOpenForAcceptance(_("This document is not open for acceptance."))
+        if main.status == Document.Status.ACCEPTED:
+            raise AlreadyAccepted(latest_acceptance(main))
+        parts = [main, *(row for row in appendices if row.status != Document.Status.ACCEPTED)]
+        rendered = {part.pk: _render(part) for part in parts}
+        if any(rendered[part.pk].fingerprint != fingerprints[part.pk] for part in parts):
+            raise StaleRevision()
+        revisions = {
+            part.pk: _freeze(part, rendered[part.pk], reason=Revision.Reason.ACCEPTED, actor=None)
+            for part in parts
+        }
+        if Acceptance.objects.filter(revision__in=revisions.values()).exists():
+            raise AlreadyAccepted(latest_acceptance(main))
+        accepted_at = timezone.now()
+        text = consent_text(main.language, main.kind, together=True)
+        record = {
+            "documents": [
+                {
+                    "document": {"id": part.pk, "kind": part.kind, "title": part.title},
+                    "revision": {
+                        "number": revisions[part.pk].number,
+                        "html_sha256": revisions[part.pk].html_sha256,
+                        "context_sha256": revisions[part.pk].context_sha256,
+                        "fingerprint": revisions[part.pk].fingerprint,
+                    },
+                }
+                for part in parts
+            ],
+            "signer": {"name": name, "email": email},
+            "consent": {"version": CONSENT_VERSION, "text": text},
+            "accepted_at": accepted_at.astimezone(UTC).isoformat(),
+            "ip": request_meta.ip or "",
+            "user_agent": request_meta.user_agent[:500],
+            "selection": {},
+        }
+        record_json = canonical_json(record)
+        acceptances = []
+        try:
+            with transaction.atomic():
+                for part in parts:
+                    acceptances.append(
+                        Acceptance.objects.create(
+                            document=part,
+                            revision=revisions[part.pk],
+                            signer_name=name,
+                            signer_email=email,
+                            consent_text=text,
+                            consent_version=CONSENT_VERSION,
+                            accepted_at=accepted_at,
+                            ip=request_meta.ip or None,
+                            user_agent=request_meta.user_agent[:500],
+                            revision_fingerprint=revisions[part.pk].fingerprint,
+                            selection={},
+                            record=record_json,
+                            record_sha256=sha256_text(record_json),
+                        )
+                    )
+        except IntegrityError as error:
+            raise AlreadyAccepted(latest_acceptance(main)) from error
+        for part in parts:
+            part.status = Document.Status.ACCEPTED
+            part.save(update_fields=["status"])
+            audit.record(
+                "document.accepted",
+                part,
+                actor=None,
+                data={
+                    "revision": revisions[part.pk].number,
+                    "fingerprint": revisions[part.pk].fingerprint,
+                    "by": name,
+                    "together_with": [other.pk for other in parts if other is not part],
+                },
+            )
+        if _contract_fully_signed(main):
+            _advance(main.deal, CONTRACT_SIGNED, actor=None)
+        _notify_manager(
+            main,
+            template="documents/email/accepted.txt",
+            subject=gettext_noop("Accepted: %(title)s"),
+            dedupe_key=f"document-accepted:{acceptances[0].pk}",
+            extra={
+                "acceptance": acceptances[0],
+                "revision": revisions[main.pk],
+                "together": parts[1:],
+            },
+        )
+    return acceptances
 
 
 def _contract_fully_signed(contract: Document) -> bool:
