@@ -52,19 +52,10 @@ def test_the_consent_names_the_button_the_page_shows(kind, language):
     )
 
 
-def _sent_contract(sent_proposal, manager, capture):
-    accept(sent_proposal)
-    contract = services.contract_of(sent_proposal.deal)
-    with capture(execute=True):
-        services.send_document(contract, actor=manager)
-    contract.refresh_from_db()
-    return contract
-
-
 def test_the_contract_page_prefills_the_signer_and_shows_the_button_in_the_consent(
-    anonymous_client, sent_proposal, manager, django_capture_on_commit_callbacks
+    anonymous_client, sent_contract
 ):
-    contract = _sent_contract(sent_proposal, manager, django_capture_on_commit_callbacks)
+    contract = sent_contract
     page = anonymous_client.get(reverse("documents_client:page", args=[contract.link_token()]))
     text = page.content.decode()
     assert 'value="Ирина Петрова"' in text and 'value="irina@client.test"' in text
@@ -88,9 +79,9 @@ DETAILS = {
 
 
 def test_the_client_gives_details_and_the_contract_reads_in_the_genitive(
-    anonymous_client, sent_proposal, manager, django_capture_on_commit_callbacks
+    anonymous_client, sent_contract
 ):
-    contract = _sent_contract(sent_proposal, manager, django_capture_on_commit_callbacks)
+    contract = sent_contract
     assert "в лице" not in rendering.render_document(contract).html
     url = reverse("documents_client:details", args=[contract.link_token()])
     response = anonymous_client.post(url, DETAILS)
@@ -105,10 +96,8 @@ def test_the_client_gives_details_and_the_contract_reads_in_the_genitive(
     assert entry.actor is None and entry.data["document"] == contract.pk
 
 
-def test_wrong_check_digits_are_refused_and_nothing_is_saved(
-    anonymous_client, sent_proposal, manager, django_capture_on_commit_callbacks
-):
-    contract = _sent_contract(sent_proposal, manager, django_capture_on_commit_callbacks)
+def test_wrong_check_digits_are_refused_and_nothing_is_saved(anonymous_client, sent_contract):
+    contract = sent_contract
     url = reverse("documents_client:details", args=[contract.link_token()])
     response = anonymous_client.post(url, {**DETAILS, "bank_account": "40702810900000000001"})
     assert response.status_code == 422

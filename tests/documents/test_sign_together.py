@@ -10,19 +10,8 @@ from studiocrm.deals.models import CONTRACT_SIGNED
 from studiocrm.documents import services
 from studiocrm.documents.models import Acceptance, Document, Kind
 from studiocrm.documents.rendering import render_document
-from tests.documents.conftest import accept
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def sent_contract(sent_proposal, manager, django_capture_on_commit_callbacks):
-    accept(sent_proposal)
-    contract = services.contract_of(sent_proposal.deal)
-    with django_capture_on_commit_callbacks(execute=True):
-        services.send_document(contract, actor=manager)
-    contract.refresh_from_db()
-    return contract
 
 
 def _page(client, document):

@@ -14,6 +14,7 @@ from studiocrm.documents import services
 from studiocrm.documents.models import Kind
 from studiocrm.estimates.models import Estimate
 from tests.documents.conftest import accept, make_estimated_deal, restore_migration_data
+from tests.e2e.sales_path_support import fill_company_details
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -95,23 +96,31 @@ def test_the_client_fills_in_the_company_details_and_the_contract_names_the_sign
     expect(page.locator("#id_email")).to_have_value("irina@client.test")
     details = page.locator("#details")
     expect(details).to_contain_text("не хватает")
-    page.fill("#id_legal_name", "ООО «Ромашка»")
-    page.fill("#id_tax_id", "7707083894")  # one digit off
-    page.fill("#id_address", "Москва, ул. Садовая, д. 5")
-    page.fill("#id_signatory_name", "Петрова Ирина Сергеевна")
-    page.fill("#id_signatory_position", "Генеральный директор")
-    page.fill("#id_signatory_basis", "Устав")
-    page.click("#details button[type=submit]")
+    fill_company_details(
+        page,
+        {
+            "legal_name": "ООО «Ромашка»",
+            "tax_id": "7707083894",  # one digit off
+            "address": "Москва, ул. Садовая, д. 5",
+            "signatory_name": "Петрова Ирина Сергеевна",
+            "signatory_position": "Генеральный директор",
+            "signatory_basis": "Устав",
+        },
+    )
     expect(page.locator("#id_tax_id_error")).to_be_visible()
     page.screenshot(path=str(SHOTS / "contract-details-error-phone.png"), full_page=True)
-    page.fill("#id_tax_id", "7707083893")
-    page.fill("#id_kpp", "773601001")
-    page.fill("#id_registration_number", "1027700132195")
-    page.fill("#id_bank_name", "ПАО Сбербанк")
-    page.fill("#id_bank_code", "044525225")
-    page.fill("#id_bank_account", "40702819900000000001")
-    page.fill("#id_correspondent_account", "30101810400000000225")
-    page.click("#details button[type=submit]")
+    fill_company_details(
+        page,
+        {
+            "tax_id": "7707083893",
+            "kpp": "773601001",
+            "registration_number": "1027700132195",
+            "bank_name": "ПАО Сбербанк",
+            "bank_code": "044525225",
+            "bank_account": "40702819900000000001",
+            "correspondent_account": "30101810400000000225",
+        },
+    )
     page.wait_for_url(re.compile(r"done=details"))
     expect(article).to_contain_text(
         "в лице Генерального директора Петровой Ирины Сергеевны, действующего на основании Устава"

@@ -46,6 +46,7 @@ from tests.e2e.sales_path_support import (
     Problems,
     ServerErrors,
     Shots,
+    fill_company_details,
     money,
     outbox_link,
     outbox_links,
@@ -373,13 +374,17 @@ def test_a_lead_becomes_a_paid_deposit_through_both_browsers(
     expect(client.locator("article.doc")).to_contain_text("Рога и копыта")
     # The client gives the company details the contract lacks; it then names the signatory
     # in the genitive.
-    client.fill("#id_legal_name", "ООО «Рога и копыта»")
-    client.fill("#id_tax_id", "7707083893")
-    client.fill("#id_address", "Москва, ул. Садовая, д. 5")
-    client.fill("#id_signatory_name", "Петрова Анна Сергеевна")
-    client.fill("#id_signatory_position", "Генеральный директор")
-    client.fill("#id_signatory_basis", "Устав")
-    client.locator("#details button[type=submit]").click()
+    fill_company_details(
+        client,
+        {
+            "legal_name": "ООО «Рога и копыта»",
+            "tax_id": "7707083893",
+            "address": "Москва, ул. Садовая, д. 5",
+            "signatory_name": "Петрова Анна Сергеевна",
+            "signatory_position": "Генеральный директор",
+            "signatory_basis": "Устав",
+        },
+    )
     client.wait_for_url(re.compile(r"done=details"))
     expect(client.locator("article.doc")).to_contain_text(
         "в лице Генерального директора Петровой Анны Сергеевны"

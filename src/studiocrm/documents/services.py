@@ -778,20 +778,15 @@ def accept_document(
         record_json = canonical_json(record)
         try:
             with transaction.atomic():
-                acceptance = Acceptance.objects.create(
-                    document=locked,
-                    revision=revision,
-                    signer_name=name,
-                    signer_email=email,
-                    consent_text=text,
-                    consent_version=CONSENT_VERSION,
+                acceptance = _create_acceptance(
+                    locked,
+                    revision,
+                    signer=Signer(name, email),
+                    consent=text,
                     accepted_at=accepted_at,
-                    ip=request_meta.ip or None,
-                    user_agent=request_meta.user_agent[:500],
-                    revision_fingerprint=revision.fingerprint,
+                    request_meta=request_meta,
                     selection=chosen,
-                    record=record_json,
-                    record_sha256=sha256_text(record_json),
+                    record_json=record_json,
                 )
         except IntegrityError as error:
             raise AlreadyAccepted(latest_acceptance(locked)) from error
@@ -823,6 +818,35 @@ def accept_document(
             extra={"acceptance": acceptance, "revision": revision},
         )
     return acceptance
+
+
+def _create_acceptance(
+    document: Document,
+    revision: Revision,
+    *,
+    signer: Signer,
+    consent: str,
+    accepted_at: Any,
+    request_meta: RequestMeta,
+    selection: dict[str, Any],
+    record_json: str,
+) -> Acceptance:
+    """The acceptance row of one revision (unique: a second one raises IntegrityError)."""
+    return Acceptance.objects.create(
+        document=document,
+        revision=revision,
+        signer_name=signer.name,
+        signer_email=signer.email,
+        consent_text=consent,
+        consent_version=CONSENT_VERSION,
+        accepted_at=accepted_at,
+        ip=request_meta.ip or None,
+        user_agent=request_meta.user_agent[:500],
+        revision_fingerprint=revision.fingerprint,
+        selection=selection,
+        record=record_json,
+        record_sha256=sha256_text(record_json),
+    )
 
 
 def appendices_to_sign_with(contract: Document) -> list[Document]:
@@ -916,20 +940,15 @@ def accept_together(
             with transaction.atomic():
                 for part in parts:
                     acceptances.append(
-                        Acceptance.objects.create(
-                            document=part,
-                            revision=revisions[part.pk],
-                            signer_name=name,
-                            signer_email=email,
-                            consent_text=text,
-                            consent_version=CONSENT_VERSION,
+                        _create_acceptance(
+                            part,
+                            revisions[part.pk],
+                            signer=Signer(name, email),
+                            consent=text,
                             accepted_at=accepted_at,
-                            ip=request_meta.ip or None,
-                            user_agent=request_meta.user_agent[:500],
-                            revision_fingerprint=revisions[part.pk].fingerprint,
+                            request_meta=request_meta,
                             selection={},
-                            record=record_json,
-                            record_sha256=sha256_text(record_json),
+                            record_json=record_json,
                         )
                     )
         except IntegrityError as error:
