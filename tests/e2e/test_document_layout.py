@@ -13,7 +13,12 @@ from studiocrm.core.models import AuditLog
 from studiocrm.documents import services
 from studiocrm.documents.models import Kind
 from studiocrm.estimates.models import Estimate
-from tests.documents.conftest import accept, make_estimated_deal, restore_migration_data
+from tests.documents.conftest import (
+    accept,
+    make_english_deal,
+    make_estimated_deal,
+    restore_migration_data,
+)
 from tests.e2e.sales_path_support import fill_company_details
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
@@ -22,9 +27,12 @@ SHOTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "documents"
 SIZES = {"phone": (375, 812), "desktop": (1280, 900)}
 
 
-def _documents(manager):
+def _documents(manager, language="ru"):
     """A sent contract with its appendix, from a proposal accepted with a discount."""
-    deal = make_estimated_deal(manager, restore_migration_data())
+    restored = restore_migration_data()
+    deal = (
+        make_estimated_deal(manager, restored) if language == "ru" else make_english_deal(manager)
+    )
     estimate = Estimate.objects.get(deal=deal)
     main = estimate.options.order_by("position", "pk").first()
     main.discount_percent = Decimal("10")
@@ -67,8 +75,9 @@ def _layout_problems(page):
     )
 
 
-def test_documents_read_on_a_phone_and_on_a_desktop(live_server, browser, manager):
-    proposal, contract, appendix = _documents(manager)
+@pytest.mark.parametrize("language", ["ru", "en"])
+def test_documents_read_on_a_phone_and_on_a_desktop(live_server, browser, manager, language):
+    proposal, contract, appendix = _documents(manager, language)
     SHOTS.mkdir(parents=True, exist_ok=True)
     for size, (width, height) in SIZES.items():
         context = browser.new_context(viewport={"width": width, "height": height})
@@ -77,7 +86,8 @@ def test_documents_read_on_a_phone_and_on_a_desktop(live_server, browser, manage
             url = reverse("documents_client:page", args=[document.link_token()])
             page.goto(live_server.url + url)
             assert _layout_problems(page) == [], (size, document.kind)
-            page.screenshot(path=str(SHOTS / f"{document.kind}-{size}.png"), full_page=True)
+            shot = SHOTS / f"{document.kind}-{language}-{size}.png"
+            page.screenshot(path=str(shot), full_page=True)
         context.close()
 
 
