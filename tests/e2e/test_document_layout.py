@@ -1,7 +1,9 @@
 """Documents on the client's phone and desktop: tables read as cards at 375 px (no number or
 word broken across lines, amounts in one column), and the client fills in the company
-details the contract needs; screenshots go to test-artifacts/documents/."""
+details the contract needs. With E2E_SCREENSHOTS=1 every page is saved under
+test-artifacts/documents/ (as the sales path test does under test-artifacts/sales-path/)."""
 
+import os
 import re
 from decimal import Decimal
 from pathlib import Path
@@ -24,6 +26,14 @@ from tests.e2e.sales_path_support import fill_company_details
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 SHOTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "documents"
+SAVE_SHOTS = os.environ.get("E2E_SCREENSHOTS") == "1"
+
+
+def _shot(page, name):
+    if SAVE_SHOTS:
+        page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
+
+
 SIZES = {"phone": (375, 812), "desktop": (1280, 900)}
 
 
@@ -78,7 +88,6 @@ def _layout_problems(page):
 @pytest.mark.parametrize("language", ["ru", "en"])
 def test_documents_read_on_a_phone_and_on_a_desktop(live_server, browser, manager, language):
     proposal, contract, appendix = _documents(manager, language)
-    SHOTS.mkdir(parents=True, exist_ok=True)
     for size, (width, height) in SIZES.items():
         context = browser.new_context(viewport={"width": width, "height": height})
         page = context.new_page()
@@ -86,8 +95,7 @@ def test_documents_read_on_a_phone_and_on_a_desktop(live_server, browser, manage
             url = reverse("documents_client:page", args=[document.link_token()])
             page.goto(live_server.url + url)
             assert _layout_problems(page) == [], (size, document.kind)
-            shot = SHOTS / f"{document.kind}-{language}-{size}.png"
-            page.screenshot(path=str(shot), full_page=True)
+            _shot(page, f"{document.kind}-{language}-{size}")
         context.close()
 
 
@@ -118,7 +126,7 @@ def test_the_client_fills_in_the_company_details_and_the_contract_names_the_sign
         },
     )
     expect(page.locator("#id_tax_id_error")).to_be_visible()
-    page.screenshot(path=str(SHOTS / "contract-details-error-phone.png"), full_page=True)
+    _shot(page, "contract-details-error-phone")
     fill_company_details(
         page,
         {
@@ -136,6 +144,6 @@ def test_the_client_fills_in_the_company_details_and_the_contract_names_the_sign
         "в лице Генерального директора Петровой Ирины Сергеевны, действующего на основании Устава"
     )
     expect(article).to_contain_text("ИНН 7707083893, КПП 773601001")
-    page.screenshot(path=str(SHOTS / "contract-details-saved-phone.png"), full_page=True)
+    _shot(page, "contract-details-saved-phone")
     assert AuditLog.objects.filter(verb="client.details_from_client").count() == 1
     page.close()
