@@ -23,14 +23,14 @@ def client_data(**changes):
         "kind": "company",
         "name": "Acme",
         "legal_name": "Acme LLC",
-        "tax_id": "7701234567",
+        "tax_id": "7707083893",
         "registration_number": "1027700132195",
         "address": "Moscow, Tverskaya 1",
         "signatory_name": "Ivan Petrov",
         "signatory_position": "CEO",
         "signatory_basis": "the charter",
         "bank_name": "Sberbank",
-        "bank_account": "40702810900000000001",
+        "bank_account": "40702819900000000001",
         "bank_code": "044525225",
         "correspondent_account": "30101810400000000225",
         "website": "acme.example",
@@ -65,7 +65,7 @@ def test_anyone_signed_in_creates_a_client_with_legal_details(request, persona):
     client = Client.objects.get(name="Acme")
     assert response.status_code == 302 and response.url == client.get_absolute_url()
     assert (client.tax_id, client.signatory_basis, client.correspondent_account) == (
-        "7701234567",
+        "7707083893",
         "the charter",
         "30101810400000000225",
     )

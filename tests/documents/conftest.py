@@ -110,6 +110,17 @@ def sent_proposal(proposal, manager, django_capture_on_commit_callbacks):
     return proposal
 
 
+@pytest.fixture
+def sent_contract(sent_proposal, manager, django_capture_on_commit_callbacks):
+    """The contract and appendix issued from the accepted proposal, sent to the client."""
+    accept(sent_proposal)
+    contract = services.contract_of(sent_proposal.deal)
+    with django_capture_on_commit_callbacks(execute=True):
+        services.send_document(contract, actor=manager)
+    contract.refresh_from_db()
+    return contract
+
+
 def meta():
     return services.RequestMeta(ip="203.0.113.7", user_agent="pytest-browser/1.0")
 

@@ -75,3 +75,43 @@ def test_proposals_accepted_at_once_get_consecutive_contract_numbers(manager, ru
     assert _race(calls) == ["accepted"] * 3
     numbers = sorted(Document.objects.filter(kind=Kind.CONTRACT).values_list("number", flat=True))
     assert numbers == [1, 2, 3]
+
+
+def test_two_simultaneous_joint_signatures_of_contract_and_appendix_make_one(manager, rub_list):
+    proposal = _sent_proposal(manager, rub_list)
+    services.accept_document(
+        proposal,
+        fingerprint=render_document(proposal).fingerprint,
+        signer=services.Signer("Ирина Петрова", "irina@client.test"),
+        request_meta=meta(),
+    )
+    contract = services.contract_of(proposal.deal)
+    services.send_document(contract, actor=manager)
+    appendix = contract.children.get(kind=Kind.APPENDIX)
+    fingerprints = {
+        part.pk: render_document(Document.objects.get(pk=part.pk)).fingerprint
+        for part in (contract, appendix)
+    }
+
+    def together():
+        services.accept_together(
+            Document.objects.get(pk=contract.pk),
+            fingerprints=fingerprints,
+            signer=services.Signer("Ирина Петрова", "irina@client.test"),
+            request_meta=meta(),
+        )
+
+    def appendix_alone():
+        services.accept_document(
+            Document.objects.get(pk=appendix.pk),
+            fingerprint=fingerprints[appendix.pk],
+            signer=services.Signer("Ирина Петрова", "irina@client.test"),
+            request_meta=meta(),
+        )
+
+    assert _race([together, together, appendix_alone]) in (
+        ["accepted", "already", "already"],
+        ["accepted", "accepted", "already"],  # the appendix alone first, then the contract
+    )
+    assert Acceptance.objects.filter(document=appendix).count() == 1
+    assert Acceptance.objects.filter(document=contract).count() == 1

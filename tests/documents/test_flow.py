@@ -147,7 +147,7 @@ def test_acceptance_records_signer_consent_time_address_and_hash(sent_proposal):
     assert acceptance.signer_name == "Ирина Петрова"
     assert acceptance.signer_email == "irina@client.test"
     assert acceptance.consent_version == services.CONSENT_VERSION
-    assert acceptance.consent_text == services.consent_text("ru")
+    assert acceptance.consent_text == services.consent_text("ru", acceptance.document.kind)
     assert acceptance.ip == "203.0.113.7"
     assert acceptance.user_agent == "pytest-browser/1.0"
     assert acceptance.revision_fingerprint == acceptance.revision.fingerprint

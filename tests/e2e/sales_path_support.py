@@ -129,3 +129,10 @@ class Shots:
             return
         self.count += 1
         page.screenshot(path=str(SCREENSHOT_DIR / f"{self.count:02d}-{name}.png"), full_page=True)
+
+
+def fill_company_details(page, details):
+    """Fill the company details form of a contract's client page and save it."""
+    for name, value in details.items():
+        page.fill(f"#id_{name}", value)
+    page.locator("#details button[type=submit]").click()

@@ -47,6 +47,7 @@ from tests.e2e.sales_path_support import (
     Problems,
     ServerErrors,
     Shots,
+    fill_company_details,
     money,
     outbox_link,
     outbox_links,
@@ -358,6 +359,11 @@ def test_a_lead_becomes_a_paid_deposit_through_both_browsers(
     documents_panel.locator("li", has_text=contract.title).get_by_role(
         "button", name="Send", exact=True
     ).click()
+    # The client's company details are not known yet: the manager is warned and sends
+    # anyway, leaving them to the client.
+    expect(desk.locator("#missing-details")).to_be_visible()
+    shot(desk, "contract-details-warning")
+    desk.get_by_role("button", name="Send anyway, the client fills them in").click()
     expect(desk.locator(".message.success")).to_contain_text(f"sent to {CLIENT_EMAIL}")
     deal.refresh_from_db()
     assert deal.stage_id == CONTRACT_SENT
@@ -366,19 +372,44 @@ def test_a_lead_becomes_a_paid_deposit_through_both_browsers(
     contract_links = outbox_links(f"document-sent:{contract.pk}:v1", base_url=base, path="/c/doc/")
     assert len(contract_links) == 2, contract_links  # the contract and its appendix
 
-    for link, document in zip(contract_links, (contract, appendix), strict=True):
-        deal.refresh_from_db()
-        assert deal.stage_id == CONTRACT_SENT  # signed only when every part is
-        client.goto(link)
-        expect(client.locator(".doc-toolbar h1")).to_have_text(document.title)
-        expect(client.locator("article.doc")).to_contain_text("Рога и копыта")
-        client.fill("#id_name", CLIENT_NAME)
-        client.fill("#id_email", CLIENT_EMAIL)
-        client.check("#id_consent")
-        client.locator("#accept-button").click()
-        client.wait_for_url(re.compile(r"done=accepted"))
-        expect(client.locator("#accepted-banner")).to_contain_text(CLIENT_NAME)
-        shot(client, f"{document.kind}-signed")
+    contract_link, appendix_link = contract_links
+    client.goto(contract_link)
+    expect(client.locator(".doc-toolbar h1")).to_have_text(contract.title)
+    expect(client.locator("article.doc")).to_contain_text("Рога и копыта")
+    # The client gives the company details the contract lacks; it then names the signatory
+    # in the genitive.
+    fill_company_details(
+        client,
+        {
+            "legal_name": "ООО «Рога и копыта»",
+            "tax_id": "7707083893",
+            "address": "Москва, ул. Садовая, д. 5",
+            "signatory_name": "Петрова Анна Сергеевна",
+            "signatory_position": "Генеральный директор",
+            "signatory_basis": "Устав",
+        },
+    )
+    client.wait_for_url(re.compile(r"done=details"))
+    expect(client.locator("article.doc")).to_contain_text(
+        "в лице Генерального директора Петровой Анны Сергеевны"
+    )
+    shot(client, "contract-details")
+    # Name and email are known from the proposal; one signature covers the appendix too.
+    expect(client.locator("#id_name")).to_have_value(CLIENT_NAME)
+    expect(client.locator("#id_email")).to_have_value(CLIENT_EMAIL)
+    expect(client.locator(".together")).to_contain_text(appendix.title)
+    deal.refresh_from_db()
+    assert deal.stage_id == CONTRACT_SENT
+    client.check("#id_consent")
+    client.locator("#accept-button").click()
+    client.wait_for_url(re.compile(r"done=accepted"))
+    expect(client.locator("#accepted-banner")).to_contain_text(CLIENT_NAME)
+    shot(client, "contract-signed")
+    client.goto(appendix_link)
+    expect(client.locator(".doc-toolbar h1")).to_have_text(appendix.title)
+    expect(client.locator("#accepted-banner")).to_contain_text(CLIENT_NAME)
+    expect(client.locator("#accept-button")).to_have_count(0)
+    shot(client, "appendix-signed")
 
     deal.refresh_from_db()
     assert deal.stage_id == CONTRACT_SIGNED

@@ -19,11 +19,25 @@ class Client(models.Model):
     legal_name = models.CharField(_("legal name"), max_length=300, blank=True)
     tax_id = models.CharField(_("tax ID"), max_length=32, blank=True)
     registration_number = models.CharField(_("registration number"), max_length=32, blank=True)
+    # Russian companies: КПП (tax registration reason code); empty elsewhere.
+    kpp = models.CharField(_("KPP"), max_length=9, blank=True)
     address = models.TextField(_("legal address"), blank=True)
     signatory_name = models.CharField(_("signatory"), max_length=200, blank=True)
     signatory_position = models.CharField(_("signatory's position"), max_length=200, blank=True)
     signatory_basis = models.CharField(
         _("acts on the basis of"), max_length=200, blank=True, help_text=_("e.g. the charter")
+    )
+    # The same three in the genitive case, as a Russian contract prints them ("в лице
+    # Генерального директора Иванова И. И., действующего на основании Устава"). Suggested by
+    # clients.declension when the nominative changes; the manager may correct them.
+    signatory_name_genitive = models.CharField(
+        _("signatory (genitive)"), max_length=200, blank=True
+    )
+    signatory_position_genitive = models.CharField(
+        _("signatory's position (genitive)"), max_length=200, blank=True
+    )
+    signatory_basis_genitive = models.CharField(
+        _("basis of authority (genitive)"), max_length=200, blank=True
     )
     bank_name = models.CharField(_("bank name"), max_length=200, blank=True)
     bank_account = models.CharField(_("bank account / IBAN"), max_length=64, blank=True)

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from django.db import transaction
 from django.forms import ModelForm
 
+from studiocrm.clients import declension
 from studiocrm.clients.models import Client, Contact
 from studiocrm.clients.phones import normalize_phone
 from studiocrm.core import audit
@@ -68,10 +69,59 @@ def match_or_create_contact(
     return ContactMatch(contact=contact, created=True)
 
 
+# Nominative field → its genitive field, filled by clients.declension.
+GENITIVE_FIELDS = {
+    "signatory_name": ("signatory_name_genitive", declension.person_genitive),
+    "signatory_position": ("signatory_position_genitive", declension.phrase_genitive),
+    "signatory_basis": ("signatory_basis_genitive", declension.phrase_genitive),
+}
+
+# What a contract with a company needs from the client, and with a person.
+COMPANY_DETAILS = (
+    "legal_name",
+    "tax_id",
+    "registration_number",
+    "address",
+    "signatory_name",
+    "signatory_position",
+    "signatory_basis",
+    "bank_name",
+    "bank_code",
+    "bank_account",
+)
+PERSON_DETAILS = ("legal_name", "address")
+
+
+def suggest_genitive(client: Client, changed: list[str]) -> list[str]:
+    """Fill the genitive forms of the nominatives in ``changed`` (and empty ones). A genitive
+    the caller changed itself is kept. Returns the fields it set."""
+    updated = []
+    for nominative, (genitive, decline) in GENITIVE_FIELDS.items():
+        if genitive in changed:
+            continue
+        if nominative in changed or not getattr(client, genitive):
+            value = getattr(client, nominative)
+            setattr(client, genitive, decline(value) if value else "")
+            updated.append(genitive)
+    return updated
+
+
+def missing_details(client: Client) -> list[str]:
+    """The verbose names of what a contract with this client still lacks."""
+    needed = COMPANY_DETAILS if client.kind == Client.Kind.COMPANY else PERSON_DETAILS
+    return [
+        str(Client._meta.get_field(name).verbose_name)
+        for name in needed
+        if not str(getattr(client, name) or "").strip()
+    ]
+
+
 def save_client(form: ModelForm, *, actor: User) -> Client:
     with transaction.atomic():
         created = form.instance.pk is None
-        client = form.save()
+        client = form.save(commit=False)
+        suggest_genitive(client, list(form.changed_data))
+        client.save()
         audit.record(
             "client.created" if created else "client.updated",
             client,
@@ -90,3 +140,33 @@ def save_contact(form: ModelForm, *, client: Client, actor: User) -> Contact:
         contact.save()
         audit.record("contact.created" if created else "contact.updated", contact, actor=actor)
     return contact
+
+
+def save_details_from_client(
+    client: Client, form: ModelForm, *, document_id: int, ip: str | None
+) -> Client:
+    """The client filled in their legal details on a document's page.
+
+    Saves only the fields of the form, under a row lock, suggests the genitive forms, and
+    writes an audit row (actor: nobody; the document and address say where it came from) that
+    the manager sees in the client's history.
+    """
+    with transaction.atomic():
+        locked = Client.objects.select_for_update().get(pk=client.pk)
+        changed = [
+            name
+            for name in form.fields
+            if (getattr(locked, name) or "") != (form.cleaned_data.get(name) or "")
+        ]
+        for name in changed:
+            setattr(locked, name, form.cleaned_data.get(name) or "")
+        updated = suggest_genitive(locked, changed)
+        if changed or updated:
+            locked.save(update_fields=sorted({*changed, *updated}))
+        audit.record(
+            "client.details_from_client",
+            locked,
+            actor=None,
+            data={"fields": changed, "document": document_id, "ip": ip or ""},
+        )
+    return locked

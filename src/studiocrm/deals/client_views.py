@@ -21,6 +21,7 @@ from studiocrm.clients import services
 from studiocrm.clients.forms import ClientForm, ContactForm
 from studiocrm.clients.models import Client, Contact
 from studiocrm.clients.phones import normalize_phone
+from studiocrm.core.models import AuditLog
 from studiocrm.core.search import digits_count, icontains_any
 
 PAGE_SIZE = 50
@@ -67,10 +68,24 @@ def detail(request: HttpRequest, pk: int) -> HttpResponse:
     deals = client.deals.select_related("stage", "manager", "contact").order_by(
         "-created_at", "-pk"
     )
+    # The last time the client filled in their details themselves (on a contract's page).
+    from_client = (
+        AuditLog.objects.filter(
+            verb="client.details_from_client", object_type="clients.client", object_id=str(pk)
+        )
+        .order_by("-pk")
+        .first()
+    )
     return render(
         request,
         "clients/detail.html",
-        {"client": client, "contacts": client.contacts.order_by("name", "pk"), "deals": deals},
+        {
+            "client": client,
+            "contacts": client.contacts.order_by("name", "pk"),
+            "deals": deals,
+            "from_client": from_client,
+            "missing": services.missing_details(client),
+        },
     )
 
 

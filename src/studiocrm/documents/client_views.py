@@ -25,6 +25,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 from django_ratelimit.core import is_ratelimited
 
+from studiocrm.clients import services as client_services
+from studiocrm.clients.forms import ClientDetailsForm
 from studiocrm.core.http import client_ip
 from studiocrm.documents import estimate_data, services
 from studiocrm.documents.csrf import no_referrer_csrf_protect
@@ -116,10 +118,12 @@ def _render_page(
     selection: dict[str, Any] | None = None,
     error: str = "",
     status: int = 200,
-    children: list[dict[str, str]] | None = None,
+    children: list[dict[str, Any]] | None = None,
     csrf_token: str | None = None,
+    details_form: ClientDetailsForm | None = None,
 ) -> HttpResponse:
     state = state or page_state(document)
+    together = _together(document)
     if state.problem is not None:
         # A broken template must not show the client a traceback or half a document.
         status = 503
@@ -135,13 +139,22 @@ def _render_page(
             "picker": (state.picker if selection is None else _picker(document, selection))
             if state.needs_acceptance
             else None,
-            "accept_form": accept_form or AcceptForm(initial={"fingerprint": state.fingerprint}),
-            "question_form": question_form or QuestionForm(),
-            "consent_text": services.consent_text(document.language),
+            "accept_form": accept_form
+            or AcceptForm(initial={"fingerprint": state.fingerprint, **_known_signer(document)}),
+            "question_form": question_form or QuestionForm(initial=_known_signer(document)),
+            "consent_text": services.consent_text(
+                document.language, document.kind, together=bool(together)
+            ),
+            "accept_button": services.accept_button_label(
+                document.kind, document.language, together=bool(together)
+            ),
+            "together": together,
             "consent_version": services.CONSENT_VERSION,
             "error": error,
             "done": request.GET.get("done", ""),
             "children": _children(document) if children is None else children,
+            "details_form": details_form or _details_form(document),
+            "missing_details": _missing_details(document),
             **extra,
         },
         status=status,
@@ -150,20 +163,96 @@ def _render_page(
     return response
 
 
-def _children(document: Document) -> list[dict[str, str]]:
-    """A contract's sent appendices, each with its own link."""
-    if document.kind != Kind.CONTRACT:
+def _known_signer(document: Document) -> dict[str, str]:
+    """Who the client is, so they do not type it again: the name and email they signed with
+    last on this deal (the proposal, the contract), else the deal's contact person."""
+    last = (
+        Acceptance.objects.filter(document__deal_id=document.deal_id)
+        .order_by("-accepted_at", "-pk")
+        .values("signer_name", "signer_email")
+        .first()
+    )
+    if last:
+        return {"name": last["signer_name"], "email": last["signer_email"]}
+    contact = document.deal.contact
+    if contact is None:
+        return {}
+    return {"name": contact.name, "email": contact.email}
+
+
+def _asks_for_details(document: Document) -> bool:
+    """A contract waiting for the signature asks the client for their legal details."""
+    return document.kind == Kind.CONTRACT and document.needs_acceptance
+
+
+def _details_form(document: Document, data: Any = None) -> ClientDetailsForm | None:
+    if not _asks_for_details(document):
+        return None
+    return ClientDetailsForm(data, instance=document.deal.client, russian=document.language == "ru")
+
+
+def _missing_details(document: Document) -> list[str]:
+    if not _asks_for_details(document):
         return []
+    with translation.override(document.language):
+        return client_services.missing_details(document.deal.client)
+
+
+def _children(document: Document) -> list[dict[str, Any]]:
+    """The parts a contract is signed in (the contract and its sent appendices), each with its
+    link and state, for the "what is still to sign" list of a contract's or appendix's page."""
+    if document.kind not in (Kind.CONTRACT, Kind.APPENDIX):
+        return []
+    contract = document if document.kind == Kind.CONTRACT else document.parent
+    if contract is None:
+        return []
+    parts = [contract] + list(
+        contract.children.filter(kind=Kind.APPENDIX)
+        .exclude(status=Document.Status.DRAFT)
+        .order_by("sequence", "pk")
+    )
     return [
         {
-            "title": child.title,
-            "url": reverse("documents_client:page", args=[child.link_token()]),
-            "status": child.status,
+            "id": part.pk,
+            "title": part.title,
+            "url": reverse("documents_client:page", args=[part.link_token()]),
+            "status": part.status,
+            "current": part.pk == document.pk,
+            "updated": part.updated_at.isoformat(),
         }
-        for child in document.children.filter(kind=Kind.APPENDIX).exclude(
-            status=Document.Status.DRAFT
-        )
+        for part in parts
+        if part.status != Document.Status.DRAFT
     ]
+
+
+def _together(document: Document) -> list[dict[str, Any]]:
+    """The appendices the client may sign together with this contract, with the fingerprint
+    of the version each page shows now."""
+    if document.kind != Kind.CONTRACT or not document.needs_acceptance:
+        return []
+    rows = []
+    for appendix in services.appendices_to_sign_with(document):
+        state = page_state(appendix)
+        if state.problem is None and state.fingerprint:
+            rows.append(
+                {
+                    "id": appendix.pk,
+                    "title": appendix.title,
+                    "url": reverse("documents_client:page", args=[appendix.link_token()]),
+                    "fingerprint": state.fingerprint,
+                }
+            )
+    return rows
+
+
+def _together_from(data: Any) -> dict[int, str]:
+    """{appendix id: fingerprint} from the accept form's "together" fields ("id:fingerprint")."""
+    parts: dict[int, str] = {}
+    for value in data.getlist("together")[:20]:
+        identifier, _sep, fingerprint = str(value).partition(":")
+        if identifier.isdigit() and len(fingerprint) == 64:
+            parts[int(identifier)] = fingerprint
+    return parts
 
 
 def _open(document: Document) -> None:
@@ -195,6 +284,7 @@ def page(request: HttpRequest, document: Document) -> HttpResponse:
                 children,
                 translation.get_language(),
                 studio and _studio_branding(studio),
+                _known_signer(document),
             )
         )
     )
@@ -260,16 +350,24 @@ def accept(request: HttpRequest, document: Document) -> HttpResponse:
     selection = _selection_from(request.POST)
     if not form.is_valid():
         return _render_page(request, document, accept_form=form, selection=selection, status=422)
+    signer = services.Signer(name=form.cleaned_data["name"], email=form.cleaned_data["email"])
+    together = _together_from(request.POST) if document.kind == Kind.CONTRACT else {}
     try:
-        services.accept_document(
-            document,
-            fingerprint=form.cleaned_data["fingerprint"],
-            signer=services.Signer(
-                name=form.cleaned_data["name"], email=form.cleaned_data["email"]
-            ),
-            request_meta=_meta(request),
-            selection=selection,
-        )
+        if together:
+            services.accept_together(
+                document,
+                fingerprints={document.pk: form.cleaned_data["fingerprint"], **together},
+                signer=signer,
+                request_meta=_meta(request),
+            )
+        else:
+            services.accept_document(
+                document,
+                fingerprint=form.cleaned_data["fingerprint"],
+                signer=signer,
+                request_meta=_meta(request),
+                selection=selection,
+            )
     except services.StaleRevision as error:
         document.refresh_from_db()
         fresh = page_state(document)
@@ -328,6 +426,35 @@ def ask(request: HttpRequest, document: Document) -> HttpResponse:
         return _render_page(request, document, question_form=form, error=str(error), status=422)
     return redirect(
         f"{reverse('documents_client:page', args=[_token(request)])}?done=asked#question"
+    )
+
+
+@require_POST
+@client_link_page(Document, count_views=False, queryset=_queryset)
+@no_referrer_csrf_protect
+def details(request: HttpRequest, document: Document) -> HttpResponse:
+    """The client fills in or corrects their legal details for the contract."""
+    _open(document)
+    if not _asks_for_details(document):
+        raise Http404
+    if is_ratelimited(
+        request, group="documents-details", key="ip", rate=ACCEPT_RATE, increment=True
+    ):
+        return _render_page(
+            request, document, error=_("Too many attempts. Please wait a few minutes."), status=429
+        )
+    form = _details_form(document, request.POST)
+    assert form is not None
+    if not form.is_valid():
+        return _render_page(request, document, details_form=form, status=422)
+    client_services.save_details_from_client(
+        document.deal.client,
+        form,
+        document_id=document.pk,
+        ip=client_ip(request) or None,
+    )
+    return redirect(
+        f"{reverse('documents_client:page', args=[_token(request)])}?done=details#details"
     )
 
 

@@ -14,10 +14,12 @@ Shape (every key is always present; absent data is ``""``, ``None`` or ``[]``)::
     contract            {number, date} of the contract (for a contract, appendix, act) or None
     studio              {name, legal_name, tax_id, registration_number, address, email, phone,
                          website, bank_name, bank_account, bank_code, correspondent_account}
-    client              {name, kind ("company"|"person"), legal_name, tax_id,
+    client              {name, kind ("company"|"person"), legal_name, tax_id, kpp,
                          registration_number, address, signatory_name, signatory_position,
-                         signatory_basis, bank_name, bank_account, bank_code,
-                         correspondent_account, website}
+                         signatory_basis, signatory_name_genitive,
+                         signatory_position_genitive, signatory_basis_genitive (the three
+                         in the genitive case, for Russian contracts), bank_name,
+                         bank_account, bank_code, correspondent_account, website}
     contact             {name, position, email, phone}
     manager             {name, email}
     deal                {id, title, description}
@@ -27,15 +29,20 @@ Shape (every key is always present; absent data is ``""``, ``None`` or ``[]``)::
                          tax_on_top (bool), options: [option, ...]}
       option            {id, name, description, recommended (bool), lines: [line, ...],
                          pages: [line, ...], services: [line, ...], optional_lines: [...],
-                         net, tax, total, optional_total, days, timeline: [stage, ...]}
+                         amount, discount, net, tax, total, optional_total, days,
+                         timeline: [stage, ...]}; sums over the counted lines only
       line              {id, kind ("page"|"service"), name, description, category, depth,
                          quantity, unit, unit_price, amount, discount, net, tax, tax_rate,
-                         total, optional (bool), selected (bool)}
+                         total, optional (bool), selected (bool)}: amount = quantity ×
+                         unit_price before any discount, net = amount − discount (line and
+                         option discounts); selected is false for extras not chosen
       stage             {code, name, start_day, end_day, days}
     chosen              the option the document is about, with the client's optional lines:
                         for a contract/appendix/act the option accepted in the proposal; for a
                         proposal the main option as offered. None without an estimate.
-    totals              {net, tax, total, total_in_words, tax_in_words, tax_rate, days} of chosen
+    totals              {amount, discount, net, tax, total, total_in_words, tax_in_words, days}
+                        of chosen: amount (sum of the counted lines' amounts) − discount = net;
+                        net + tax = total with VAT on top, net = total otherwise
     timeline            chosen's stages (same shape as option.timeline)
     payment_schedule    [{number, label, percent, amount, amount_in_words, due_days}]
 
@@ -117,11 +124,15 @@ CLIENT_FIELDS = (
     "kind",
     "legal_name",
     "tax_id",
+    "kpp",
     "registration_number",
     "address",
     "signatory_name",
     "signatory_position",
     "signatory_basis",
+    "signatory_name_genitive",
+    "signatory_position_genitive",
+    "signatory_basis_genitive",
     "bank_name",
     "bank_account",
     "bank_code",
@@ -143,6 +154,10 @@ def _client_data(client: Any) -> dict[str, Any]:
         "signatory_name": client.signatory_name,
         "signatory_position": client.signatory_position,
         "signatory_basis": client.signatory_basis,
+        "signatory_name_genitive": client.signatory_name_genitive,
+        "signatory_position_genitive": client.signatory_position_genitive,
+        "signatory_basis_genitive": client.signatory_basis_genitive,
+        "kpp": client.kpp,
         "bank_name": client.bank_name,
         "bank_account": client.bank_account,
         "bank_code": client.bank_code,
@@ -271,6 +286,8 @@ def _contract_section(document: Document) -> dict[str, Any] | None:
 def _totals(chosen: Mapping[str, Any] | None, currency: str, language: str) -> dict[str, Any]:
     if not chosen:
         return {
+            "amount": ZERO,
+            "discount": ZERO,
             "net": ZERO,
             "tax": ZERO,
             "total": ZERO,
@@ -279,6 +296,8 @@ def _totals(chosen: Mapping[str, Any] | None, currency: str, language: str) -> d
             "days": 0,
         }
     return {
+        "amount": chosen["amount"],
+        "discount": chosen["discount"],
         "net": chosen["net"],
         "tax": chosen["tax"],
         "total": chosen["total"],

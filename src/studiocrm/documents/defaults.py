@@ -225,6 +225,8 @@ def sample_context(kind: str, language: str) -> dict[str, Any]:
     chosen = options[1]
     studio = studio_data(Studio.load())
     totals = {
+        "amount": chosen["amount"],
+        "discount": chosen["discount"],
         "net": chosen["net"],
         "tax": chosen["tax"],
         "total": chosen["total"],
@@ -275,8 +277,12 @@ def sample_context(kind: str, language: str) -> dict[str, Any]:
             "registration_number": "1157746000000" if ru else "HRB 12345",
             "address": "123100, г. Москва, ул. Примерная, д. 1" if ru else "Musterstraße 1, Berlin",
             "signatory_name": "Иванов Иван Иванович" if ru else "Jonas Weber",
-            "signatory_position": "генерального директора" if ru else "Managing Director",
-            "signatory_basis": "Устава" if ru else "",
+            "signatory_position": "Генеральный директор" if ru else "Managing Director",
+            "signatory_basis": "Устав" if ru else "",
+            "signatory_name_genitive": "Иванова Ивана Ивановича" if ru else "",
+            "signatory_position_genitive": "Генерального директора" if ru else "",
+            "signatory_basis_genitive": "Устава" if ru else "",
+            "kpp": "770501001" if ru else "",
             "bank_name": "",
             "bank_account": "",
             "bank_code": "",

@@ -114,6 +114,13 @@ class AcceptForm(forms.Form):
 
 
 class QuestionForm(forms.Form):
+    """A question from the client page. Its ids differ from the accept form's, which is on
+    the same page with the same field names."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("auto_id", "question_%s")
+        super().__init__(*args, **kwargs)
+
     name = forms.CharField(
         label=gettext_lazy("Your name"),
         max_length=200,

@@ -301,30 +301,66 @@ def raw_download(revision: Revision, part: str) -> HttpResponse:
 
 
 def certificate_context(acceptance: Acceptance) -> dict[str, Any]:
-    """The signature record and a fresh recomputation of every hash it refers to."""
-    revision = acceptance.revision
-    html_sha256 = sha256_text(revision.html)
-    context_sha256 = sha256_text(revision.context)
-    fingerprint = fingerprint_of(html_sha256, context_sha256)
+    """The signature record and a fresh recomputation of every hash it refers to.
+
+    A record covers one document (``document``/``revision``) or, for a contract signed with
+    its appendices in one act, several (``documents``: [{document, revision}, ...]); every
+    part's frozen revision is re-hashed."""
+    record = json.loads(acceptance.record)
+    listed = record.get("documents") or [
+        {"document": record.get("document", {}), "revision": record.get("revision", {})}
+    ]
+    frozen = {
+        (revision.document_id, revision.number): revision
+        for revision in Revision.objects.filter(
+            document_id__in=[part["document"].get("id") for part in listed]
+        )
+    }
+    parts = []
+    for part in listed:
+        said = part["revision"]
+        revision = frozen.get((part["document"].get("id"), said.get("number")))
+        html_sha256 = sha256_text(revision.html) if revision else ""
+        context_sha256 = sha256_text(revision.context) if revision else ""
+        fingerprint = fingerprint_of(html_sha256, context_sha256)
+        checks = {
+            "html": revision is not None and html_sha256 == said.get("html_sha256"),
+            "context": revision is not None and context_sha256 == said.get("context_sha256"),
+            "fingerprint": revision is not None
+            and fingerprint == said.get("fingerprint") == revision.fingerprint,
+        }
+        parts.append(
+            {
+                "document": part["document"],
+                "revision": said,
+                "computed": {
+                    "html_sha256": html_sha256,
+                    "context_sha256": context_sha256,
+                    "fingerprint": fingerprint,
+                },
+                "checks": checks,
+            }
+        )
     record_sha256 = sha256_text(acceptance.record)
+    own = acceptance.revision
     checks = {
-        "html": html_sha256 == revision.html_sha256,
-        "context": context_sha256 == revision.context_sha256,
-        "fingerprint": fingerprint == revision.fingerprint == acceptance.revision_fingerprint,
+        "parts": all(all(part["checks"].values()) for part in parts),
+        "own": any(
+            part["document"].get("id") == acceptance.document_id
+            and part["revision"].get("fingerprint") == own.fingerprint
+            for part in parts
+        )
+        and own.fingerprint == acceptance.revision_fingerprint,
         "record": record_sha256 == acceptance.record_sha256,
     }
     return {
         "acceptance": acceptance,
-        "revision": revision,
+        "revision": own,
         "document": acceptance.document,
-        "record": json.loads(acceptance.record),
+        "record": record,
         "record_json": acceptance.record,
-        "computed": {
-            "html_sha256": html_sha256,
-            "context_sha256": context_sha256,
-            "fingerprint": fingerprint,
-            "record_sha256": record_sha256,
-        },
+        "parts": parts,
+        "computed": {"record_sha256": record_sha256},
         "checks": checks,
         "verified": all(checks.values()),
     }

@@ -67,18 +67,19 @@ from studiocrm.portal.links import LinkTokenLost
 log = logging.getLogger(__name__)
 
 # The consent a client ticks before accepting. Change the text → change the version: every
-# acceptance keeps the exact text and version it was given.
-CONSENT_VERSION = "2026-01"
+# acceptance keeps the exact text and version it was given. The text names the button the
+# page shows ({button}), which differs between a proposal and a document to sign.
+CONSENT_VERSION = "2026-02"
 CONSENT_TEXTS = {
     "ru": (
         "Я прочитал(а) документ полностью, принимаю его условия и соглашаюсь, что ввод моего "
-        "имени и адреса электронной почты и нажатие кнопки «Принять» являются моей простой "
+        "имени и адреса электронной почты и нажатие кнопки «{button}» являются моей простой "
         "электронной подписью, равнозначной собственноручной. Я согласен(на) на обработку "
         "указанных данных для заключения и исполнения договора."
     ),
     "en": (
         "I have read the whole document, I accept its terms, and I agree that typing my name "
-        "and email address and pressing “Accept” is my simple electronic signature, with the "
+        "and email address and pressing “{button}” is my simple electronic signature, with the "
         "same effect as a handwritten one. I consent to the processing of these details to "
         "conclude and perform the agreement."
     ),
@@ -161,8 +162,24 @@ class PaymentStep:
     due_days: int
 
 
-def consent_text(language: str) -> str:
-    return CONSENT_TEXTS.get(language, CONSENT_TEXTS["en"])
+def accept_button_label(kind: str, language: str, *, together: bool = False) -> str:
+    """The label of the button that accepts a document of this kind (``together``: a contract
+    signed with its appendices): the page shows it and the consent text names it, so the two
+    always agree."""
+    with translation.override(language):
+        if kind == Kind.PROPOSAL:
+            return _("Accept the proposal")
+        if together:
+            return _("Sign the contract and appendices")
+        return _("Sign")
+
+
+def consent_text(language: str, kind: str, *, together: bool = False) -> str:
+    """The consent for accepting a document of ``kind``, naming the button the page shows."""
+    language = language if language in CONSENT_TEXTS else "en"
+    return CONSENT_TEXTS[language].format(
+        button=accept_button_label(kind, language, together=together)
+    )
 
 
 # Reading ------------------------------------------------------------------------------------
@@ -623,7 +640,7 @@ def accept_document(
         if Acceptance.objects.filter(revision=revision).exists():
             raise AlreadyAccepted(latest_acceptance(locked))
         accepted_at = timezone.now()
-        text = consent_text(locked.language)
+        text = consent_text(locked.language, locked.kind)
         record = {
             "document": {"id": locked.pk, "kind": locked.kind, "title": locked.title},
             "revision": {
@@ -642,20 +659,15 @@ def accept_document(
         record_json = canonical_json(record)
         try:
             with transaction.atomic():
-                acceptance = Acceptance.objects.create(
-                    document=locked,
-                    revision=revision,
-                    signer_name=name,
-                    signer_email=email,
-                    consent_text=text,
-                    consent_version=CONSENT_VERSION,
+                acceptance = _create_acceptance(
+                    locked,
+                    revision,
+                    signer=Signer(name, email),
+                    consent=text,
                     accepted_at=accepted_at,
-                    ip=request_meta.ip or None,
-                    user_agent=request_meta.user_agent[:500],
-                    revision_fingerprint=revision.fingerprint,
+                    request_meta=request_meta,
                     selection=chosen,
-                    record=record_json,
-                    record_sha256=sha256_text(record_json),
+                    record_json=record_json,
                 )
         except IntegrityError as error:
             raise AlreadyAccepted(latest_acceptance(locked)) from error
@@ -689,6 +701,165 @@ def accept_document(
             ):
                 events.emit(events.CONTRACT_SIGNED, deal, subject=contract)
     return acceptance
+
+
+def _create_acceptance(
+    document: Document,
+    revision: Revision,
+    *,
+    signer: Signer,
+    consent: str,
+    accepted_at: Any,
+    request_meta: RequestMeta,
+    selection: dict[str, Any],
+    record_json: str,
+) -> Acceptance:
+    """The acceptance row of one revision (unique: a second one raises IntegrityError)."""
+    return Acceptance.objects.create(
+        document=document,
+        revision=revision,
+        signer_name=signer.name,
+        signer_email=signer.email,
+        consent_text=consent,
+        consent_version=CONSENT_VERSION,
+        accepted_at=accepted_at,
+        ip=request_meta.ip or None,
+        user_agent=request_meta.user_agent[:500],
+        revision_fingerprint=revision.fingerprint,
+        selection=selection,
+        record=record_json,
+        record_sha256=sha256_text(record_json),
+    )
+
+
+def appendices_to_sign_with(contract: Document) -> list[Document]:
+    """The sent appendices of a contract still waiting for the client's signature: the
+    contract's page lets the client sign them together with it."""
+    if contract.kind != Kind.CONTRACT:
+        return []
+    return list(
+        contract.children.filter(
+            kind=Kind.APPENDIX, status__in=[Document.Status.SENT, Document.Status.CHANGED]
+        ).order_by("sequence", "pk")
+    )
+
+
+def accept_together(
+    contract: Document,
+    *,
+    fingerprints: dict[int, str],
+    signer: Signer,
+    request_meta: RequestMeta,
+) -> list[Acceptance]:
+    """The client signs a contract and its appendices in one act: one record, one consent,
+    covering every part's revision hash; each part gets its acceptance row carrying that same
+    record (so each part's certificate shows them all).
+
+    ``fingerprints`` maps each part's id (the contract's included) to the fingerprint of the
+    version the client read. The rows are locked in id order, so a concurrent acceptance of
+    one part waits; two simultaneous joint signatures make one (AlreadyAccepted for the
+    other). An appendix already signed on its own is left as it is.
+    """
+    name = " ".join(signer.name.split())[:200]
+    email = signer.email.strip()[:254]
+    if len(name) < 2 or "@" not in email:
+        raise DocumentError(_("Type your full name and email address."))
+    with transaction.atomic():
+        rows = {
+            row.pk: row
+            for row in Document.objects.select_for_update()
+            .select_related("deal")
+            .filter(pk__in=sorted(fingerprints))
+            .order_by("pk")
+        }
+        main = rows.get(contract.pk)
+        if main is None or main.kind != Kind.CONTRACT or len(rows) != len(fingerprints):
+            raise NotOpenForAcceptance(_("This document is not open for acceptance."))
+        appendices = sorted(
+            (row for row in rows.values() if row.pk != main.pk), key=lambda row: row.sequence
+        )
+        for part in [main, *appendices]:
+            if part is not main and (part.kind != Kind.APPENDIX or part.parent_id != main.pk):
+                raise NotOpenForAcceptance(_("This document is not open for acceptance."))
+            if not part.link_is_usable or part.status == Document.Status.DRAFT:
+                raise NotOpenForAcceptance(_("This document is not open for acceptance."))
+        if main.status == Document.Status.ACCEPTED:
+            raise AlreadyAccepted(latest_acceptance(main))
+        parts = [main, *(row for row in appendices if row.status != Document.Status.ACCEPTED)]
+        rendered = {part.pk: _render(part) for part in parts}
+        if any(rendered[part.pk].fingerprint != fingerprints[part.pk] for part in parts):
+            raise StaleRevision()
+        revisions = {
+            part.pk: _freeze(part, rendered[part.pk], reason=Revision.Reason.ACCEPTED, actor=None)
+            for part in parts
+        }
+        if Acceptance.objects.filter(revision__in=revisions.values()).exists():
+            raise AlreadyAccepted(latest_acceptance(main))
+        accepted_at = timezone.now()
+        text = consent_text(main.language, main.kind, together=True)
+        record = {
+            "documents": [
+                {
+                    "document": {"id": part.pk, "kind": part.kind, "title": part.title},
+                    "revision": {
+                        "number": revisions[part.pk].number,
+                        "html_sha256": revisions[part.pk].html_sha256,
+                        "context_sha256": revisions[part.pk].context_sha256,
+                        "fingerprint": revisions[part.pk].fingerprint,
+                    },
+                }
+                for part in parts
+            ],
+            "signer": {"name": name, "email": email},
+            "consent": {"version": CONSENT_VERSION, "text": text},
+            "accepted_at": accepted_at.astimezone(UTC).isoformat(),
+            "ip": request_meta.ip or "",
+            "user_agent": request_meta.user_agent[:500],
+            "selection": {},
+        }
+        record_json = canonical_json(record)
+        acceptances = []
+        try:
+            with transaction.atomic():
+                for part in parts:
+                    acceptances.append(
+                        _create_acceptance(
+                            part,
+                            revisions[part.pk],
+                            signer=Signer(name, email),
+                            consent=text,
+                            accepted_at=accepted_at,
+                            request_meta=request_meta,
+                            selection={},
+                            record_json=record_json,
+                        )
+                    )
+        except IntegrityError as error:
+            raise AlreadyAccepted(latest_acceptance(main)) from error
+        for part in parts:
+            part.status = Document.Status.ACCEPTED
+            part.save(update_fields=["status"])
+            audit.record(
+                "document.accepted",
+                part,
+                actor=None,
+                data={
+                    "revision": revisions[part.pk].number,
+                    "fingerprint": revisions[part.pk].fingerprint,
+                    "by": name,
+                    "together_with": [other.pk for other in parts if other is not part],
+                },
+            )
+        acceptances[0].document = main
+        events.emit(
+            events.DOCUMENT_SIGNED,
+            main.deal,
+            subject=acceptances[0],
+            payload={"together": [part.pk for part in parts[1:]]},
+        )
+        if _contract_fully_signed(main):
+            events.emit(events.CONTRACT_SIGNED, main.deal, subject=main)
+    return acceptances
 
 
 def _contract_fully_signed(contract: Document) -> bool:

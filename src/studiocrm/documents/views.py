@@ -19,6 +19,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from studiocrm.clients.services import missing_details
 from studiocrm.core.http import safe_next
 from studiocrm.core.permissions import owner_required
 from studiocrm.deals.models import Deal
@@ -26,7 +27,7 @@ from studiocrm.deals.services import can_edit
 from studiocrm.documents import defaults, reference, sandbox, services
 from studiocrm.documents.context import build_context, default_schedule
 from studiocrm.documents.forms import DocumentForm, TemplateForm, parse_schedule, schedule_to_text
-from studiocrm.documents.models import Acceptance, Document, DocumentTemplate, Revision
+from studiocrm.documents.models import Acceptance, Document, DocumentTemplate, Kind, Revision
 from studiocrm.documents.presenting import (
     certificate_context,
     certificate_html,
@@ -206,8 +207,16 @@ def detail(request: HttpRequest, pk: int) -> HttpResponse:
             "client_url": _link(document),
             "srcdoc": srcdoc(state.html, document.language) if not state.problem else "",
             "children": list(document.children.order_by("kind", "sequence")),
+            "missing_details": _missing_for_send(document),
         },
     )
+
+
+def _missing_for_send(document: Document) -> list[str]:
+    """What the client's details lack for a contract that is not signed yet."""
+    if document.kind != Kind.CONTRACT or document.status == Document.Status.ACCEPTED:
+        return []
+    return missing_details(document.deal.client)
 
 
 @login_required_htmx
@@ -234,6 +243,19 @@ def preview(request: HttpRequest, pk: int) -> HttpResponse:
 def send(request: HttpRequest, pk: int) -> HttpResponse:
     document = _document(pk)
     _require_edit(request, document)
+    missing = _missing_for_send(document)
+    if missing and request.POST.get("without_details") != "1":
+        # A contract without the client's details is weak on paper: the manager decides.
+        messages.warning(
+            request,
+            _(
+                "Not sent: the client's details lack %(fields)s. Fill them in on the client's "
+                "card, or send anyway and the client will be asked for them on the contract "
+                "page."
+            )
+            % {"fields": ", ".join(missing)},
+        )
+        return redirect(f"{document.get_absolute_url()}#missing-details")
     try:
         revision = services.send_document(document, actor=request.user)
     except services.NotAllowed as error:

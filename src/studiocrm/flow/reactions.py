@@ -324,13 +324,19 @@ def email_manager_document_viewed(event: Event) -> None:
 
 
 def email_manager_accepted(event: Event) -> None:
+    """One email per act of signing; a contract signed with its appendices names them."""
     acceptance: Acceptance = event.subject
+    together = Document.objects.in_bulk(event.payload.get("together", []))
     _email_manager_about_document(
         acceptance.document,
         template="documents/email/accepted.txt",
         subject=gettext_noop("Accepted: %(title)s"),
         dedupe_key=f"document-accepted:{acceptance.pk}",
-        extra={"acceptance": acceptance, "revision": acceptance.revision},
+        extra={
+            "acceptance": acceptance,
+            "revision": acceptance.revision,
+            "together": [together[pk] for pk in event.payload.get("together", [])],
+        },
     )
 
 
