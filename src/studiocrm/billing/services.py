@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
+from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -388,7 +389,7 @@ def new_link(invoice: Invoice, *, actor: User, notify_client: bool = True) -> st
 
 
 def save_provider_account(
-    account: ProviderAccount, changes: dict[str, str | bool], *, actor: User
+    account: ProviderAccount, changes: dict[str, Any], *, actor: User
 ) -> ProviderAccount:
     """Store a provider's settings (owners only). Secrets are replaced only when a new value
     is given; the audit row names the fields that changed, never their values."""

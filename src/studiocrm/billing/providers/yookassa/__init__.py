@@ -29,7 +29,7 @@ from yookassa import Payment as SdkPayment
 from yookassa.client import ApiClient
 from yookassa.domain.common import RequestObject
 
-from studiocrm.billing.models import Payment
+from studiocrm.billing.models import Invoice, Payment
 from studiocrm.billing.providers.base import (
     PaymentProvider,
     ProviderError,
@@ -118,6 +118,10 @@ class YooKassaProvider(PaymentProvider):
 
     def is_configured(self) -> bool:
         return bool(self.account.account_id and self.account.secret_key)
+
+    def accepts(self, invoice: Invoice) -> bool:
+        """Roubles only (what a YooKassa shop takes by default)."""
+        return invoice.currency == "RUB"
 
     def _call(self, method: str, *args: Any, **kwargs: Any) -> Any:
         if not self.is_configured():
