@@ -20,7 +20,12 @@ from django_ratelimit.core import is_ratelimited
 
 from studiocrm.billing import payments, qr, services
 from studiocrm.billing.models import BANK_TRANSFER, Invoice, Payment
-from studiocrm.billing.providers import UnknownProvider, get_provider, providers_for
+from studiocrm.billing.providers import (
+    UnknownProvider,
+    enabled_providers,
+    get_provider,
+    providers_for,
+)
 from studiocrm.billing.providers.base import Instructions, ProviderError, WebhookRejected
 from studiocrm.billing.rendering import (
     details_text,
@@ -57,8 +62,16 @@ def _page(
     request: HttpRequest, invoice: Invoice, *, error: str = "", status: int = 200
 ) -> HttpResponse:
     payable = invoice.is_open and invoice.amount_due > 0
-    offered = providers_for(invoice) if payable else []
+    enabled = enabled_providers() if payable else []
+    offered = [provider for provider in enabled if provider.accepts(invoice)]
     online = [provider for provider in offered if provider.online]
+    # Say why when a method the studio has switched on does not take this currency.
+    if payable and not offered:
+        method_note = "none"
+    elif online or not any(provider.online for provider in enabled):
+        method_note = ""
+    else:
+        method_note = "no_online"
     return render_portal(
         request,
         "billing/client/invoice.html",
@@ -68,7 +81,7 @@ def _page(
             "document": render_document(invoice),
             "providers": online,
             "bank_transfer": next((p for p in offered if not p.online), None),
-            "no_online_method": payable and not online,
+            "method_note": method_note,
             "credit_notes": invoice.credit_notes.exclude(status=Invoice.Status.DRAFT),
             "pay_error": error,
         },
