@@ -24,7 +24,13 @@ class InvoiceForm(forms.Form):
         required=False,
         help_text=_("Leave empty for “Payment of invoice No. … of …”."),
     )
-    due_days = forms.IntegerField(label=_("Days to pay"), min_value=0, max_value=365, initial=5)
+    due_days = forms.IntegerField(
+        label=_("Working days to pay"),
+        min_value=0,
+        max_value=365,
+        initial=5,
+        help_text=_("Counted as contracts count them: weekends and public holidays are skipped."),
+    )
     language = forms.ChoiceField(label=_("Invoice language"), choices=settings.LANGUAGES)
     tax_mode = forms.ChoiceField(label=_("Tax mode"), choices=Studio.TaxMode.choices)
     vat_rate = forms.DecimalField(
