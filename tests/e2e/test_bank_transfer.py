@@ -128,6 +128,7 @@ def test_paying_by_bank_transfer_in_euro(live_server, browser, manager, rouble_s
     width = viewport["width"]
 
     page.goto(f"{live_server.url}/c/pay/{token}/")
+    assert decode_qr(shot(page, f"invoice-en-{width}")) == [expected]
     page.get_by_role("button", name="Pay by bank transfer").click()
     page.wait_for_url(f"{live_server.url}/c/pay/{token}/bank-transfer/")
     assert decode_qr(shot(page, f"transfer-en-{width}")) == [expected]
