@@ -120,13 +120,14 @@ class YooKassaProvider(PaymentProvider):
             _("54-FZ receipts"),
             option=True,
             choices=(
-                ("on", _("Send a receipt with each payment")),
-                ("off", _("Do not send (the shop issues receipts another way)")),
+                ("on", _("Send")),
+                ("off", _("Do not send")),
             ),
             default="on",
             help_text=_(
                 "YooKassa passes the receipt to your online cash register or to "
-                "“Receipts from YooKassa”; the client gets it by email or SMS."
+                "“Receipts from YooKassa”; the client gets it by email or SMS. Turn off only "
+                "if the shop issues receipts another way."
             ),
         ),
         SettingField(
@@ -161,7 +162,9 @@ class YooKassaProvider(PaymentProvider):
             option=True,
             choices=receipt.PAYMENT_MODES,
             default="full_prepayment",
-            help_text=_("Invoices are usually paid before the work is handed over."),
+            help_text=_(
+                "Invoices are usually paid before the work is handed over: full prepayment."
+            ),
         ),
     )
 

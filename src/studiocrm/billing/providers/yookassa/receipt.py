@@ -31,7 +31,7 @@ NO_VAT_CODE = 1
 PREPAYMENT_MODES = {"full_prepayment", "prepayment", "advance"}
 
 TAX_SYSTEMS = (
-    ("", _("Not sent (the cash register's default)")),
+    ("", _("Not sent")),
     ("1", _("1 — general (OSN)")),
     ("2", _("2 — simplified, income (USN)")),
     ("3", _("3 — simplified, income minus expenses (USN)")),
@@ -40,7 +40,7 @@ TAX_SYSTEMS = (
     ("6", _("6 — patent (PSN)")),
 )
 VAT_CHOICES = (
-    ("auto", _("From the invoice's tax mode and rate")),
+    ("auto", _("Automatic")),
     ("1", _("1 — no VAT")),
     ("2", _("2 — VAT 0%")),
     ("3", _("3 — VAT 10%")),
@@ -62,10 +62,10 @@ PAYMENT_SUBJECTS = (
     ("another", _("Other")),
 )
 PAYMENT_MODES = (
-    ("full_prepayment", _("Full prepayment (before the work is handed over)")),
+    ("full_prepayment", _("Full prepayment")),
     ("prepayment", _("Partial prepayment")),
     ("advance", _("Advance")),
-    ("full_payment", _("Full payment (on handing over the work)")),
+    ("full_payment", _("Full payment")),
 )
 
 
