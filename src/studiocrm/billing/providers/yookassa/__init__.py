@@ -22,6 +22,7 @@ import requests
 from django.conf import settings
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from requests.adapters import HTTPAdapter
 from urllib3 import Retry
 from yookassa import Configuration
@@ -120,8 +121,8 @@ class YooKassaProvider(PaymentProvider):
             _("54-FZ receipts"),
             option=True,
             choices=(
-                ("on", _("Send")),
-                ("off", _("Do not send")),
+                ("on", pgettext_lazy("54-FZ receipts", "Send")),
+                ("off", pgettext_lazy("54-FZ receipts", "Do not send")),
             ),
             default="on",
             help_text=_(

@@ -17,6 +17,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from studiocrm.billing.models import Invoice, Payment
 from studiocrm.core.models import Studio
@@ -59,7 +60,7 @@ PAYMENT_SUBJECTS = (
     ("job", _("Work")),
     ("commodity", _("Goods")),
     ("intellectual_activity", _("Intellectual property")),
-    ("another", _("Other")),
+    ("another", pgettext_lazy("subject of payment", "Other")),
 )
 PAYMENT_MODES = (
     ("full_prepayment", _("Full prepayment")),
