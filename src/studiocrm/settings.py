@@ -287,3 +287,6 @@ YOOKASSA_WEBHOOK_NETWORKS = env.string_list(
 )
 # Online payments still pending after this many minutes are re-fetched from the provider.
 BILLING_RECONCILE_AFTER_MINUTES = env.integer("BILLING_RECONCILE_AFTER_MINUTES", 10, minimum=1)
+# Invoice due dates count working days, as the contract says: weekends and this country's
+# public holidays (with official transfers) are skipped; "none" = weekends only.
+BILLING_WORKDAY_CALENDAR = env.string("BILLING_WORKDAY_CALENDAR", "RU").upper().replace("NONE", "")

@@ -6,6 +6,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
+from django.core.cache import cache
 from django.db import connection
 
 from studiocrm.billing import payments, services
@@ -64,6 +65,27 @@ def deal(studio, manager):
     )
 
 
+def euro_deal(deal, studio, *, iban: str = "DE89 3704 0044 0532 0130 00"):
+    """Turn the rouble deal into a euro one, the studio banking with a German IBAN (or, with
+    ``iban=""``, keeping its Russian account)."""
+    if iban:
+        studio.bank_account = iban
+        studio.bank_code = "COBADEFFXXX"
+        studio.legal_name = "Test Studio GmbH"
+        studio.save()
+    deal.currency = "EUR"
+    deal.save()
+    return deal
+
+
+@pytest.fixture
+def fresh_rate_limits():
+    """Empty rate-limit counters before and after the test."""
+    cache.clear()
+    yield
+    cache.clear()
+
+
 def make_invoice(deal, actor, *amounts: str, issue: bool = True):
     lines = [
         LineInput(description=f"Work {index}", quantity=Decimal(1), unit_price=Decimal(amount))
@@ -107,6 +129,9 @@ def stripe_account(db, stripe_standin):
             "enabled": True,
             "secret_key": STRIPE_KEY,
             "webhook_secret": STRIPE_WEBHOOK_SECRET,
+            # The tests' invoices are in roubles: this stand-in account says it takes them
+            # (by default Stripe is not offered on rouble invoices).
+            "options": {"currencies": "RUB EUR USD"},
         },
     )[0]
 

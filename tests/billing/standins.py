@@ -315,6 +315,8 @@ class YooKassaStandIn(StandIn):
         self.payments: dict[str, dict[str, Any]] = {}
         self.idempotency: dict[str, str] = {}
         self.fail_with: int | None = None
+        # Every payment-creation request body, as received (tests assert on them).
+        self.received: list[dict[str, Any]] = []
 
     @property
     def api_url(self) -> str:
@@ -353,6 +355,10 @@ class YooKassaStandIn(StandIn):
         key = headers.get("Idempotence-Key")
         if not key:
             return self._error(400, "invalid_request", "Idempotence-Key header is required")
+        self.received.append(body)
+        problem = _receipt_problem(body)
+        if problem:
+            return self._error(400, "invalid_request", problem)
         with self.lock:
             if key in self.idempotency:
                 return 200, self.payments[self.idempotency[key]]
@@ -413,3 +419,30 @@ class YooKassaStandIn(StandIn):
         with self.lock:
             snapshot = json.loads(json.dumps(self.payments[payment_id]))
         return json.dumps({"type": "notification", "event": event, "object": snapshot}).encode()
+
+
+def _receipt_problem(body: dict[str, Any]) -> str:
+    """What YooKassa checks in a ``receipt``: a customer email or phone, and items (each with
+    description, quantity, amount, vat_code 1–12) adding up to the payment's amount."""
+    receipt = body.get("receipt")
+    if receipt is None:
+        return ""
+    from decimal import Decimal
+
+    customer = receipt.get("customer") or {}
+    if not (customer.get("email") or customer.get("phone")):
+        return "receipt.customer: email or phone is required"
+    items = receipt.get("items") or []
+    if not items:
+        return "receipt.items is empty"
+    total = Decimal(0)
+    for item in items:
+        missing = {"description", "quantity", "amount", "vat_code"} - set(item)
+        if missing:
+            return f"receipt.items: {sorted(missing)} missing"
+        if not 1 <= int(item["vat_code"]) <= 12:
+            return f"receipt.items.vat_code {item['vat_code']} is invalid"
+        total += Decimal(str(item["amount"]["value"])) * Decimal(str(item["quantity"]))
+    if total.quantize(Decimal("0.01")) != Decimal(str(body["amount"]["value"])):
+        return f"receipt items add up to {total}, not {body['amount']['value']}"
+    return ""

@@ -137,18 +137,6 @@ def test_a_paid_invoice_offers_nothing_to_pay(invoice, manager, anonymous_client
     assert anonymous_client.post(page_url(invoice, "pay/stripe/")).status_code == 409
 
 
-def test_bank_transfer_shows_instructions_and_one_pending_note(
-    invoice, anonymous_client, bank_transfer_account
-):
-    first = anonymous_client.post(page_url(invoice, "pay/bank_transfer/"))
-    anonymous_client.post(page_url(invoice, "pay/bank_transfer/"))
-    assert first.status_code == 200
-    html = first.content.decode()
-    assert "40702810900000000001" in html and "<svg" in html
-    (payment,) = Payment.objects.filter(invoice=invoice)
-    assert (payment.provider, payment.status) == ("bank_transfer", Payment.Status.PENDING)
-
-
 def test_the_return_page_says_pending_until_confirmed(
     invoice, anonymous_client, stripe_account, stripe_standin
 ):

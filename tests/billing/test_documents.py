@@ -14,6 +14,8 @@ from studiocrm.billing import qr
 from studiocrm.billing.rendering import qr_payload_for, render_document, render_pdf
 from studiocrm.billing.totals import amount_in_words, compute_totals
 from studiocrm.core.models import Studio
+from tests.billing.conftest import euro_deal, make_invoice
+from tests.billing.qr_scan import decode_qr, pdf_page_png
 
 RU = qr.BankDetails(
     name="ООО «Тест Студия»",
@@ -71,7 +73,7 @@ def test_epc_payload_needs_an_iban():
 
 
 def test_the_qr_code_renders_as_inline_svg():
-    svg = qr.svg(qr.gost_payload(RU, Decimal("1"), "p"))
+    svg = qr.svg(qr.gost_payload(RU, Decimal("1"), "p"), title="QR")
     assert svg.startswith("<svg") and "<?xml" not in svg
 
 
@@ -123,15 +125,7 @@ def test_the_qr_on_an_invoice_asks_for_what_is_still_due(invoice):
 
 @pytest.mark.django_db
 def test_a_euro_invoice_gets_an_epc_code(deal, manager, studio):
-    from tests.billing.conftest import make_invoice
-
-    studio.bank_account = "DE89370400440532013000"
-    studio.bank_code = "COBADEFFXXX"
-    studio.legal_name = "Test Studio GmbH"
-    studio.save()
-    deal.currency = "EUR"
-    deal.save()
-    invoice = make_invoice(deal, manager, "99.90")
+    invoice = make_invoice(euro_deal(deal, studio), manager, "99.90")
     assert qr_payload_for(invoice).startswith("BCD\n002\n1\nSCT\nCOBADEFFXXX\nTest Studio GmbH\n")
     assert "\nEUR99.90\n" in qr_payload_for(invoice)
 
@@ -194,3 +188,47 @@ def test_printing_an_invoice_logs_no_stylesheet_warnings(invoice, settings, tmp_
         render_pdf(invoice)
 
     assert [r.getMessage() for r in caplog.records if r.name.startswith("weasyprint")] == []
+
+
+def expected_gost(invoice, sum_kopecks: str) -> str:
+    """The exact GOST R 56042 string a banking app must read off this invoice, spelled out
+    here rather than built by the code under test."""
+    return (
+        "ST00012|Name=ООО «Тест Студия»|PersonalAcc=40702810900000000001|"
+        "BankName=ПАО Сбербанк|BIC=044525225|CorrespAcc=30101810400000000225|"
+        f"Sum={sum_kopecks}|Purpose=Оплата по счёту № {invoice.number} от "
+        f"{invoice.issue_date:%d.%m.%Y}, НДС не облагается|PayeeINN=7701234567"
+    )
+
+
+def test_the_qr_svg_scales_whole_to_any_size():
+    svg = qr.svg(qr.gost_payload(RU, Decimal("1"), "p"), title="QR")
+    size = qr.segno.make(qr.gost_payload(RU, Decimal("1"), "p"), error="m").symbol_size(
+        border=qr.QUIET_ZONE
+    )[0]
+    assert f'viewBox="0 0 {size} {size}"' in svg
+    assert "<title>QR</title>" in svg and 'role="img"' in svg
+
+
+@pytest.mark.django_db
+def test_the_pdf_qr_decodes_to_the_exact_gost_payload(invoice, settings, tmp_path):
+    settings.PRIVATE_ROOT = tmp_path
+    png = pdf_page_png(render_pdf(invoice), dpi=150)
+    (tmp_path / "invoice-ru.png").write_bytes(png)
+
+    assert decode_qr(png) == [expected_gost(invoice, "100000")]
+
+
+@pytest.mark.django_db
+def test_the_pdf_qr_of_a_euro_invoice_decodes_to_the_exact_epc_payload(
+    deal, manager, studio, settings, tmp_path
+):
+    settings.PRIVATE_ROOT = tmp_path
+    invoice = make_invoice(euro_deal(deal, studio), manager, "99.90")
+
+    png = pdf_page_png(render_pdf(invoice), dpi=150)
+
+    assert decode_qr(png) == [
+        "BCD\n002\n1\nSCT\nCOBADEFFXXX\nTest Studio GmbH\nDE89370400440532013000\nEUR99.90\n\n\n"
+        f"Оплата по счёту № {invoice.number} от {invoice.issue_date:%d.%m.%Y}"
+    ]

@@ -3,7 +3,7 @@ credit notes, one click from the payment schedule."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date
 from decimal import Decimal
 
 import pytest
@@ -13,6 +13,7 @@ from studiocrm.billing.models import Invoice, InvoiceDeletionForbidden
 from studiocrm.billing.payments import record_manual_payment
 from studiocrm.billing.schedule import Step
 from studiocrm.billing.services import BillingError, LineInput, NotAllowed, ScheduleStepInvoiced
+from studiocrm.billing.workdays import add_working_days
 from studiocrm.core.models import AuditLog, Studio
 from studiocrm.deals.models import IN_WORK, INVOICED, PAID, PROPOSAL_SENT, StageChange
 from studiocrm.notifications.models import Outbox
@@ -54,11 +55,18 @@ def test_issuing_freezes_the_sellers_details(deal, manager, studio):
     assert invoice.buyer["name"] == "ООО «Ромашка»"
 
 
-def test_issuing_sets_due_date_from_the_days_to_pay(deal, manager):
-    invoice = services.create_invoice(deal, lines=_lines("100"), actor=manager, due_days=10)
+def test_issuing_sets_the_due_date_in_working_days_as_the_contract_counts(
+    deal, manager, monkeypatch
+):
+    # Wednesday 30 April 2025: 1 May is a holiday, 2 May a day off moved from 4 January,
+    # then a weekend; three working days later is Wednesday 7 May, not Saturday 3 May.
+    monkeypatch.setattr(services, "studio_today", lambda studio=None: date(2025, 4, 30))
+    invoice = services.create_invoice(deal, lines=_lines("100"), actor=manager, due_days=3)
+
     services.issue_invoice(invoice, actor=manager)
+
     invoice.refresh_from_db()
-    assert invoice.due_date == invoice.issue_date + timedelta(days=10)
+    assert (invoice.issue_date, invoice.due_date) == (date(2025, 4, 30), date(2025, 5, 7))
 
 
 def test_issuing_moves_the_deal_to_invoiced(deal, manager):
@@ -228,7 +236,7 @@ def test_one_click_issues_the_invoice_for_a_schedule_step(deal, manager):
     assert invoice.status == Invoice.Status.ISSUED
     assert invoice.total == Decimal("50000.00")
     assert invoice.schedule_step == 1
-    assert invoice.due_date == invoice.issue_date + timedelta(days=3)
+    assert invoice.due_date == add_working_days(invoice.issue_date, 3)  # the step's 3 days
     assert invoice.lines.get().description == "Предоплата 50%"
     assert Invoice.find_by_token(token) == invoice
 

@@ -42,6 +42,7 @@ def stripe(settings, live_server):
         enabled=True,
         secret_key=STRIPE_KEY,
         webhook_secret=STRIPE_WEBHOOK_SECRET,
+        options={"currencies": "RUB"},  # the invoice below is in roubles
     )
     yield server
     server.stop()

@@ -10,19 +10,31 @@ from __future__ import annotations
 
 import logging
 
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import redirect
 from django.urls import reverse
-from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_ratelimit.core import is_ratelimited
 
 from studiocrm.billing import payments, qr, services
-from studiocrm.billing.models import Invoice, Payment
-from studiocrm.billing.providers import UnknownProvider, enabled_providers, get_provider
+from studiocrm.billing.models import BANK_TRANSFER, Invoice, Payment
+from studiocrm.billing.providers import (
+    UnknownProvider,
+    enabled_providers,
+    get_provider,
+    providers_for,
+)
 from studiocrm.billing.providers.base import Instructions, ProviderError, WebhookRejected
-from studiocrm.billing.rendering import render_document, render_pdf
+from studiocrm.billing.rendering import (
+    details_text,
+    qr_payload_for,
+    qr_svg,
+    render_document,
+    render_pdf,
+    transfer_fields,
+)
 from studiocrm.billing.tasks import sync_payment_task
 from studiocrm.core.urls_util import absolute_url
 from studiocrm.portal.pages import client_link_page, render_portal
@@ -49,7 +61,17 @@ def _token(request: HttpRequest) -> str:
 def _page(
     request: HttpRequest, invoice: Invoice, *, error: str = "", status: int = 200
 ) -> HttpResponse:
-    offered = enabled_providers() if invoice.is_open and invoice.amount_due > 0 else []
+    payable = invoice.is_open and invoice.amount_due > 0
+    enabled = enabled_providers() if payable else []
+    offered = [provider for provider in enabled if provider.accepts(invoice)]
+    online = [provider for provider in offered if provider.online]
+    # Say why when a method the studio has switched on does not take this currency.
+    if payable and not offered:
+        method_note = "none"
+    elif online or not any(provider.online for provider in enabled):
+        method_note = ""
+    else:
+        method_note = "no_online"
     return render_portal(
         request,
         "billing/client/invoice.html",
@@ -57,8 +79,9 @@ def _page(
             "invoice": invoice,
             "token": _token(request),
             "document": render_document(invoice),
-            "providers": [provider for provider in offered if provider.online],
+            "providers": online,
             "bank_transfer": next((p for p in offered if not p.online), None),
+            "method_note": method_note,
             "credit_notes": invoice.credit_notes.exclude(status=Invoice.Status.DRAFT),
             "pay_error": error,
         },
@@ -81,10 +104,18 @@ def invoice_pdf(request: HttpRequest, invoice: Invoice) -> HttpResponse:
     return response
 
 
-@require_POST
+@require_http_methods(["GET", "HEAD", "POST"])
 @client_link_page(Invoice, count_views=False, queryset=_queryset)
 def pay(request: HttpRequest, invoice: Invoice, provider: str) -> HttpResponse:
+    """POST: start paying with ``provider``. Bank transfer answers with a redirect to its
+    own page (post-redirect-get: a reload shows the page again and records nothing);
+    online providers forward the client to the provider. A GET (a bookmarked or reloaded
+    old URL) goes back to the page it came from instead of a bare 405."""
     token = _token(request)
+    if request.method != "POST":
+        if provider == BANK_TRANSFER:
+            return redirect("billing_client:bank_transfer", token)
+        return redirect("billing_client:invoice", token)
     if is_ratelimited(request, group="billing-pay", key="ip", rate=PAY_RATE, increment=True):
         return _page(
             request, invoice, error=_("Too many attempts. Please wait a minute."), status=429
@@ -94,26 +125,76 @@ def pay(request: HttpRequest, invoice: Invoice, provider: str) -> HttpResponse:
         return absolute_url(reverse("billing_client:returned", args=[token, payment.reference]))
 
     try:
-        payment, result = payments.start_payment(invoice, provider, return_url=return_url)
+        _payment, result = payments.start_payment(invoice, provider, return_url=return_url)
     except payments.PaymentUnavailable as error:
         return _page(request, invoice, error=str(error), status=409)
     if isinstance(result, Instructions):
-        return render_portal(
-            request,
-            "billing/client/instructions.html",
-            {
-                "invoice": invoice,
-                "payment": payment,
-                "instructions": result,
-                "token": token,
-                "qr_svg": mark_safe(qr.svg(result.qr_payload)) if result.qr_payload else "",  # noqa: S308 - segno's SVG
-            },
+        # 303: the browser GETs the page, so a reload shows it again and posts nothing.
+        return HttpResponseRedirect(
+            reverse("billing_client:bank_transfer", args=[token]), status=303
         )
     # A page that forwards the client, not a 302: a redirect after a form post to the
     # provider's origin would be blocked by our Content-Security-Policy's form-action.
     return render_portal(
         request, "billing/client/redirect.html", {"invoice": invoice, "url": result.url}
     )
+
+
+def _bank_transfer_or_404(invoice: Invoice) -> str:
+    """The payment code payload ("" for a currency without one) when the invoice can be
+    paid by bank transfer now; Http404 when it cannot (paid, void, method off)."""
+    if not (invoice.is_open and invoice.amount_due > 0):
+        raise Http404
+    if not any(not provider.online for provider in providers_for(invoice)):
+        raise Http404
+    return qr_payload_for(invoice) or ""
+
+
+@require_GET
+@client_link_page(Invoice, count_views=False, queryset=_queryset)
+def bank_transfer(request: HttpRequest, invoice: Invoice) -> HttpResponse:
+    """The bank-transfer page at its own URL: details with copy buttons, the payment code,
+    and ways to save or share both. Shows what is due now; changes nothing."""
+    token = _token(request)
+    if not (invoice.is_open and invoice.amount_due > 0):
+        return redirect("billing_client:invoice", token)
+    payload = _bank_transfer_or_404(invoice)
+    return render_portal(
+        request,
+        "billing/client/bank_transfer.html",
+        {
+            "invoice": invoice,
+            "token": token,
+            "amount": invoice.amount_due,
+            "fields": transfer_fields(invoice),
+            "qr_svg": qr_svg(payload),
+            "qr_kind": "gost" if invoice.currency == "RUB" else "epc",
+            "share_text": details_text(invoice),
+        },
+    )
+
+
+@require_GET
+@client_link_page(Invoice, count_views=False, queryset=_queryset)
+def bank_transfer_file(request: HttpRequest, invoice: Invoice, kind: str) -> HttpResponse:
+    """The payment code as PNG or SVG, or the details as text, to save or share."""
+    payload = _bank_transfer_or_404(invoice)
+    name = f"payment-{invoice.number}"
+    if kind == "txt":
+        body: bytes = details_text(invoice).encode("utf-8")
+        content_type = "text/plain; charset=utf-8"
+    elif not payload:
+        raise Http404
+    elif kind == "png":
+        body, content_type = qr.png_file(payload), "image/png"
+        name += "-qr"
+    else:
+        body, content_type = qr.svg_file(payload), "image/svg+xml"
+        name += "-qr"
+    response = HttpResponse(body, content_type=content_type)
+    response["Content-Disposition"] = f'attachment; filename="{name}.{kind}"'
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
 
 
 @require_GET

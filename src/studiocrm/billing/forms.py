@@ -24,7 +24,13 @@ class InvoiceForm(forms.Form):
         required=False,
         help_text=_("Leave empty for “Payment of invoice No. … of …”."),
     )
-    due_days = forms.IntegerField(label=_("Days to pay"), min_value=0, max_value=365, initial=5)
+    due_days = forms.IntegerField(
+        label=_("Working days to pay"),
+        min_value=0,
+        max_value=365,
+        initial=5,
+        help_text=_("Counted as contracts count them: weekends and public holidays are skipped."),
+    )
     language = forms.ChoiceField(label=_("Invoice language"), choices=settings.LANGUAGES)
     tax_mode = forms.ChoiceField(label=_("Tax mode"), choices=Studio.TaxMode.choices)
     vat_rate = forms.DecimalField(
@@ -157,12 +163,25 @@ class ProviderAccountForm(forms.Form):
 
     def __init__(self, *args: Any, provider: PaymentProvider, **kwargs: Any) -> None:
         account: ProviderAccount = provider.account
-        kwargs.setdefault("initial", {"enabled": account.enabled, "account_id": account.account_id})
+        initial: dict[str, Any] = {"enabled": account.enabled}
+        for setting in provider.settings_fields:
+            if setting.option:
+                initial[setting.name] = provider.option(setting.name)
+            elif not setting.secret:
+                initial[setting.name] = getattr(account, setting.name)
+        kwargs.setdefault("initial", initial)
         kwargs.setdefault("prefix", provider.code)
         super().__init__(*args, **kwargs)
         self.provider = provider
         for setting in provider.settings_fields:
-            if setting.secret:
+            if setting.choices:
+                self.fields[setting.name] = forms.ChoiceField(
+                    label=setting.label,
+                    choices=setting.choices,
+                    required=setting.required,
+                    help_text=setting.help_text,
+                )
+            elif setting.secret:
                 stored = getattr(account, setting.name)
                 self.fields[setting.name] = forms.CharField(
                     label=setting.label,
@@ -182,12 +201,22 @@ class ProviderAccountForm(forms.Form):
 
     def clean(self) -> dict[str, Any]:
         data = super().clean()
+        for setting in self.provider.settings_fields:
+            if setting.name in data and not setting.secret:
+                try:
+                    data[setting.name] = self.provider.clean_setting(
+                        setting.name, data[setting.name]
+                    )
+                except forms.ValidationError as error:
+                    self.add_error(setting.name, error)
         if data.get("enabled"):
             account = self.provider.account
             missing = [
                 str(setting.label)
                 for setting in self.provider.settings_fields
-                if not (data.get(setting.name) or getattr(account, setting.name))
+                if setting.required
+                and not setting.option
+                and not (data.get(setting.name) or getattr(account, setting.name))
             ]
             if missing:
                 raise forms.ValidationError(
@@ -196,12 +225,19 @@ class ProviderAccountForm(forms.Form):
                 )
         return data
 
-    def changes(self) -> dict[str, str | bool]:
-        """What to store: the flag, public fields, and only the secrets that were typed."""
-        values: dict[str, str | bool] = {"enabled": self.cleaned_data["enabled"]}
+    def changes(self) -> dict[str, Any]:
+        """What to store: the flag, public fields, provider options (merged into the stored
+        ones), and only the secrets that were typed."""
+        values: dict[str, Any] = {"enabled": self.cleaned_data["enabled"]}
+        options = dict(self.provider.account.options or {})
         for setting in self.provider.settings_fields:
             value = self.cleaned_data.get(setting.name, "")
+            if setting.option:
+                options[setting.name] = value
+                continue
             if setting.secret and not value:
                 continue
             values[setting.name] = value
+        if options != (self.provider.account.options or {}):
+            values["options"] = options
         return values

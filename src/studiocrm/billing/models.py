@@ -25,6 +25,8 @@ from studiocrm.core.models import Studio
 from studiocrm.portal.links import ClientLink
 
 ZERO = Decimal("0.00")
+# The provider code of payments a manager confirms by hand (providers/bank_transfer).
+BANK_TRANSFER = "bank_transfer"
 
 
 class InvoiceDeletionForbidden(Exception):
@@ -222,6 +224,9 @@ class ProviderAccount(models.Model):
     secret_key_set_at = models.DateTimeField(null=True, blank=True)
     webhook_secret = models.CharField(max_length=255, blank=True)
     webhook_secret_set_at = models.DateTimeField(null=True, blank=True)
+    # Provider-specific, non-secret settings (currencies, 54-FZ receipt codes), by the
+    # names of the provider's ``settings_fields`` marked ``option``.
+    options = models.JSONField(default=dict, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
@@ -283,7 +288,14 @@ class Payment(models.Model):
                 fields=["provider", "provider_payment_id"],
                 condition=Q(provider_payment_id__isnull=False),
                 name="unique_provider_payment",
-            )
+            ),
+            # The client's "I will pay by bank transfer" is one note per invoice, however
+            # often the button is pressed (two tabs at once included).
+            models.UniqueConstraint(
+                fields=["invoice", "provider"],
+                condition=Q(status="pending", provider=BANK_TRANSFER),
+                name="one_pending_bank_transfer_per_invoice",
+            ),
         ]
         indexes = [models.Index(fields=["status", "created_at"])]
 

@@ -29,7 +29,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from studiocrm.billing.ledger import offline_codes, refresh_invoice, studio_today, sum_amounts
-from studiocrm.billing.models import Invoice, Payment, ProviderEvent, Refund
+from studiocrm.billing.models import BANK_TRANSFER, Invoice, Payment, ProviderEvent, Refund
 from studiocrm.billing.providers import UnknownProvider, codes, get_provider
 from studiocrm.billing.providers.base import (
     Instructions,
@@ -88,18 +88,10 @@ def start_payment(
         due = invoice.amount_due
         if not invoice.is_open or due <= 0:
             raise PaymentUnavailable(_("Nothing is due on this invoice."))
+        if not provider.accepts(invoice):
+            raise PaymentUnavailable(_("This payment method is not available for this invoice."))
         if not provider.online:
-            payment = invoice.payments.filter(
-                provider=provider.code, status=Payment.Status.PENDING
-            ).first()
-            if payment is None:
-                payment = Payment.objects.create(
-                    invoice=invoice, provider=provider.code, amount=due, currency=invoice.currency
-                )
-                audit.record("payment.started", payment, actor=None, data={"amount": str(due)})
-            elif payment.amount != due:
-                payment.amount = due
-                payment.save(update_fields=["amount"])
+            payment = _offline_note(invoice, provider.code, due)
             payment.invoice = invoice
             return payment, provider.start_payment(payment, return_url=return_url(payment))
         payment = Payment.objects.create(
@@ -124,6 +116,30 @@ def start_payment(
         ) from error
     Payment.objects.filter(pk=payment.pk).update(provider_payment_id=payment.provider_payment_id)
     return payment, result
+
+
+def _offline_note(invoice: Invoice, provider_code: str, due: Decimal) -> Payment:
+    """The one pending note "the client will pay by this offline method" for a locked
+    invoice: created on the first press, reused (amount kept at what is due) afterwards.
+    The unique constraint on pending bank-transfer notes settles two presses at once where
+    the row lock cannot (SQLite): the loser reads the winner's row."""
+    pending = invoice.payments.filter(provider=provider_code, status=Payment.Status.PENDING)
+    payment = pending.first()
+    if payment is None:
+        try:
+            with transaction.atomic():
+                payment = Payment.objects.create(
+                    invoice=invoice, provider=provider_code, amount=due, currency=invoice.currency
+                )
+        except IntegrityError:
+            payment = pending.get()
+        else:
+            audit.record("payment.started", payment, actor=None, data={"amount": str(due)})
+            return payment
+    if payment.amount != due:
+        payment.amount = due
+        payment.save(update_fields=["amount"])
+    return payment
 
 
 # --- Webhooks and reconciliation ----------------------------------------------------------
@@ -358,17 +374,17 @@ def record_manual_payment(
             raise BillingError(_("Payments are recorded against issued invoices only."))
         if key and Payment.objects.filter(reference=key).exists():
             return Payment.objects.get(reference=key)
-        payment = None
-        if pending is not None:
-            payment = (
-                Payment.objects.select_for_update(of=("self",))
-                .filter(pk=pending.pk, invoice=invoice, status=Payment.Status.PENDING)
-                .first()
-            )
+        # The client's pending "I will pay by bank transfer" note becomes this payment
+        # (rather than being left behind as a canceled row); ``pending`` picks one.
+        notes = Payment.objects.select_for_update(of=("self",)).filter(
+            invoice=invoice, status=Payment.Status.PENDING, provider=BANK_TRANSFER
+        )
+        payment = (notes.filter(pk=pending.pk) if pending is not None else notes).first()
         if payment is None:
-            payment = Payment(invoice=invoice, provider="bank_transfer", currency=invoice.currency)
-            if key:
-                payment.reference = key[:32]
+            payment = Payment(invoice=invoice, provider=BANK_TRANSFER, currency=invoice.currency)
+        if key:
+            # The form's key, so a second submit of the same form finds this payment.
+            payment.reference = key[:32]
         payment.amount = amount
         payment.status = Payment.Status.SUCCEEDED
         payment.received_on = received_on

@@ -11,6 +11,7 @@ payment app to act on; the invoice then shows the details without a code.
 
 from __future__ import annotations
 
+import io
 import re
 from dataclasses import dataclass
 from decimal import Decimal
@@ -112,6 +113,10 @@ def epc_payload(details: BankDetails, amount: Decimal, remittance: str) -> str |
     return "\n".join(lines)
 
 
+# The currencies with a payment-code standard we print.
+QR_CURRENCIES = ("RUB", "EUR")
+
+
 def payload_for(details: BankDetails, amount: Decimal, currency: str, purpose: str) -> str | None:
     """The right code for the invoice's currency, if the details allow one."""
     if currency == "RUB":
@@ -121,7 +126,52 @@ def payload_for(details: BankDetails, amount: Decimal, currency: str, purpose: s
     return None
 
 
-def svg(payload: str, *, scale: int = 3) -> str:
-    """The code as an inline SVG element (no XML declaration), for pages and PDFs."""
-    code = segno.make(payload, error="m", micro=False)
-    return code.svg_inline(scale=scale, border=2, dark="#000", light="#fff")
+# The quiet zone a scanner needs around the code (ISO/IEC 18004: four modules).
+QUIET_ZONE = 4
+
+
+def _code(payload: str) -> segno.QRCode:
+    return segno.make(payload, error="m", micro=False)
+
+
+def svg(payload: str, *, title: str = "") -> str:
+    """The code as an inline SVG element (no XML declaration) for pages and PDFs.
+
+    It carries a ``viewBox``, so CSS may size it to anything and it scales whole (without
+    one, a smaller box clips the code); ``width``/``height`` in modules only give it an
+    aspect ratio. ``crispEdges`` keeps module edges sharp when a module is not a whole
+    number of pixels."""
+    code = _code(payload)
+    markup = code.svg_inline(
+        omitsize=True,
+        border=QUIET_ZONE,
+        dark="#000",
+        light="#fff",
+        svgclass="payment-qr",
+        title=title or None,
+    )
+    size = code.symbol_size(border=QUIET_ZONE)[0]
+    return markup.replace(
+        "<svg ",
+        f'<svg width="{size * 4}" height="{size * 4}" role="img" shape-rendering="crispEdges" ',
+        1,
+    )
+
+
+def svg_file(payload: str) -> bytes:
+    """The code as a standalone SVG file (for "save the QR code")."""
+    code = _code(payload)
+    buffer = io.BytesIO()
+    code.save(buffer, kind="svg", border=QUIET_ZONE, omitsize=True, dark="#000", light="#fff")
+    size = code.symbol_size(border=QUIET_ZONE)[0] * 10
+    # viewBox to scale whole, a size for viewers that need one.
+    return buffer.getvalue().replace(b"<svg ", f'<svg width="{size}" height="{size}" '.encode(), 1)
+
+
+def png_file(payload: str, *, scale: int = 10) -> bytes:
+    """The code as a PNG image, ``scale`` pixels a module (for "save the QR code")."""
+    buffer = io.BytesIO()
+    _code(payload).save(
+        buffer, kind="png", border=QUIET_ZONE, scale=scale, dark="#000", light="#fff"
+    )
+    return buffer.getvalue()

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -13,13 +14,14 @@ from django.core.files.base import ContentFile
 from django.template.loader import render_to_string
 from django.utils import formats, translation
 from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import gettext as _
 
 from studiocrm.billing import qr
 from studiocrm.billing.models import Invoice
 from studiocrm.billing.services import buyer_details, seller_details
 from studiocrm.billing.totals import amount_in_words
 from studiocrm.core.models import Studio
-from studiocrm.core.money import CURRENCIES
+from studiocrm.core.money import CURRENCIES, format_money, round_money
 from studiocrm.portal.files import PrivateStorage
 
 STYLESHEET = Path(__file__).parent / "static" / "billing" / "invoice-doc.css"
@@ -68,6 +70,66 @@ def qr_payload_for(invoice: Invoice, amount: Decimal | None = None) -> str | Non
     return qr.payload_for(bank_details(invoice), due, invoice.currency, qr_purpose(invoice))
 
 
+def qr_svg(payload: str | None) -> SafeString | str:
+    """The payment code as inline SVG with an accessible name, or "" without a payload."""
+    if not payload:
+        return ""
+    return mark_safe(qr.svg(payload, title=_("Payment QR code")))  # noqa: S308 - segno output
+
+
+@dataclass(frozen=True)
+class TransferField:
+    """One line of the bank-transfer details: what the page shows and what "copy" copies."""
+
+    key: str
+    label: str
+    value: str
+    copy: str
+
+
+def _plain_amount(amount: Decimal) -> str:
+    """The amount as a banking app's amount field takes it: no grouping, two decimals, a
+    comma in Russian."""
+    text = f"{round_money(amount):.2f}"
+    return text.replace(".", ",") if translation.get_language() == "ru" else text
+
+
+def transfer_fields(invoice: Invoice) -> list[TransferField]:
+    """The details a client types into a banking app to pay what is due, in the active
+    language, each with the exact text to copy."""
+    seller = invoice.seller or _live_seller()
+    rub = invoice.currency == "RUB"
+    due = invoice.amount_due
+    rows = [
+        ("name", _("Recipient"), seller.get("name", "")),
+        ("tax_id", _("Tax ID"), seller.get("tax_id", "")),
+        ("account", _("Account") if rub else _("Account / IBAN"), seller.get("bank_account", "")),
+        ("bank_name", _("Bank"), seller.get("bank_name", "")),
+        ("bank_code", _("BIC") if rub else _("BIC / SWIFT"), seller.get("bank_code", "")),
+        (
+            "correspondent_account",
+            _("Correspondent account"),
+            seller.get("correspondent_account", "") if rub else "",
+        ),
+    ]
+    fields = [TransferField(key, str(label), value, value) for key, label, value in rows if value]
+    fields.append(
+        TransferField(
+            "amount", _("Amount"), format_money(due, invoice.currency), _plain_amount(due)
+        )
+    )
+    purpose = qr_purpose(invoice)
+    fields.append(TransferField("purpose", _("Payment purpose"), purpose, purpose))
+    return fields
+
+
+def details_text(invoice: Invoice) -> str:
+    """The payment details as plain text, to save or share."""
+    lines = [_("Payment details for invoice No. %(number)s") % {"number": invoice.number}, ""]
+    lines += [f"{field.label}: {field.copy}" for field in transfer_fields(invoice)]
+    return "\n".join(lines) + "\n"
+
+
 def document_context(invoice: Invoice, *, lines: list[Any] | None = None) -> dict[str, Any]:
     """What the invoice layouts print. Seller and buyer come from the frozen snapshot of an
     issued invoice (live studio and client details for a draft preview)."""
@@ -85,7 +147,7 @@ def document_context(invoice: Invoice, *, lines: list[Any] | None = None) -> dic
         "total_in_words": amount_in_words(invoice.total, invoice.currency, invoice.language),
         "vat_rate": invoice.vat_rate.normalize() if invoice.vat_rate else 0,
         "qr_payload": payload,
-        "qr_svg": mark_safe(qr.svg(payload)) if payload else "",  # noqa: S308 - segno output
+        "qr_svg": qr_svg(payload),
         "qr_kind": "gost" if invoice.currency == "RUB" else "epc",
         "corrects": invoice.corrects,
     }

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 from decimal import Decimal
+from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -27,6 +28,7 @@ from studiocrm.billing.schedule import (
     payment_schedule,
 )
 from studiocrm.billing.totals import compute_totals, line_amount
+from studiocrm.billing.workdays import add_working_days
 from studiocrm.clients.models import Client, Contact
 from studiocrm.core import audit
 from studiocrm.core.models import Studio, User
@@ -286,7 +288,8 @@ def issue_invoice(invoice: Invoice, *, actor: User | None, notify_client: bool =
         invoice.sequence_number = next_number(invoice.series, today.year)
         invoice.number = format_number(invoice.series, today.year, invoice.sequence_number)
         invoice.issue_date = today
-        invoice.due_date = today + timedelta(days=invoice.due_days)
+        # The contract's "within N working days": weekends and public holidays skipped.
+        invoice.due_date = add_working_days(today, invoice.due_days)
         invoice.seller = seller_details(studio)
         invoice.buyer = buyer_details(deal.client, deal.contact)
         if not invoice.purpose:
@@ -344,7 +347,7 @@ def new_link(invoice: Invoice, *, actor: User, notify_client: bool = True) -> st
 
 
 def save_provider_account(
-    account: ProviderAccount, changes: dict[str, str | bool], *, actor: User
+    account: ProviderAccount, changes: dict[str, Any], *, actor: User
 ) -> ProviderAccount:
     """Store a provider's settings (owners only). Secrets are replaced only when a new value
     is given; the audit row names the fields that changed, never their values."""

@@ -4,12 +4,16 @@ imported on first use (as healthchecks does with its transports)."""
 from __future__ import annotations
 
 from functools import cache
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.utils.module_loading import import_string
 
 from studiocrm.billing.models import ProviderAccount
 from studiocrm.billing.providers.base import PaymentProvider
+
+if TYPE_CHECKING:
+    from studiocrm.billing.models import Invoice
 
 
 class UnknownProvider(LookupError):
@@ -57,3 +61,8 @@ def enabled_providers() -> list[PaymentProvider]:
             if provider.is_configured():
                 result.append(provider)
     return result
+
+
+def providers_for(invoice: Invoice) -> list[PaymentProvider]:
+    """The enabled, configured providers that take this invoice's money (its currency)."""
+    return [provider for provider in enabled_providers() if provider.accepts(invoice)]

@@ -15,7 +15,7 @@ from django.http import HttpRequest
 from django.utils.functional import Promise
 
 if TYPE_CHECKING:
-    from studiocrm.billing.models import Payment, ProviderAccount
+    from studiocrm.billing.models import Invoice, Payment, ProviderAccount
 
 
 class ProviderError(Exception):
@@ -81,12 +81,19 @@ class ProviderPayment:
 
 @dataclass(frozen=True)
 class SettingField:
-    """A field of the provider's settings form: ``name`` is a ``ProviderAccount`` field."""
+    """A field of the provider's settings form: ``name`` is a ``ProviderAccount`` field, or,
+    with ``option``, a key of ``ProviderAccount.options`` (provider-specific settings).
+    ``choices`` makes it a select; a field that is not ``required`` may stay empty when the
+    method is enabled."""
 
     name: str
     label: str | Promise
     secret: bool = False
     help_text: str | Promise = ""
+    option: bool = False
+    required: bool = True
+    choices: tuple[tuple[str, str | Promise], ...] = ()
+    default: str = ""
 
 
 @dataclass
@@ -105,6 +112,25 @@ class PaymentProvider:
     def is_configured(self) -> bool:
         """True when the account has what the hooks need. Called to decide whether to offer
         this method to the client; must not call the network."""
+        return True
+
+    def option(self, name: str) -> str:
+        """A provider-specific setting from the account, else the field's default."""
+        value = (self.account.options or {}).get(name)
+        if value not in (None, ""):
+            return str(value)
+        field_ = next((item for item in self.settings_fields if item.name == name), None)
+        return field_.default if field_ is not None else ""
+
+    def clean_setting(self, name: str, value: str) -> str:
+        """Normalise a settings-form value before it is stored; raise
+        ``django.forms.ValidationError`` for one the provider cannot use."""
+        return value
+
+    def accepts(self, invoice: Invoice) -> bool:
+        """True when this method can take the invoice's money (its currency, and whatever
+        else the provider needs from the invoice). Called to decide whether to offer the
+        method and again before starting a payment; must not call the network."""
         return True
 
     def start_payment(self, payment: Payment, *, return_url: str) -> Redirect | Instructions:

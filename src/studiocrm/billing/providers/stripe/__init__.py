@@ -11,14 +11,16 @@ payment intent) to learn the truth; the webhook's own copy of the session is nev
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 import stripe
+from django import forms
 from django.conf import settings
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
-from studiocrm.billing.models import Payment
+from studiocrm.billing.models import Invoice, Payment
 from studiocrm.billing.providers.base import (
     PaymentProvider,
     ProviderError,
@@ -59,10 +61,47 @@ class StripeProvider(PaymentProvider):
             secret=True,
             help_text=_("Starts with whsec_; shown when you add the webhook endpoint."),
         ),
+        SettingField(
+            "currencies",
+            _("Currencies"),
+            option=True,
+            required=False,
+            help_text=_(
+                "ISO codes of the currencies your Stripe account charges in, e.g. EUR USD. "
+                "Empty: every currency except roubles (list RUB only if your account "
+                "supports it)."
+            ),
+        ),
     )
 
     def is_configured(self) -> bool:
         return bool(self.account.secret_key and self.account.webhook_secret)
+
+    def currencies(self) -> set[str] | None:
+        """The currencies the owner listed, or None for Stripe's own list less roubles."""
+        listed = set(self.option("currencies").split())
+        return listed or None
+
+    def clean_setting(self, name: str, value: str) -> str:
+        if name != "currencies":
+            return value
+        codes = [code.upper() for code in re.split(r"[\s,;]+", value or "") if code]
+        wrong = [code for code in codes if not re.fullmatch(r"[A-Z]{3}", code)]
+        if wrong:
+            raise forms.ValidationError(
+                _("Not a currency code: %(codes)s. Use ISO codes such as EUR USD.")
+                % {"codes": ", ".join(wrong)}
+            )
+        return " ".join(dict.fromkeys(codes))
+
+    def accepts(self, invoice: Invoice) -> bool:
+        """Roubles only when the owner lists RUB: Stripe does not serve Russian businesses
+        and most Stripe accounts cannot charge in roubles, so by default a rouble invoice
+        never shows a card button that would fail at Stripe."""
+        listed = self.currencies()
+        if listed is not None:
+            return invoice.currency in listed
+        return invoice.currency != "RUB"
 
     def _client(self) -> stripe.StripeClient:
         if not self.account.secret_key:

@@ -22,6 +22,7 @@ import requests
 from django.conf import settings
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from requests.adapters import HTTPAdapter
 from urllib3 import Retry
 from yookassa import Configuration
@@ -29,7 +30,7 @@ from yookassa import Payment as SdkPayment
 from yookassa.client import ApiClient
 from yookassa.domain.common import RequestObject
 
-from studiocrm.billing.models import Payment
+from studiocrm.billing.models import Invoice, Payment
 from studiocrm.billing.providers.base import (
     PaymentProvider,
     ProviderError,
@@ -39,6 +40,7 @@ from studiocrm.billing.providers.base import (
     WebhookEvent,
     WebhookRejected,
 )
+from studiocrm.billing.providers.yookassa import receipt
 from studiocrm.core.http import client_ip
 
 NETWORK_TIMEOUT = 15
@@ -114,10 +116,86 @@ class YooKassaProvider(PaymentProvider):
     settings_fields = (
         SettingField("account_id", _("Shop ID (shopId)")),
         SettingField("secret_key", _("Secret key"), secret=True),
+        SettingField(
+            "receipts",
+            _("54-FZ receipts"),
+            option=True,
+            choices=(
+                ("on", pgettext_lazy("54-FZ receipts", "Send")),
+                ("off", pgettext_lazy("54-FZ receipts", "Do not send")),
+            ),
+            default="on",
+            help_text=_(
+                "YooKassa passes the receipt to your online cash register or to "
+                "“Receipts from YooKassa”; the client gets it by email or SMS. Turn off only "
+                "if the shop issues receipts another way."
+            ),
+        ),
+        SettingField(
+            "tax_system_code",
+            _("Tax system"),
+            option=True,
+            required=False,
+            choices=receipt.TAX_SYSTEMS,
+            help_text=_("Needed when the cash register is set up for several tax systems."),
+        ),
+        SettingField(
+            "vat_code",
+            _("VAT code of receipt lines"),
+            option=True,
+            choices=receipt.VAT_CHOICES,
+            default="auto",
+            help_text=_(
+                "Automatic: no VAT → 1; with VAT, the invoice's rate, or for a payment before "
+                "the work is handed over the calculated rate (20/120, 22/122)."
+            ),
+        ),
+        SettingField(
+            "payment_subject",
+            _("Subject of payment"),
+            option=True,
+            choices=receipt.PAYMENT_SUBJECTS,
+            default="service",
+        ),
+        SettingField(
+            "payment_mode",
+            _("Payment method sign"),
+            option=True,
+            choices=receipt.PAYMENT_MODES,
+            default="full_prepayment",
+            help_text=_(
+                "Invoices are usually paid before the work is handed over: full prepayment."
+            ),
+        ),
     )
 
     def is_configured(self) -> bool:
         return bool(self.account.account_id and self.account.secret_key)
+
+    def receipt_options(self) -> dict[str, str] | None:
+        """What the 54-FZ receipt is made with, or None when receipts are off."""
+        if self.option("receipts") == "off":
+            return None
+        names = ("tax_system_code", "vat_code", "payment_subject", "payment_mode")
+        return {name: self.option(name) for name in names}
+
+    def accepts(self, invoice: Invoice) -> bool:
+        """Roubles only (what a YooKassa shop takes by default), and with receipts on only
+        invoices a valid receipt can be made for (a client email or phone, a VAT rate with
+        a code): YooKassa refuses a payment whose receipt it cannot send."""
+        if invoice.currency != "RUB":
+            return False
+        options = self.receipt_options()
+        if options is None:
+            return True
+        try:
+            receipt.customer(invoice)
+            receipt.vat_code(
+                invoice, setting=options["vat_code"], payment_mode=options["payment_mode"]
+            )
+        except receipt.ReceiptUnavailable:
+            return False
+        return True
 
     def _call(self, method: str, *args: Any, **kwargs: Any) -> Any:
         if not self.is_configured():
@@ -144,6 +222,12 @@ class YooKassaProvider(PaymentProvider):
             "description": str(invoice.purpose or invoice.number)[:128],
             "metadata": {"payment_reference": payment.reference, "invoice": invoice.number},
         }
+        options = self.receipt_options()
+        if options is not None:
+            try:
+                params["receipt"] = receipt.build_receipt(payment, options)
+            except receipt.ReceiptUnavailable as error:
+                raise ProviderError(f"54-FZ receipt: {error}", permanent=True) from error
         response = self._call("create", params, payment.reference)
         confirmation = getattr(response, "confirmation", None)
         url = getattr(confirmation, "confirmation_url", None)
