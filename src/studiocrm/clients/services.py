@@ -71,22 +71,29 @@ def match_or_create_contact(
 def save_client(form: ModelForm, *, actor: User) -> Client:
     with transaction.atomic():
         created = form.instance.pk is None
+        changes = audit.field_changes(form)
         client = form.save()
         audit.record(
             "client.created" if created else "client.updated",
             client,
             actor=actor,
-            data={"fields": form.changed_data},
+            data={"changes": changes},
         )
     return client
 
 
 def save_contact(form: ModelForm, *, client: Client, actor: User) -> Contact:
     with transaction.atomic():
+        changes = audit.field_changes(form)
         contact = form.save(commit=False)
         contact.client = client
         contact.phone_normalized = normalize_phone(contact.phone)
         created = contact.pk is None
         contact.save()
-        audit.record("contact.created" if created else "contact.updated", contact, actor=actor)
+        audit.record(
+            "contact.created" if created else "contact.updated",
+            contact,
+            actor=actor,
+            data={"client": client.pk, "changes": changes},
+        )
     return contact

@@ -15,15 +15,18 @@ from __future__ import annotations
 import datetime
 import hashlib
 import json
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
+from django import forms
 from django.db import models, transaction
+from django.db.models.fields.files import FieldFile
 
 from studiocrm.core.models import AuditChainHead, AuditLog, User
 
 GENESIS = ""
+MAX_VALUE_LENGTH = 200
 
 
 def canonical_data(data: dict[str, Any] | None) -> dict[str, Any]:
@@ -70,6 +73,49 @@ def row_hash(row: Any, prev_hash: str) -> str:
         object_id=row.object_id,
         data=row.data,
     )
+
+
+def field_changes(form: forms.BaseForm, *, exclude: Iterable[str] = ()) -> dict[str, Any]:
+    """What a validated form changed, field by field: ``{"name": {"from": …, "to": …}}``,
+    values as short plain text (a related object by its name). Call before saving.
+
+    Secret fields go in ``exclude``: the audit log may say that they changed, never to what."""
+    result: dict[str, Any] = {}
+    for name in form.changed_data:
+        if name in exclude:
+            result[name] = {"changed": True}
+            continue
+        field = form.fields[name]
+        before = form.get_initial_for_field(field, name)
+        if isinstance(field, forms.ModelChoiceField) and not isinstance(before, models.Model):
+            # A ModelForm's initial value for a relation is the primary key.
+            before = field.queryset.filter(pk=before).first() if before not in (None, "") else None
+        result[name] = {"from": _plain(before), "to": _plain(form.cleaned_data.get(name))}
+    return result
+
+
+def _plain(value: Any) -> Any:
+    if value is None or isinstance(value, bool | int):
+        return value
+    if isinstance(value, models.Model):
+        return str(value)
+    if isinstance(value, FieldFile):
+        return value.name or ""
+    if isinstance(value, datetime.date | datetime.time):
+        return value.isoformat()
+    if isinstance(value, list | tuple | set | models.QuerySet):
+        return [_plain(item) for item in value]
+    if isinstance(value, dict):
+        return {str(key): _plain(item) for key, item in value.items()}
+    text = str(value)
+    return text if len(text) <= MAX_VALUE_LENGTH else text[: MAX_VALUE_LENGTH - 1] + "…"
+
+
+def text_fingerprint(text: str) -> str:
+    """A long text (a template's source) in the log: its length and the start of its SHA-256,
+    enough to tell versions apart without copying the text."""
+    digest = hashlib.sha256(text.encode("utf-8")).hexdigest()[:12]
+    return f"{len(text)} chars, sha256 {digest}"
 
 
 def record(
