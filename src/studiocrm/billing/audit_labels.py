@@ -9,6 +9,7 @@ from django.utils.translation import gettext_lazy as _
 from studiocrm.billing.models import Invoice
 
 VERBS = {
+    "model:billing.payment": _("Payment"),
     "invoice.created": _("Created an invoice"),
     "invoice.updated": _("Changed a draft invoice"),
     "invoice.draft_deleted": _("Deleted a draft invoice"),

@@ -3,6 +3,8 @@
 from django.utils.translation import gettext_lazy as _
 
 VERBS = {
+    "model:clients.client": _("Client"),
+    "model:clients.contact": _("Contact"),
     "client.created": _("Added a client"),
     "client.updated": _("Changed a client"),
     "contact.created": _("Added a contact"),

@@ -94,6 +94,6 @@ def save_contact(form: ModelForm, *, client: Client, actor: User) -> Contact:
             "contact.created" if created else "contact.updated",
             contact,
             actor=actor,
-            data={"client": client.pk, "changes": changes},
+            data={"changes": changes},
         )
     return contact

@@ -3,6 +3,8 @@
 Each app describes its own verbs in an ``audit_labels`` module (found like ``admin.py``):
 
     VERBS = {"deal.created": _("Created the deal"), ...}
+    # also "model:deals.deal": _("Deal") for a model without a translated verbose name,
+    # and "field:reason": _("Reason") for a data key that is not such a model field
     def format_value(verb, key, value, memo) -> str | None: ...   # optional: codes to names
 
 ``memo`` is a dict shared by one page's rows, for loading lookups once.
@@ -23,6 +25,7 @@ from django.apps import apps
 from django.core.exceptions import FieldDoesNotExist
 from django.db import models
 from django.urls import NoReverseMatch
+from django.utils.functional import Promise
 from django.utils.module_loading import autodiscover_modules
 from django.utils.text import capfirst
 from django.utils.translation import gettext as _
@@ -91,8 +94,11 @@ def describe(rows: Iterable[AuditLog]) -> list[Entry]:
 
 def _entry(row: AuditLog, obj: models.Model | None, memo: dict[str, Any]) -> Entry:
     model = _model(row.object_type)
-    kind = capfirst(str(model._meta.verbose_name)) if model else row.object_type
-    label = f"{kind} «{obj}»" if obj is not None else f"{kind} #{row.object_id}"
+    kind = _model_label(model, row.object_type)
+    if obj is not None:
+        label = _("%(kind)s “%(name)s”") % {"kind": kind, "name": obj}
+    else:
+        label = f"{kind} #{row.object_id}"
     url = ""
     if obj is not None and hasattr(obj, "get_absolute_url"):
         try:
@@ -165,12 +171,22 @@ def _value(memo: dict[str, Any], verb: str, key: str, value: Any) -> str:
     return str(value)
 
 
+def _model_label(model: type[models.Model] | None, label: str) -> str:
+    if model is not None and isinstance(model._meta.verbose_name, Promise):
+        return capfirst(str(model._meta.verbose_name))
+    described = _registry()[0].get(f"model:{label}")
+    return str(described) if described else label
+
+
 def _field_label(model: type[models.Model] | None, name: str) -> str:
+    """The field's translated verbose name; else the app's label for the key; else the key."""
     if model is not None:
         try:
-            return capfirst(str(model._meta.get_field(name).verbose_name))
+            verbose_name = model._meta.get_field(name).verbose_name  # type: ignore[union-attr]
         except FieldDoesNotExist:
-            pass
+            verbose_name = None
+        if isinstance(verbose_name, Promise):
+            return capfirst(str(verbose_name))
     label = _registry()[0].get(f"field:{name}")
     return str(label) if label else capfirst(name.replace("_", " "))
 

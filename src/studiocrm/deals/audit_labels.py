@@ -10,6 +10,10 @@ from studiocrm.core.models import User
 from studiocrm.deals.models import Stage
 
 VERBS = {
+    "model:deals.stage": _("Stage"),
+    "model:deals.deal": _("Deal"),
+    "model:deals.task": _("Task"),
+    "model:deals.note": _("Note"),
     "deal.created": _("Created the deal"),
     "deal.updated": _("Changed the deal"),
     "deal.stage_changed": _("Moved the deal to another stage"),

@@ -3,6 +3,10 @@
 from django.utils.translation import gettext_lazy as _
 
 VERBS = {
+    "model:estimates.role": _("Role"),
+    "model:estimates.service": _("Service"),
+    "model:estimates.pagetype": _("Page type"),
+    "model:estimates.package": _("Package"),
     "estimate.created": _("Created an estimate"),
     "estimate.copied": _("Copied an estimate"),
     "estimate.drafted_from_brief": _("Drafted an estimate from the brief"),
