@@ -209,3 +209,12 @@ def test_concurrent_writers_on_postgresql_form_one_chain(owner):
     assert f"{writers * rows_each * 2} rows" in _verify()
     hashes = list(AuditLog.objects.values_list("prev_hash", flat=True))
     assert len(set(hashes)) == len(hashes)  # no two rows claim the same predecessor
+
+
+@pytest.mark.django_db
+def test_a_row_saved_past_the_chain_is_refused():
+    with pytest.raises(AuditLogImmutable):
+        AuditLog.objects.create(
+            actor_label="system", verb="x", object_type="core.studio", object_id="1"
+        )
+    assert not AuditLog.objects.exists()

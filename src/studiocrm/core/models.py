@@ -141,6 +141,10 @@ class AuditLog(models.Model):
     def save(self, *args: Any, **kwargs: Any) -> None:
         if self.pk is not None:
             raise AuditLogImmutable(_("The audit log is append-only."))
+        if not self.hash:
+            # Only core.audit.record links a row into the chain; a row saved any other way
+            # would break it for every row after.
+            raise AuditLogImmutable("Write audit rows with core.audit.record().")
         super().save(*args, **kwargs)
 
     def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
