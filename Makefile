@@ -55,6 +55,7 @@ lint: install
 # Production settings must pass Django's deployment checks with no warnings.
 check-deploy: install
 	DEBUG=false SECRET_KEY=ci-check-deploy-$$(date +%s)-0123456789abcdefghijklmnopqrstuvwxyz \
+	  FIELD_ENCRYPTION_KEY=$$($(PY) -c 'from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())') \
 	  ALLOWED_HOSTS=crm.example.com BASE_URL=https://crm.example.com \
 	  $(PY) manage.py check --deploy --fail-level WARNING
 

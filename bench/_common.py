@@ -19,6 +19,8 @@ from urllib.parse import urlsplit, urlunsplit
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 SRC_DIR = PROJECT_DIR / "src"
 POSTGRES_SERVER = "postgres://postgres@127.0.0.1:5432"
+# Production settings need a field encryption key; this one is for benchmarks only.
+BENCH_FIELD_ENCRYPTION_KEY = "YmVuY2gtb25seS1maWVsZC1lbmNyeXB0aW9uLWtleSE="
 
 
 def percentile(values: Sequence[float], fraction: float) -> float:
@@ -59,6 +61,7 @@ def bench_environment(**overrides: str) -> dict[str, str]:
             "DJANGO_SETTINGS_MODULE": "studiocrm.settings",
             "DEBUG": "false",
             "SECRET_KEY": "bench-only-secret-key-0123456789-abcdefghijklmnopqrstuvwxyz-ABCDEF",
+            "FIELD_ENCRYPTION_KEY": BENCH_FIELD_ENCRYPTION_KEY,
             "ALLOWED_HOSTS": "testserver,127.0.0.1",
             "BASE_URL": "https://testserver",
             "TASKS_BACKEND": "django_tasks.backends.dummy.DummyBackend",

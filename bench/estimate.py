@@ -36,6 +36,10 @@ import time
 from decimal import Decimal
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from _common import BENCH_FIELD_ENCRYPTION_KEY  # noqa: E402
+
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 SRC_DIR = PROJECT_DIR / "src"
 POSTGRES_SERVER = "postgres://postgres@127.0.0.1:5432"
@@ -72,6 +76,7 @@ def child_environment(workdir: Path) -> dict[str, str]:
             "DJANGO_SETTINGS_MODULE": "studiocrm.settings",
             "DEBUG": "false",
             "SECRET_KEY": "bench-only-secret-key-0123456789-abcdefghijklmnopqrstuvwxyz-ABCDEF",
+            "FIELD_ENCRYPTION_KEY": BENCH_FIELD_ENCRYPTION_KEY,
             "ALLOWED_HOSTS": "testserver,127.0.0.1",
             "BASE_URL": "https://testserver",
             "TASKS_BACKEND": "django_tasks.backends.dummy.DummyBackend",

@@ -43,6 +43,34 @@ if not SECRET_KEY:
 # Old keys still accepted for signatures and client links after a key rotation.
 SECRET_KEY_FALLBACKS = env.string_list("SECRET_KEY_FALLBACKS", [])
 
+
+def _field_encryption_keys() -> list[str]:
+    """Fernet keys for secrets stored in the database (core.crypto): the first encrypts,
+    every one decrypts. Development derives one from SECRET_KEY; production must set it."""
+    from studiocrm.core.crypto import check_key, derive_key
+
+    keys = env.string("FIELD_ENCRYPTION_KEY", "").replace(",", " ").split()
+    if not keys:
+        if not DEBUG:
+            raise env.ImproperlyConfiguredEnv(
+                "FIELD_ENCRYPTION_KEY (or FIELD_ENCRYPTION_KEY_FILE) must be set when "
+                "DEBUG=false; make one with: python -c 'from cryptography.fernet import "
+                "Fernet; print(Fernet.generate_key().decode())'"
+            )
+        return [derive_key(SECRET_KEY)]
+    for position, key in enumerate(keys, start=1):
+        try:
+            check_key(key)
+        except ValueError:
+            raise env.ImproperlyConfiguredEnv(
+                f"FIELD_ENCRYPTION_KEY: key {position} is not a Fernet key "
+                "(32 bytes in url-safe base64, 44 characters)"
+            ) from None
+    return keys
+
+
+FIELD_ENCRYPTION_KEYS = _field_encryption_keys()
+
 # Where `make run` serves (HOST, PORT); links in emails follow it unless BASE_URL says where
 # the public address is (behind a proxy, in production).
 HOST = env.string("HOST", "127.0.0.1")
@@ -82,6 +110,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # After WhiteNoise: static files keep their long cache headers.
+    "studiocrm.core.middleware.SecurityHeadersMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "studiocrm.core.middleware.UserLanguageMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -109,6 +139,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "studiocrm.core.context_processors.studio",
+                "studiocrm.core.context_processors.csp_nonce",
             ],
         },
     },

@@ -90,6 +90,7 @@ def test_production_settings_pass_the_deploy_check(tmp_path):
         "WARNING",
         DEBUG="false",
         SECRET_KEY="x" * 20 + "-production-like-secret-key-for-the-test-0123456789",
+        FIELD_ENCRYPTION_KEY="Y2ktY2hlY2stZGVwbG95LWtleS0wMDAwMDAwMDAwMDA=",
         ALLOWED_HOSTS="crm.example.com",
         BASE_URL="https://crm.example.com",
         DATA_DIR=str(tmp_path),

@@ -2,6 +2,7 @@
 
 import pytest
 from django.urls import reverse
+from playwright.sync_api import expect
 
 from studiocrm.deals.models import BRIEF_SENT, NEW, Deal, StageChange
 from tests.factories import DealFactory
@@ -41,9 +42,8 @@ def test_manager_drags_a_card_to_the_next_column(live_server, browser_page, mana
             )
         page.mouse.up()
     assert answer.value.status == 200
-    page.wait_for_function(
-        "document.querySelector('#col-head-brief_sent .count').textContent.trim() === '1'"
-    )
+    # A locator assertion, not wait_for_function: the page's CSP refuses evaluated strings.
+    expect(page.locator("#col-head-brief_sent .count")).to_have_text("1")
 
     page.reload()
     moved = page.locator(f'.cards[data-stage="{BRIEF_SENT}"] #deal-{deal.pk}')

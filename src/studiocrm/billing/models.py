@@ -21,6 +21,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
+from studiocrm.core.fields import EncryptedTextField
 from studiocrm.core.models import Studio
 from studiocrm.portal.links import ClientLink
 
@@ -220,9 +221,10 @@ class ProviderAccount(models.Model):
     provider = models.SlugField(max_length=32, unique=True)
     enabled = models.BooleanField(_("enabled"), default=False)
     account_id = models.CharField(_("account / shop ID"), max_length=100, blank=True)
-    secret_key = models.CharField(max_length=255, blank=True)
+    # Encrypted at rest (core.fields); never written to the audit log.
+    secret_key = EncryptedTextField(blank=True)
     secret_key_set_at = models.DateTimeField(null=True, blank=True)
-    webhook_secret = models.CharField(max_length=255, blank=True)
+    webhook_secret = EncryptedTextField(blank=True)
     webhook_secret_set_at = models.DateTimeField(null=True, blank=True)
     # Provider-specific, non-secret settings (currencies, 54-FZ receipt codes), by the
     # names of the provider's ``settings_fields`` marked ``option``.

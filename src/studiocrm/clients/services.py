@@ -119,6 +119,7 @@ def missing_details(client: Client) -> list[str]:
 def save_client(form: ModelForm, *, actor: User) -> Client:
     with transaction.atomic():
         created = form.instance.pk is None
+        changes = audit.field_changes(form)
         client = form.save(commit=False)
         suggest_genitive(client, list(form.changed_data))
         client.save()
@@ -126,19 +127,25 @@ def save_client(form: ModelForm, *, actor: User) -> Client:
             "client.created" if created else "client.updated",
             client,
             actor=actor,
-            data={"fields": form.changed_data},
+            data={"changes": changes},
         )
     return client
 
 
 def save_contact(form: ModelForm, *, client: Client, actor: User) -> Contact:
     with transaction.atomic():
+        changes = audit.field_changes(form)
         contact = form.save(commit=False)
         contact.client = client
         contact.phone_normalized = normalize_phone(contact.phone)
         created = contact.pk is None
         contact.save()
-        audit.record("contact.created" if created else "contact.updated", contact, actor=actor)
+        audit.record(
+            "contact.created" if created else "contact.updated",
+            contact,
+            actor=actor,
+            data={"changes": changes},
+        )
     return contact
 
 

@@ -1,4 +1,7 @@
+import secrets
 from collections.abc import Callable
+from functools import wraps
+from typing import Any
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
@@ -45,3 +48,75 @@ class StudioTimezoneMiddleware:
                 return self.get_response(request)
         finally:
             _current_studio.reset(token)
+
+
+# Manager pages load only our own files. 'nonce-…' admits a <script> or <style> element
+# carrying this request's nonce; no inline event handlers or style attributes run at all.
+CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; script-src 'self' 'nonce-{nonce}'; style-src {style}; "
+    "img-src 'self' data:; font-src 'self'; connect-src 'self'; form-action 'self'; "
+    "frame-ancestors 'none'; base-uri 'none'; object-src 'none'"
+)
+STRICT_STYLES = "'self' 'nonce-{nonce}'"
+# A page showing a studio-written document in a sandboxed srcdoc iframe: the iframe
+# inherits the page's policy, and document templates style themselves inline. Scripts stay
+# nonce-only, and the sandbox runs none in the iframe.
+INLINE_STYLES = "'self' 'unsafe-inline'"
+
+
+def _marked(name: str) -> Callable[[Callable[..., HttpResponse]], Callable[..., HttpResponse]]:
+    def decorator(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+        @wraps(view)
+        def wrapper(*args: Any, **kwargs: Any) -> HttpResponse:
+            return view(*args, **kwargs)
+
+        setattr(wrapper, name, True)
+        return wrapper
+
+    return decorator
+
+
+# Leave a view's pages without the manager CSP: only pages built to be embedded on other
+# sites (the public lead form), which set their own rules.
+csp_exempt = _marked("csp_exempt")
+# Allow inline styles (not scripts) on a page that previews a studio document in a
+# sandboxed srcdoc iframe (see INLINE_STYLES).
+csp_inline_styles = _marked("csp_inline_styles")
+
+
+class SecurityHeadersMiddleware:
+    """A Content-Security-Policy with a fresh nonce on every HTML page that has none of its
+    own (client-link pages bring their stricter one), and ``Cache-Control: private,
+    no-store`` on everything a signed-in user receives, so a shared machine or proxy keeps
+    no copy of a deal. The nonce is ``request.csp_nonce`` (``csp_nonce`` in templates)."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        request.csp_nonce = secrets.token_urlsafe(18)  # type: ignore[attr-defined]
+        response = self.get_response(request)
+        if (
+            "Content-Security-Policy" not in response
+            and not getattr(request, "csp_exempt", False)
+            and response.get("Content-Type", "").startswith("text/html")
+        ):
+            nonce = request.csp_nonce  # type: ignore[attr-defined]
+            styles = (
+                INLINE_STYLES if getattr(request, "csp_inline_styles", False) else STRICT_STYLES
+            )
+            response["Content-Security-Policy"] = CONTENT_SECURITY_POLICY.format(
+                nonce=nonce, style=styles.format(nonce=nonce)
+            )
+        user = getattr(request, "user", None)
+        if user is not None and user.is_authenticated:
+            response["Cache-Control"] = "private, no-store"
+        return response
+
+    def process_view(
+        self, request: HttpRequest, view: Callable[..., HttpResponse], *args: Any
+    ) -> None:
+        request.csp_exempt = getattr(view, "csp_exempt", False)  # type: ignore[attr-defined]
+        request.csp_inline_styles = getattr(  # type: ignore[attr-defined]
+            view, "csp_inline_styles", False
+        )

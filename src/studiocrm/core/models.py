@@ -125,6 +125,9 @@ class AuditLog(models.Model):
     object_type = models.CharField(max_length=64)
     object_id = models.CharField(max_length=64)
     data = models.JSONField(default=dict, blank=True)
+    # The chain (core.audit): SHA-256 of the previous row's hash and this row's content.
+    prev_hash = models.CharField(max_length=64, blank=True)
+    hash = models.CharField(max_length=64, blank=True)
 
     objects = AuditLogQuerySet.as_manager()
 
@@ -138,10 +141,28 @@ class AuditLog(models.Model):
     def save(self, *args: Any, **kwargs: Any) -> None:
         if self.pk is not None:
             raise AuditLogImmutable(_("The audit log is append-only."))
+        if not self.hash:
+            # Only core.audit.record links a row into the chain; a row saved any other way
+            # would break it for every row after.
+            raise AuditLogImmutable("Write audit rows with core.audit.record().")
         super().save(*args, **kwargs)
 
     def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
         raise AuditLogImmutable(_("The audit log is append-only."))
+
+
+class AuditChainHead(models.Model):
+    """The end of the audit chain (one row, pk=1): the last row's id and hash.
+
+    Appending locks this row, so concurrent writers form one chain; comparing it with the
+    last audit row shows rows removed from the end."""
+
+    last_id = models.BigIntegerField(null=True, blank=True)
+    last_hash = models.CharField(max_length=64, blank=True)
+    length = models.BigIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"{self.length} rows, head {self.last_hash[:12]}"
 
 
 class Sequence(models.Model):

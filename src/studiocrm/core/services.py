@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.contrib.auth.tokens import default_token_generator
+from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.forms import ModelForm
 from django.template.loader import render_to_string
@@ -21,9 +22,39 @@ from studiocrm.notifications.outbox import queue_email
 def update_studio(form: ModelForm, *, actor: User) -> Studio:
     """Save the studio profile from a validated form."""
     with transaction.atomic():
+        changes = audit.field_changes(form)
         studio = form.save()
-        audit.record("studio.updated", studio, actor=actor, data={"fields": form.changed_data})
+        audit.record("studio.updated", studio, actor=actor, data={"changes": changes})
     return studio
+
+
+def update_profile(form: ModelForm, *, actor: User) -> User:
+    """Save a user's own name, email and language."""
+    with transaction.atomic():
+        changes = audit.field_changes(form)
+        user = form.save()
+        if changes:
+            audit.record("user.profile_updated", user, actor=actor, data={"changes": changes})
+    return user
+
+
+def set_user_role(user: User, role: str, *, actor: User) -> None:
+    """Make a user an owner or a manager (owners only; never one's own role, so the studio
+    cannot lose its last owner by a slip)."""
+    if not actor.is_owner:
+        raise PermissionDenied(_("Only an owner can change roles."))
+    if user.pk == actor.pk:
+        raise PermissionDenied(_("You cannot change your own role."))
+    if role not in User.Role.values:
+        raise ValueError(role)
+    with transaction.atomic():
+        locked = User.objects.select_for_update().get(pk=user.pk)
+        if locked.role == role:
+            return
+        previous = locked.role
+        locked.role = role
+        locked.save(update_fields=["role"])
+        audit.record("user.role_changed", locked, actor=actor, data={"from": previous, "to": role})
 
 
 def invite_user(form: ModelForm, *, actor: User) -> User:

@@ -8,7 +8,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from studiocrm.core import services
+from studiocrm.core import audit_display, services
 from studiocrm.core.forms import ProfileForm, StudioForm, UserCreateForm
 from studiocrm.core.models import AuditLog, Studio, User
 from studiocrm.core.permissions import owner_required
@@ -39,7 +39,11 @@ def users(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "core/users.html",
-        {"users": User.objects.order_by("-is_active", "username"), "form": form},
+        {
+            "users": User.objects.order_by("-is_active", "username"),
+            "form": form,
+            "roles": User.Role.choices,
+        },
     )
 
 
@@ -54,11 +58,29 @@ def user_toggle_active(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect("core:users")
 
 
+@owner_required
+@require_POST
+def user_role(request: HttpRequest, pk: int) -> HttpResponse:
+    user = get_object_or_404(User, pk=pk)
+    role = request.POST.get("role", "")
+    if role not in User.Role.values:
+        messages.error(request, _("Choose a role."))
+    elif user == request.user:
+        messages.error(request, _("You cannot change your own role."))
+    else:
+        services.set_user_role(user, role, actor=request.user)
+        messages.success(
+            request,
+            _("%(user)s is now: %(role)s.") % {"user": user, "role": User.Role(role).label},
+        )
+    return redirect("core:users")
+
+
 @login_required
 def profile(request: HttpRequest) -> HttpResponse:
     form = ProfileForm(request.POST or None, instance=request.user)
     if request.method == "POST" and form.is_valid():
-        form.save()
+        services.update_profile(form, actor=request.user)
         if form.cleaned_data["language"]:
             request.session["user_language"] = form.cleaned_data["language"]
         messages.success(request, _("Profile saved."))
@@ -68,5 +90,9 @@ def profile(request: HttpRequest) -> HttpResponse:
 
 @owner_required
 def audit_log(request: HttpRequest) -> HttpResponse:
-    page = Paginator(AuditLog.objects.select_related("actor"), 50).get_page(request.GET.get("page"))
-    return render(request, "core/audit_log.html", {"page": page})
+    page = Paginator(AuditLog.objects.all(), 50).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "core/audit_log.html",
+        {"page": page, "entries": audit_display.describe(page.object_list)},
+    )

@@ -947,6 +947,7 @@ def update_template(
     check_source(source, defaults.sample_context(template.kind, template.language))
     with transaction.atomic():
         locked = DocumentTemplate.objects.select_for_update().get(pk=template.pk)
+        before = (locked.name, locked.source, locked.payment_schedule)
         locked.name = name.strip()[:200] or locked.name
         locked.source = source
         locked.payment_schedule = schedule
@@ -954,8 +955,32 @@ def update_template(
         locked.save(
             update_fields=["name", "source", "payment_schedule", "updated_by", "updated_at"]
         )
-        audit.record("document_template.updated", locked, actor=actor, data={"kind": locked.kind})
+        audit.record(
+            "document_template.updated",
+            locked,
+            actor=actor,
+            data={"kind": locked.kind, "changes": _template_changes(before, locked)},
+        )
     return locked
+
+
+def _template_changes(
+    before: tuple[str, str, list[dict[str, Any]]], template: DocumentTemplate
+) -> dict[str, Any]:
+    """The audit record of a template edit: the name as text, the source by fingerprint
+    (it is long), the payment schedule's steps."""
+    name, source, schedule = before
+    changes: dict[str, Any] = {}
+    if name != template.name:
+        changes["name"] = {"from": name, "to": template.name}
+    if source != template.source:
+        changes["source"] = {
+            "from": audit.text_fingerprint(source),
+            "to": audit.text_fingerprint(template.source),
+        }
+    if schedule != template.payment_schedule:
+        changes["payment_schedule"] = {"from": schedule, "to": template.payment_schedule}
+    return changes
 
 
 def reset_template(template: DocumentTemplate, *, actor: User) -> DocumentTemplate:
@@ -964,10 +989,24 @@ def reset_template(template: DocumentTemplate, *, actor: User) -> DocumentTempla
         raise NotAllowed(_("Only an owner can change document templates."))
     with transaction.atomic():
         locked = DocumentTemplate.objects.select_for_update().get(pk=template.pk)
+        previous = locked.source
         locked.source = defaults.default_source(locked.kind, locked.language)
         locked.updated_by = actor
         locked.save(update_fields=["source", "updated_by", "updated_at"])
-        audit.record("document_template.reset", locked, actor=actor, data={"kind": locked.kind})
+        audit.record(
+            "document_template.reset",
+            locked,
+            actor=actor,
+            data={
+                "kind": locked.kind,
+                "changes": {
+                    "source": {
+                        "from": audit.text_fingerprint(previous),
+                        "to": audit.text_fingerprint(locked.source),
+                    }
+                },
+            },
+        )
     return locked
 
 

@@ -21,6 +21,7 @@ from django.views.decorators.http import require_POST
 
 from studiocrm.clients.services import missing_details
 from studiocrm.core.http import safe_next
+from studiocrm.core.middleware import csp_inline_styles
 from studiocrm.core.permissions import owner_required
 from studiocrm.deals.models import Deal
 from studiocrm.deals.services import can_edit
@@ -140,6 +141,7 @@ def create_act(request: HttpRequest, deal_pk: int) -> HttpResponse:
 # The document editor --------------------------------------------------------------------------
 
 
+@csp_inline_styles
 @login_required_htmx
 def detail(request: HttpRequest, pk: int) -> HttpResponse:
     document = _document(pk)
@@ -372,6 +374,7 @@ def template_list(request: HttpRequest) -> HttpResponse:
     )
 
 
+@csp_inline_styles
 @owner_required
 def template_edit(request: HttpRequest, pk: int) -> HttpResponse:
     template = get_object_or_404(DocumentTemplate, pk=pk)

@@ -99,14 +99,19 @@ def delete_role(role: Role, *, actor: User | None) -> None:
         role.delete()
 
 
-def save_price_item(item: Any, *, actor: User | None, created: bool) -> Any:
+def save_price_item(
+    item: Any, *, actor: User | None, created: bool, changes: dict[str, Any] | None = None
+) -> Any:
     """Save a role, service, page type, package or rule edited by an owner (already
-    validated by its form), with an audit row."""
+    validated by its form), with an audit row naming what changed (``audit.field_changes``)."""
     _check_owner(actor)
     with transaction.atomic():
         item.save()
         audit.record(
-            f"{item._meta.model_name}.{'created' if created else 'updated'}", item, actor=actor
+            f"{item._meta.model_name}.{'created' if created else 'updated'}",
+            item,
+            actor=actor,
+            data={"name": str(item), "changes": changes or {}},
         )
     return item
 

@@ -25,6 +25,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from studiocrm.briefs import public as briefs
+from studiocrm.core import audit
 from studiocrm.core.money import round_money
 from studiocrm.core.permissions import owner_required
 from studiocrm.deals.models import Deal
@@ -636,7 +637,9 @@ def _kind_label(kind: str) -> str:
 def price_lists(request: HttpRequest) -> HttpResponse:
     form = forms.PriceListForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        price_list = catalog.save_price_item(form.instance, actor=request.user, created=True)
+        price_list = catalog.save_price_item(
+            form.instance, actor=request.user, created=True, changes=audit.field_changes(form)
+        )
         messages.success(request, _("Price list created. Add roles first, then services."))
         return redirect(price_list.get_absolute_url())
     lists = PriceList.objects.all()
@@ -672,7 +675,9 @@ def price_list(request: HttpRequest, pk: int) -> HttpResponse:
         tab = "roles"
     form = forms.PriceListForm(request.POST or None, instance=price_list)
     if request.method == "POST" and form.is_valid():
-        catalog.save_price_item(form.instance, actor=request.user, created=False)
+        catalog.save_price_item(
+            form.instance, actor=request.user, created=False, changes=audit.field_changes(form)
+        )
         messages.success(request, _("Price list saved."))
         return redirect(price_list.get_absolute_url())
     items = list(
@@ -722,7 +727,12 @@ def price_item(
     )
     form = form_class(request.POST or None, instance=instance, price_list=price_list)
     if request.method == "POST" and form.is_valid():
-        catalog.save_price_item(form.instance, actor=request.user, created=item_pk is None)
+        catalog.save_price_item(
+            form.instance,
+            actor=request.user,
+            created=item_pk is None,
+            changes=audit.field_changes(form),
+        )
         messages.success(request, _("Saved."))
         return redirect(f"{price_list.get_absolute_url()}?tab={kind}")
     return render(
@@ -778,7 +788,9 @@ def rule_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
     instance = get_object_or_404(EstimateRule, pk=pk) if pk else EstimateRule()
     form = forms.RuleForm(request.POST or None, instance=instance)
     if request.method == "POST" and form.is_valid():
-        catalog.save_price_item(form.instance, actor=request.user, created=pk is None)
+        catalog.save_price_item(
+            form.instance, actor=request.user, created=pk is None, changes=audit.field_changes(form)
+        )
         messages.success(request, _("Rule saved."))
         return redirect("estimates:rules")
     return render(

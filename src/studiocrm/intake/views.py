@@ -37,6 +37,7 @@ from django.views.decorators.clickjacking import xframe_options_exempt
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST, require_safe
 
+from studiocrm.core.middleware import csp_exempt
 from studiocrm.core.models import Studio
 from studiocrm.core.permissions import owner_required
 from studiocrm.core.urls_util import absolute_url
@@ -216,6 +217,7 @@ def _receive(page: Page) -> HttpResponse:
     return _render_form(page, form, status=400)
 
 
+@csp_exempt
 @csrf_exempt
 @xframe_options_exempt
 @never_cache
@@ -230,6 +232,7 @@ def lead_form(request: HttpRequest) -> HttpResponse:
         return _render_form(page, LeadForm(initial={"submission_id": new_submission_id()}))
 
 
+@csp_exempt
 @csrf_exempt
 @never_cache
 def submit(request: HttpRequest) -> HttpResponse:
@@ -242,6 +245,7 @@ def submit(request: HttpRequest) -> HttpResponse:
         return _receive(page)
 
 
+@csp_exempt
 @require_safe
 @xframe_options_exempt
 def thanks(request: HttpRequest) -> HttpResponse:
