@@ -1,4 +1,6 @@
-"""Client pages. Clients are shared studio data: any signed-in user may edit them."""
+"""Client pages. Everyone signed in may read every client; changing a client or its contacts
+follows the deal rule (clients.permissions): owners everything, a manager the clients none of
+whose deals belong to another manager."""
 
 from __future__ import annotations
 
@@ -6,6 +8,7 @@ from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db.models import Count, Exists, OuterRef, Q
 from django.http import HttpRequest, HttpResponse
@@ -15,6 +18,7 @@ from django.utils.translation import gettext as _
 from studiocrm.clients import services
 from studiocrm.clients.forms import ClientForm, ContactForm
 from studiocrm.clients.models import Client, Contact
+from studiocrm.clients.permissions import can_edit_client, can_edit_contact
 from studiocrm.clients.phones import normalize_phone
 from studiocrm.core.search import digits_count, icontains_any
 
@@ -65,7 +69,12 @@ def detail(request: HttpRequest, pk: int) -> HttpResponse:
     return render(
         request,
         "clients/detail.html",
-        {"client": client, "contacts": client.contacts.order_by("name", "pk"), "deals": deals},
+        {
+            "client": client,
+            "contacts": client.contacts.order_by("name", "pk"),
+            "deals": deals,
+            "can_edit": can_edit_client(request.user, client),
+        },
     )
 
 
@@ -82,6 +91,8 @@ def create(request: HttpRequest) -> HttpResponse:
 @login_required
 def edit(request: HttpRequest, pk: int) -> HttpResponse:
     client = get_object_or_404(Client, pk=pk)
+    if not can_edit_client(request.user, client):
+        raise PermissionDenied(_("Another manager's deals use this client."))
     form = ClientForm(request.POST or None, instance=client)
     if request.method == "POST" and form.is_valid():
         services.save_client(form, actor=request.user)
@@ -93,6 +104,8 @@ def edit(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 def contact_create(request: HttpRequest, pk: int) -> HttpResponse:
     client = get_object_or_404(Client, pk=pk)
+    if not can_edit_client(request.user, client):
+        raise PermissionDenied(_("Another manager's deals use this client."))
     form = ContactForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         services.save_contact(form, client=client, actor=request.user)
@@ -106,6 +119,8 @@ def contact_create(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 def contact_edit(request: HttpRequest, pk: int) -> HttpResponse:
     contact = get_object_or_404(Contact.objects.select_related("client"), pk=pk)
+    if not can_edit_contact(request.user, contact):
+        raise PermissionDenied(_("Another manager's deals use this contact."))
     form = ContactForm(request.POST or None, instance=contact)
     if request.method == "POST" and form.is_valid():
         services.save_contact(form, client=contact.client, actor=request.user)
