@@ -245,6 +245,7 @@ PERIODIC_JOBS = [
     ("studiocrm.notifications.outbox.deliver_due", env.integer("OUTBOX_SWEEP_SECONDS", 30)),
     ("studiocrm.deals.services.send_due_reminders", 60),
     ("studiocrm.billing.payments.reconcile_pending", 120),
+    ("studiocrm.billing.payments.process_due_events", 60),
     ("studiocrm.billing.payments.mark_overdue", 3600),
 ]
 

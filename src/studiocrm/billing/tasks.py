@@ -1,5 +1,5 @@
-"""Background work for billing: ask the provider about one payment right away (the client
-is back on our return page before the webhook arrived)."""
+"""Background work for billing: apply a stored webhook event, and ask the provider about one
+payment right away (the client is back on our return page before the webhook arrived)."""
 
 from __future__ import annotations
 
@@ -26,3 +26,15 @@ def sync_payment_task(payment_id: int) -> str:
     except ProviderError as error:
         log.warning("syncing payment %s failed: %s", payment_id, error)
         return "error"
+
+
+@task()
+def process_event_task(event_id: int) -> str:
+    """Re-fetch and apply one stored provider event; idempotent (an event with an outcome
+    returns it). A temporary provider error schedules the next attempt itself."""
+    from studiocrm.billing.payments import RetryLater, process_stored_event
+
+    try:
+        return process_stored_event(event_id)
+    except RetryLater:
+        return "retry"
