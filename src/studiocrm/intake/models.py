@@ -5,6 +5,8 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from studiocrm.deals.models import Source
+
 
 class ApiKey(models.Model):
     """A key an integration uses to post leads to the JSON API.
@@ -52,7 +54,7 @@ class Lead(models.Model):
     deal = models.OneToOneField(
         "deals.Deal", on_delete=models.CASCADE, related_name="lead", verbose_name=_("deal")
     )
-    source = models.CharField(_("source"), max_length=16)
+    source = models.CharField(_("source"), max_length=16, choices=Source.choices)
     name = models.CharField(_("name"), max_length=200)
     email = models.CharField(_("email"), max_length=254, blank=True)
     phone = models.CharField(_("phone"), max_length=40, blank=True)
