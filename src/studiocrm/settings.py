@@ -12,6 +12,7 @@ from pathlib import Path
 
 import dj_database_url
 import dj_email_url
+import phonenumbers
 from django.utils.translation import gettext_lazy as _
 
 from studiocrm import env
@@ -112,6 +113,7 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     # After WhiteNoise: static files keep their long cache headers.
     "studiocrm.core.middleware.SecurityHeadersMiddleware",
+    "studiocrm.core.middleware.UnreadableFormMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "studiocrm.core.middleware.UserLanguageMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -244,6 +246,12 @@ INTAKE_RATE = env.string("INTAKE_RATE", "10/m")
 # Wrong client links per IP before that address gets 429 on every client link.
 PORTAL_NOT_FOUND_RATE = env.string("PORTAL_NOT_FOUND_RATE", "20/m")
 INTAKE_MAX_BODY_BYTES = env.integer("INTAKE_MAX_BODY_BYTES", 32_768, minimum=1024)
+# The region a phone number without a country code is read in; numbers must be valid there.
+PHONE_REGION = env.string("PHONE_REGION", "RU").upper()
+if PHONE_REGION not in phonenumbers.SUPPORTED_REGIONS:
+    raise env.ImproperlyConfiguredEnv(
+        f"PHONE_REGION must be an ISO 3166 code, got {PHONE_REGION!r}"
+    )
 # Trust X-Forwarded-For for client addresses only behind a proxy that sets it.
 USE_X_FORWARDED_FOR = env.boolean("USE_X_FORWARDED_FOR", False)
 RATELIMIT_IP_META_KEY = "studiocrm.core.http.client_ip"
@@ -276,6 +284,7 @@ PERIODIC_JOBS = [
     ("studiocrm.notifications.outbox.deliver_due", env.integer("OUTBOX_SWEEP_SECONDS", 30)),
     ("studiocrm.deals.services.send_due_reminders", 60),
     ("studiocrm.billing.payments.reconcile_pending", 120),
+    ("studiocrm.billing.payments.process_due_events", 60),
     ("studiocrm.billing.payments.mark_overdue", 3600),
 ]
 
@@ -287,6 +296,7 @@ EVENT_HANDLERS: list[str] = ["studiocrm.flow.reactions.react"]
 # Panels other apps add to the deal page, in order: dotted paths to callables
 # ``panel(request, deal) -> str | None`` returning rendered HTML (see deals.panels).
 DEAL_PANELS: list[str] = [
+    "studiocrm.intake.panels.lead_panel",
     "studiocrm.briefs.panels.brief_panel",
     "studiocrm.estimates.panels.estimate_panel",
     "studiocrm.documents.panels.documents_panel",

@@ -17,3 +17,7 @@ BASE_URL = "http://testserver"
 # WhiteNoise scans STATIC_ROOT at start-up; give the tests an existing (empty) one.
 STATIC_ROOT = DATA_DIR / "test-static"  # noqa: F405
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)
+
+# Test data uses the reserved ".test" domain (RFC 2606); production refuses it like any
+# other special-use domain (tests/clients/test_validation.py checks that).
+EMAIL_ALLOW_TEST_DOMAINS = True

@@ -8,10 +8,13 @@ from decimal import Decimal
 import pytest
 from django.core.cache import cache
 from django.db import connection
+from django_tasks import default_task_backend
+from django_tasks.base import TaskResultStatus
 
 from studiocrm.billing import payments, services
 from studiocrm.billing.models import Invoice, Payment, ProviderAccount
 from studiocrm.billing.services import LineInput
+from studiocrm.billing.tasks import process_event_task
 from studiocrm.core.models import Studio
 from studiocrm.deals.models import CONTRACT_SIGNED
 from studiocrm.notifications.models import Outbox
@@ -28,6 +31,27 @@ on_postgresql = pytest.mark.skipif(
     connection.vendor != "postgresql",
     reason="row locks and concurrent inserts need PostgreSQL; SQLite serialises every writer",
 )
+
+
+@pytest.fixture(autouse=True)
+def empty_task_queue():
+    """The dummy task backend holds what the webhook enqueued; each test starts empty."""
+    default_task_backend.clear()
+    yield
+    default_task_backend.clear()
+
+
+def run_event_tasks() -> list[str]:
+    """Do what the worker would: run the webhook-event tasks queued in this thread so far
+    (once each; a retry they schedule stays queued) and return their outcomes in order."""
+    queued = [
+        result
+        for result in default_task_backend.results
+        if result.task.name == process_event_task.name and result.status == TaskResultStatus.READY
+    ]
+    for result in queued:
+        default_task_backend.results.remove(result)
+    return [process_event_task.call(*result.args, **result.kwargs) for result in queued]
 
 
 @pytest.fixture

@@ -141,6 +141,8 @@ class StripeStandIn(StandIn):
         self.intents: dict[str, dict[str, Any]] = {}
         self.idempotency: dict[str, str] = {}
         self.fail_with: int | None = None
+        # Seconds every API call waits before answering (a slow Stripe).
+        self.delay_seconds: float = 0
         # Where the checkout page delivers the signed webhook after the client pays, and how
         # long after the redirect back (so the return page first shows "pending").
         self.webhook_url: str | None = None
@@ -189,6 +191,8 @@ class StripeStandIn(StandIn):
     def handle(self, method: str, path: str, headers: Any, raw: bytes) -> tuple[int, dict]:
         if headers.get("Authorization") != f"Bearer {self.api_key}":
             return self._error(401, "Invalid API Key provided", "invalid_request_error")
+        if self.delay_seconds:
+            time.sleep(self.delay_seconds)
         if self.fail_with:
             return self._error(self.fail_with, "stand-in failure", "api_error")
         url = urlsplit(path)

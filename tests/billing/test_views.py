@@ -255,3 +255,17 @@ def test_enabling_without_the_keys_is_refused(owner_client):
     )
     assert response.status_code == 200
     assert not ProviderAccount.objects.filter(provider="yookassa", enabled=True).exists()
+
+
+@pytest.mark.django_db
+def test_issuing_shows_who_the_invoice_goes_to(manager_client, deal, manager):
+    """Issue 14, finding 2: the recipient is visible beside "Issue and send"."""
+    from django.utils.html import escape
+
+    from tests.billing.conftest import make_invoice
+
+    draft = make_invoice(deal, manager, "100.00", issue=False)
+
+    html = manager_client.get(draft.get_absolute_url()).content.decode()
+
+    assert f"To: {escape(deal.contact.name)} &lt;{deal.contact.email}&gt;" in html

@@ -15,11 +15,18 @@ from decimal import Decimal
 import pytest
 from django.db import connection
 from django.test import Client as HttpClient
+from django.test import TestCase
 from django.utils import timezone
 
 from studiocrm.billing import payments
 from studiocrm.billing.models import Invoice, Payment, ProviderEvent
-from tests.billing.conftest import on_postgresql, only_payment, receipts, start_online
+from tests.billing.conftest import (
+    on_postgresql,
+    only_payment,
+    receipts,
+    run_event_tasks,
+    start_online,
+)
 
 
 def start(invoice: Invoice) -> Payment:
@@ -31,6 +38,14 @@ WEBHOOK = "/c/pay/webhooks/yookassa/"
 
 def notify(http, body: bytes, address: str = "127.0.0.1"):
     return http.post(WEBHOOK, data=body, content_type="application/json", REMOTE_ADDR=address)
+
+
+def deliver(http, body: bytes, address: str = "127.0.0.1"):
+    """Post the notification, then run the task it queued (as the worker would): the HTTP
+    answer and the task's outcomes."""
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        response = notify(http, body, address)
+    return response, run_event_tasks()
 
 
 @pytest.fixture
@@ -57,12 +72,13 @@ def test_a_succeeded_notification_pays_the_invoice(
     payment = start(invoice)
     yookassa_standin.succeed(payment.provider_payment_id)
 
-    response = notify(
+    response, outcomes = deliver(
         http, yookassa_standin.notification(payment.provider_payment_id, "payment.succeeded")
     )
 
     assert response.status_code == 200
-    assert response.content == b"applied"
+    assert response.content == b"accepted"
+    assert outcomes == ["applied"]
     invoice.refresh_from_db()
     assert invoice.status == Invoice.Status.PAID
     assert receipts(invoice) == 1
@@ -91,25 +107,29 @@ def test_a_forged_success_is_not_believed_when_yookassa_says_pending(
     forged = yookassa_standin.notification(payment.provider_payment_id, "payment.succeeded")
     forged = forged.replace(b'"status": "pending"', b'"status": "succeeded"')
 
-    response = notify(http, forged)
+    response, outcomes = deliver(http, forged)
 
-    assert response.content == b"pending"
+    assert outcomes == ["pending"]
     assert only_payment(invoice).status == Payment.Status.PENDING
     assert receipts(invoice) == 0
 
 
 @pytest.mark.django_db
-def test_a_notification_about_a_payment_yookassa_does_not_know_is_left_for_retry(
+def test_a_notification_about_a_payment_yookassa_does_not_know_ends_without_retries(
     yookassa_account, yookassa_standin, http
 ):
+    """Issue 14, finding 8: YooKassa answering 404 on the re-fetch is permanent. The
+    notification is acknowledged (before: 503, retried by YooKassa for a day) and the event
+    ends as refused, with nothing applied and nothing scheduled."""
     body = (
         b'{"type": "notification", "event": "payment.succeeded", '
         b'"object": {"id": "2f000000-000f-5000-8000-000000000000"}}'
     )
-    # The re-fetch fails (404): nothing is recorded, so a later retry is processed afresh.
-    response = notify(http, body)
-    assert response.status_code == 503
-    assert not ProviderEvent.objects.exists()
+    response, outcomes = deliver(http, body)
+    assert response.status_code == 200
+    assert outcomes == ["provider_refused"]
+    assert ProviderEvent.objects.get().outcome == "provider_refused"
+    assert run_event_tasks() == []
     assert not Payment.objects.exists()
 
 
@@ -119,8 +139,9 @@ def test_a_replayed_notification_is_a_no_op(invoice, yookassa_account, yookassa_
     yookassa_standin.succeed(payment.provider_payment_id)
     body = yookassa_standin.notification(payment.provider_payment_id, "payment.succeeded")
 
-    assert notify(http, body).content == b"applied"
-    assert notify(http, body).content == b"duplicate"
+    assert deliver(http, body)[1] == ["applied"]
+    replay, outcomes = deliver(http, body)
+    assert (replay.content, outcomes) == (b"duplicate", [])
 
     assert ProviderEvent.objects.count() == 1
     assert receipts(invoice) == 1
@@ -133,7 +154,7 @@ def test_a_canceled_payment_leaves_the_invoice_to_pay(
     payment = start(invoice)
     yookassa_standin.cancel(payment.provider_payment_id)
 
-    notify(http, yookassa_standin.notification(payment.provider_payment_id, "payment.canceled"))
+    deliver(http, yookassa_standin.notification(payment.provider_payment_id, "payment.canceled"))
 
     assert only_payment(invoice).status == Payment.Status.CANCELED
     invoice.refresh_from_db()
@@ -147,14 +168,14 @@ def test_a_cancel_notification_after_success_changes_nothing(
 ):
     payment = start(invoice)
     yookassa_standin.succeed(payment.provider_payment_id)
-    notify(http, yookassa_standin.notification(payment.provider_payment_id, "payment.succeeded"))
+    deliver(http, yookassa_standin.notification(payment.provider_payment_id, "payment.succeeded"))
     yookassa_standin.cancel(payment.provider_payment_id)
 
-    response = notify(
+    _response, outcomes = deliver(
         http, yookassa_standin.notification(payment.provider_payment_id, "payment.canceled")
     )
 
-    assert response.content == b"unchanged"
+    assert outcomes == ["unchanged"]
     assert only_payment(invoice).status == Payment.Status.SUCCEEDED
     assert receipts(invoice) == 1
 
@@ -167,11 +188,11 @@ def test_an_amount_mismatch_is_flagged_and_not_counted(
     yookassa_standin.succeed(payment.provider_payment_id)
     yookassa_standin.set_amount(payment.provider_payment_id, "10.00")
 
-    response = notify(
+    _response, outcomes = deliver(
         http, yookassa_standin.notification(payment.provider_payment_id, "payment.succeeded")
     )
 
-    assert response.content == b"mismatch"
+    assert outcomes == ["mismatch"]
     assert only_payment(invoice).status == Payment.Status.MISMATCH
     invoice.refresh_from_db()
     assert invoice.paid_amount == Decimal("0")
@@ -230,21 +251,22 @@ def test_the_same_notification_twice_at_once_applies_once(
     yookassa_standin.succeed(payment.provider_payment_id)
     body = yookassa_standin.notification(payment.provider_payment_id, "payment.succeeded")
     barrier = threading.Barrier(2)
-    answers: list[bytes] = []
+    answers: list[tuple[bytes, tuple[str, ...]]] = []
 
-    def deliver() -> None:
+    def deliver_once() -> None:
         try:
             barrier.wait()
-            answers.append(notify(HttpClient(), body).content)
+            response, outcomes = deliver(HttpClient(), body)
+            answers.append((response.content, tuple(outcomes)))
         finally:
             connection.close()
 
-    threads = [threading.Thread(target=deliver) for _ in range(2)]
+    threads = [threading.Thread(target=deliver_once) for _ in range(2)]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
 
-    assert sorted(answers) == [b"applied", b"duplicate"]
+    assert sorted(answers) == [(b"accepted", ("applied",)), (b"duplicate", ())]
     assert only_payment(invoice).status == Payment.Status.SUCCEEDED
     assert receipts(invoice) == 1

@@ -1,4 +1,5 @@
-"""Client pages: shared studio data that every signed-in user may edit, anonymous never."""
+"""Client pages: shared studio data every signed-in user reads; changing it follows the deal
+rule (tests/clients/test_permissions.py); anonymous never."""
 
 import pytest
 from django.db import connection
@@ -73,7 +74,7 @@ def test_anyone_signed_in_creates_a_client_with_legal_details(request, persona):
 
 
 @pytest.mark.parametrize("persona", PERSONAS)
-def test_anyone_signed_in_edits_a_client(request, persona):
+def test_anyone_signed_in_edits_a_client_without_deals(request, persona):
     client = ClientFactory(name="Old name")
     http_for(request, persona).post(
         reverse("clients:edit", args=[client.pk]), client_data(name="New name")

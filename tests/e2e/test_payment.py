@@ -8,12 +8,13 @@ talks to it, its one-button checkout page marks the session paid and then posts 
 
 from __future__ import annotations
 
+import time
 from decimal import Decimal
 
 import pytest
 
-from studiocrm.billing import services
-from studiocrm.billing.models import Invoice, Payment, ProviderAccount
+from studiocrm.billing import payments, services
+from studiocrm.billing.models import Invoice, Payment, ProviderAccount, ProviderEvent
 from studiocrm.billing.services import LineInput
 from studiocrm.deals.models import PAID
 from studiocrm.notifications.models import Outbox
@@ -48,6 +49,17 @@ def stripe(settings, live_server):
     server.stop()
 
 
+def wait_for_stored_event(timeout: float = 15.0) -> ProviderEvent:
+    """The stand-in posts the signed webhook a moment after the redirect back."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        event = ProviderEvent.objects.filter(outcome="").first()
+        if event is not None:
+            return event
+        time.sleep(0.2)
+    raise AssertionError("the webhook never stored an event")
+
+
 def test_client_pays_by_card_and_sees_pending_then_paid(
     live_server, browser_page, manager, stripe, monkeypatch
 ):
@@ -76,6 +88,9 @@ def test_client_pays_by_card_and_sees_pending_then_paid(
 
     page.wait_for_url(f"{live_server.url}/c/pay/{token}/paid/**")
     assert page.get_by_role("heading", name="Ждём подтверждения").is_visible()
+    # The webhook only stores the event; the worker applies it. Be the worker.
+    event = wait_for_stored_event()
+    assert payments.process_stored_event(event.pk) == "applied"
     page.get_by_role("heading", name="Оплата получена").wait_for(timeout=15_000)
 
     invoice.refresh_from_db()

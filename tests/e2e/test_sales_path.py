@@ -21,7 +21,8 @@ import pytest
 from django.core.cache import cache
 from django.urls import reverse
 
-from studiocrm.billing.models import Invoice, Payment, ProviderAccount
+from studiocrm.billing import payments
+from studiocrm.billing.models import Invoice, Payment, ProviderAccount, ProviderEvent
 from studiocrm.briefs.models import Brief
 from studiocrm.deals.models import (
     BRIEF_RECEIVED,
@@ -470,6 +471,9 @@ def test_a_lead_becomes_a_paid_deposit_through_both_browsers(
     assert invoice.status == Invoice.Status.ISSUED  # coming back proves nothing
     stripe.webhook_url = webhook_url  # ...and then sends its signed event
     assert stripe.deliver(stripe.only_session_id()) == 200
+    # The webhook stored the event; the worker re-fetches and applies it. Be the worker.
+    [event] = ProviderEvent.objects.filter(outcome="")
+    assert payments.process_stored_event(event.pk) == "applied"
     # The return page asks again every 3 seconds.
     expect(client.get_by_role("heading", name="Оплата получена")).to_be_visible(timeout=10_000)
     shot(client, "payment-received")

@@ -113,3 +113,28 @@ def test_different_leads_from_one_new_person_at_once_share_one_contact_and_rotat
     assert Contact.objects.count() == 1
     per_manager = [Deal.objects.filter(manager=manager).count() for manager in managers]
     assert per_manager == [THREADS // 2, THREADS // 2]
+
+
+@pytest.mark.django_db(transaction=True)
+@override_settings(INTAKE_RATE="1000/m")
+def test_one_key_with_different_bodies_at_once_opens_one_deal_and_refuses_the_rest(
+    postgres_only, manager, api_key
+):
+    _key, secret = api_key
+
+    responses = at_once(
+        lambda http, index: http.post(
+            "/api/v1/leads",
+            data=json.dumps({"name": "Anna", "email": "anna@example.com", "message": f"{index}"}),
+            content_type="application/json",
+            HTTP_AUTHORIZATION=f"Bearer {secret}",
+            HTTP_IDEMPOTENCY_KEY="same-key",
+        )
+    )
+
+    codes = sorted(response.status_code for response in responses)
+    assert codes == [201] + [422] * (THREADS - 1)
+    assert Deal.objects.count() == 1
+    assert {r.json()["code"] for r in responses if r.status_code == 422} == {
+        "idempotency_key_reused"
+    }

@@ -214,8 +214,8 @@ def test_without_a_key_the_same_lead_on_another_day_opens_a_new_deal(manager, mo
 def test_a_duplicate_that_loses_the_race_returns_the_winners_deal_and_rolls_back_its_work(
     studio, monkeypatch, django_capture_on_commit_callbacks
 ):
-    """The second insert hits the unique key: its contact, round-robin step and email go."""
-    first_manager, second_manager = UserFactory(), UserFactory()
+    """The second insert hits the unique key and answers with the winner's deal."""
+    UserFactory(), UserFactory()
     winner = submit_lead(lead(), source=Source.WEBSITE, idempotency_key="race").deal
     real_lookup = services.deal_with_key
     lookups = iter([None])  # the pre-check misses, as if the winner had not committed yet
@@ -224,12 +224,32 @@ def test_a_duplicate_that_loses_the_race_returns_the_winners_deal_and_rolls_back
     )
 
     with django_capture_on_commit_callbacks():
-        result = submit_lead(
-            lead(email="other@example.com"), source=Source.WEBSITE, idempotency_key="race"
-        )
+        result = submit_lead(lead(), source=Source.WEBSITE, idempotency_key="race")
 
     assert result.created is False
     assert result.deal == winner
+    assert Deal.objects.count() == 1
+
+
+def test_a_race_loser_with_another_body_is_refused_and_rolls_back_its_work(
+    studio, monkeypatch, django_capture_on_commit_callbacks
+):
+    """The same key with a different lead: its contact, round-robin step and email go."""
+    first_manager, second_manager = UserFactory(), UserFactory()
+    winner = submit_lead(lead(), source=Source.WEBSITE, idempotency_key="race").deal
+    real_lookup = services.deal_with_key
+    lookups = iter([None])  # the pre-check misses, as if the winner had not committed yet
+    monkeypatch.setattr(
+        services, "deal_with_key", lambda key: next(lookups, None) or real_lookup(key)
+    )
+
+    with (
+        django_capture_on_commit_callbacks(),
+        pytest.raises(services.IdempotencyKeyReused) as raised,
+    ):
+        submit_lead(lead(email="other@example.com"), source=Source.WEBSITE, idempotency_key="race")
+
+    assert raised.value.deal == winner
     assert Deal.objects.count() == 1
     assert not Contact.objects.filter(email="other@example.com").exists()
     assert Studio.load().last_assigned_manager == first_manager

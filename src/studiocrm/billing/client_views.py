@@ -26,7 +26,7 @@ from studiocrm.billing.providers import (
     get_provider,
     providers_for,
 )
-from studiocrm.billing.providers.base import Instructions, ProviderError, WebhookRejected
+from studiocrm.billing.providers.base import Instructions, WebhookRejected
 from studiocrm.billing.rendering import (
     details_text,
     qr_payload_for,
@@ -220,8 +220,12 @@ def returned(request: HttpRequest, invoice: Invoice, reference: str) -> HttpResp
 @csrf_exempt
 @require_POST
 def webhook(request: HttpRequest, provider: str) -> HttpResponse:
-    """A provider's notification. 2xx for everything we accepted (handled or not), 4xx for
-    what we refuse, 503 when the provider could not be asked (it will retry)."""
+    """A provider's notification: verify it, store it once, answer. 2xx for everything we
+    accepted (``accepted`` for a new event, ``duplicate`` for a replay, ``ignored`` for an
+    event not about a payment), 4xx for what we refuse, 503 only when it cannot be stored.
+    The re-fetch and apply run in a task (payments.process_stored_event), so the answer
+    never waits for the provider's API and a permanent re-fetch error is not retried by
+    the provider forever."""
     try:
         length = int(request.META.get("CONTENT_LENGTH") or 0)
     except ValueError:
@@ -240,13 +244,11 @@ def webhook(request: HttpRequest, provider: str) -> HttpResponse:
         log.warning("%s webhook rejected: %s", provider, error)
         return HttpResponse("rejected", status=error.status, content_type="text/plain")
     try:
-        outcome = payments.process_event(handler, event)
-    except ProviderError as error:
-        log.warning("%s webhook %s: re-fetch failed: %s", provider, event.event_id, error)
-        return HttpResponse("retry later", status=503, content_type="text/plain")
+        stored = payments.store_event(handler, event)
     except Exception:
-        # Nothing was committed (one transaction); the provider retries, and reconciliation
-        # catches up even if it never does. Answering 500 would tell it nothing more.
-        log.exception("%s webhook %s failed", provider, event.event_id)
+        # Nothing was committed; the provider retries.
+        log.exception("%s webhook %s could not be stored", provider, event.event_id)
         return HttpResponse("retry later", status=503, content_type="text/plain")
-    return HttpResponse(outcome, status=200, content_type="text/plain")
+    if not stored.created:
+        return HttpResponse("duplicate", status=200, content_type="text/plain")
+    return HttpResponse(stored.event.outcome or "accepted", status=200, content_type="text/plain")

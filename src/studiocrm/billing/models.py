@@ -335,7 +335,12 @@ class Refund(models.Model):
 
 
 class ProviderEvent(models.Model):
-    """A webhook event we accepted. The unique (provider, event_id) makes a replay a no-op."""
+    """A webhook event we accepted. The unique (provider, event_id) makes a replay a no-op.
+
+    The webhook only verifies and stores the event; a task re-fetches the payment and
+    applies it. ``outcome`` stays empty until then; ``attempts``, ``retry_at`` and
+    ``last_error`` track re-fetches that failed for a reason worth retrying.
+    """
 
     provider = models.SlugField(max_length=32)
     event_id = models.CharField(max_length=255)
@@ -343,12 +348,17 @@ class ProviderEvent(models.Model):
     provider_payment_id = models.CharField(max_length=255, blank=True)
     outcome = models.CharField(max_length=40, blank=True)
     received_at = models.DateTimeField(default=timezone.now)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    retry_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.CharField(max_length=300, blank=True)
+    processed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-received_at", "-id"]
         constraints = [
             models.UniqueConstraint(fields=["provider", "event_id"], name="unique_provider_event")
         ]
+        indexes = [models.Index(fields=["outcome", "retry_at"], name="provider_event_pending")]
 
     def __str__(self) -> str:
         return f"{self.provider}:{self.event_id}"

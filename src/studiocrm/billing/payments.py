@@ -3,10 +3,12 @@ transfers and refunds.
 
 The rules that keep a payment from counting twice:
 
-- A webhook is verified, then the payment is re-fetched from the provider (outside any
-  transaction: no network call holds a lock), then in one transaction the event id is
-  inserted under a unique constraint (a replay or a concurrent duplicate stops there), the
-  invoice and then the payment are locked in that order, and the provider's state is applied.
+- A webhook is verified and its event id inserted under a unique constraint (a replay or a
+  concurrent duplicate stops there), and answered at once. A task then re-fetches the payment
+  from the provider (outside any transaction: no network call holds a lock) and, in one
+  transaction, locks the event row, the invoice and then the payment in that order and
+  applies the provider's state. Temporary provider errors are retried with backoff; a
+  permanent one (the provider does not know the payment) ends the event.
 - A payment moves from pending (or failed/canceled) to received once; nothing moves it back,
   so a failure event after a success changes nothing.
 - An invoice's paid and overpaid amounts are recomputed from its rows under the invoice's
@@ -19,6 +21,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 
@@ -27,6 +30,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django_tasks import task
 
 from studiocrm.billing.ledger import offline_codes, refresh_invoice, studio_today, sum_amounts
 from studiocrm.billing.models import BANK_TRANSFER, Invoice, Payment, ProviderEvent, Refund
@@ -145,13 +149,28 @@ def _offline_note(invoice: Invoice, provider_code: str, due: Decimal) -> Payment
 # --- Webhooks and reconciliation ----------------------------------------------------------
 
 
-def process_event(provider: PaymentProvider, event: WebhookEvent) -> str:
-    """Act on a verified webhook exactly once. Returns the outcome (for the response body,
-    logs and tests). Raises ProviderError when the payment cannot be re-fetched: nothing is
-    recorded then, so the provider's retry gets a fresh chance."""
-    fetched = None
-    if event.provider_payment_id:
-        fetched = provider.fetch_payment(event.provider_payment_id)
+# Re-fetches of a stored event that fail for a temporary reason are retried this many
+# times, waiting EVENT_RETRY_BASE * 2**attempt between them (1, 2, 4 … minutes, ~17 hours
+# in all); a permanent refusal (the provider does not know the payment) ends at once.
+EVENT_MAX_ATTEMPTS = 10
+EVENT_RETRY_BASE = timedelta(minutes=1)
+# A stored event whose task never ran (the worker lost it) is picked up by the sweep.
+EVENT_STALE_AFTER = timedelta(minutes=5)
+
+
+@dataclass(frozen=True)
+class StoredEvent:
+    """What the webhook answers: the event row and whether this delivery stored it."""
+
+    event: ProviderEvent
+    created: bool
+
+
+def store_event(provider: PaymentProvider, event: WebhookEvent) -> StoredEvent:
+    """Record a verified webhook event once (unique provider + event id) and, after the
+    commit, enqueue the task that re-fetches and applies it. Nothing is fetched here, so the
+    webhook answers in milliseconds whatever the provider's API is doing. An event that is
+    not about a payment is stored as ``ignored`` and needs no task."""
     with transaction.atomic():
         try:
             with transaction.atomic():
@@ -160,15 +179,134 @@ def process_event(provider: PaymentProvider, event: WebhookEvent) -> str:
                     event_id=event.event_id[:255],
                     event_type=event.event_type[:100],
                     provider_payment_id=(event.provider_payment_id or "")[:255],
+                    outcome="" if event.provider_payment_id else "ignored",
+                    processed_at=None if event.provider_payment_id else timezone.now(),
                 )
         except IntegrityError:
-            return "duplicate"
-        outcome = "ignored"
-        if fetched is not None:
-            outcome = _apply_fetched(provider.code, fetched)
+            return StoredEvent(
+                ProviderEvent.objects.get(provider=provider.code, event_id=event.event_id[:255]),
+                created=False,
+            )
+        if not record.outcome:
+            transaction.on_commit(lambda: enqueue_event(record.pk))
+    return StoredEvent(record, created=True)
+
+
+@task()
+def process_event_task(event_id: int) -> str:
+    """Re-fetch and apply one stored provider event; idempotent (an event with an outcome
+    returns it). A temporary provider error schedules the next attempt itself. Defined
+    beside ``enqueue_event``, which queues it; ``billing.tasks`` keeps the name."""
+    try:
+        return process_stored_event(event_id)
+    except RetryLater:
+        return "retry"
+
+
+def enqueue_event(event_pk: int, run_after: object | None = None) -> None:
+    """Queue the processing of a stored event; if the queue is down, the sweep gets it."""
+    try:
+        queued = process_event_task.using(run_after=run_after) if run_after else process_event_task
+        queued.enqueue(event_pk)
+    except Exception:
+        log.exception("could not enqueue provider event %s", event_pk)
+
+
+class RetryLater(Exception):
+    """The re-fetch failed for a reason worth retrying; the event was scheduled again."""
+
+
+def process_stored_event(event_pk: int) -> str:
+    """Re-fetch the payment a stored event is about and apply its true state, once.
+
+    Idempotent: an event that already has an outcome returns it. The re-fetch happens
+    outside any transaction; the event row is then locked and the outcome written in the
+    transaction that applies the payment, so two workers processing the same event apply it
+    once. A temporary provider error raises RetryLater after scheduling the next attempt
+    (with backoff, up to EVENT_MAX_ATTEMPTS); a permanent one (e.g. Stripe answering 404
+    for the session) ends the event as ``provider_refused`` with the reason kept.
+    """
+    record = ProviderEvent.objects.filter(pk=event_pk).first()
+    if record is None:
+        return "missing"
+    if record.outcome:
+        return record.outcome
+    try:
+        provider = get_provider(record.provider)
+        fetched = provider.fetch_payment(record.provider_payment_id)
+    except UnknownProvider as error:
+        return _finish_event(record.pk, "provider_refused", str(error))
+    except ProviderError as error:
+        if error.permanent:
+            log.warning(
+                "%s event %s: the provider refused: %s", record.provider, record.event_id, error
+            )
+            return _finish_event(record.pk, "provider_refused", str(error))
+        return _retry_event(record, error)
+    with transaction.atomic():
+        record = ProviderEvent.objects.select_for_update().get(pk=record.pk)
+        if record.outcome:
+            return record.outcome
+        outcome = _apply_fetched(record.provider, fetched)
         record.outcome = outcome
-        record.save(update_fields=["outcome"])
+        record.processed_at = timezone.now()
+        record.retry_at = None
+        record.save(update_fields=["outcome", "processed_at", "retry_at"])
     return outcome
+
+
+def _finish_event(event_pk: int, outcome: str, error: str) -> str:
+    updated = ProviderEvent.objects.filter(pk=event_pk, outcome="").update(
+        outcome=outcome, last_error=error[:300], processed_at=timezone.now(), retry_at=None
+    )
+    if not updated:
+        return ProviderEvent.objects.get(pk=event_pk).outcome
+    return outcome
+
+
+def _retry_event(record: ProviderEvent, error: ProviderError) -> str:
+    attempts = record.attempts + 1
+    if attempts >= EVENT_MAX_ATTEMPTS:
+        log.error(
+            "%s event %s: giving up after %s attempts: %s",
+            record.provider,
+            record.event_id,
+            attempts,
+            error,
+        )
+        ProviderEvent.objects.filter(pk=record.pk, outcome="").update(attempts=attempts)
+        return _finish_event(record.pk, "gave_up", str(error))
+    retry_at = timezone.now() + EVENT_RETRY_BASE * (2 ** (attempts - 1))
+    ProviderEvent.objects.filter(pk=record.pk, outcome="").update(
+        attempts=attempts, retry_at=retry_at, last_error=str(error)[:300]
+    )
+    log.warning(
+        "%s event %s: re-fetch failed, retry at %s: %s",
+        record.provider,
+        record.event_id,
+        retry_at,
+        error,
+    )
+    enqueue_event(record.pk, run_after=retry_at)
+    raise RetryLater(str(error))
+
+
+def process_due_events() -> dict[str, int]:
+    """Process stored events whose task is overdue: a retry whose time has come, or one
+    never processed (its task was lost). A periodic job; safe on several workers, because
+    processing an event twice applies it once."""
+    now = timezone.now()
+    due = ProviderEvent.objects.filter(outcome="").filter(
+        Q(retry_at__lte=now) | Q(retry_at__isnull=True, received_at__lt=now - EVENT_STALE_AFTER)
+    )
+    results: dict[str, int] = {}
+    for event_pk in list(due.order_by("received_at").values_list("pk", flat=True)[:200]):
+        try:
+            outcome = process_stored_event(event_pk)
+        except RetryLater:
+            outcome = "retry"
+        results[outcome] = results.get(outcome, 0) + 1
+    return results
 
 
 def _apply_fetched(provider_code: str, fetched: ProviderPayment) -> str:

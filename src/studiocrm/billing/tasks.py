@@ -1,5 +1,5 @@
-"""Background work for billing: ask the provider about one payment right away (the client
-is back on our return page before the webhook arrived)."""
+"""Background work for billing: apply a stored webhook event, and ask the provider about one
+payment right away (the client is back on our return page before the webhook arrived)."""
 
 from __future__ import annotations
 
@@ -8,8 +8,10 @@ import logging
 from django_tasks import task
 
 from studiocrm.billing.models import Payment
-from studiocrm.billing.payments import sync_payment
+from studiocrm.billing.payments import process_event_task, sync_payment
 from studiocrm.billing.providers.base import ProviderError
+
+__all__ = ["process_event_task", "sync_payment_task"]
 
 log = logging.getLogger(__name__)
 

@@ -17,6 +17,7 @@ from studiocrm.briefs.models import (
     BriefTemplate,
 )
 from studiocrm.briefs.services import MAX_COMMENT_LENGTH
+from studiocrm.clients.validation import ContactEmailField
 from studiocrm.deals.models import Deal, Source
 
 _CYRILLIC = {
@@ -41,8 +42,10 @@ class SendBriefForm(forms.Form):
     template = forms.ModelChoiceField(
         label=_("Brief template"), queryset=BriefTemplate.objects.none(), empty_label=None
     )
-    email = forms.EmailField(
-        label=_("Send to"), help_text=_("The client's email address."), max_length=254
+    email = ContactEmailField(
+        label=_("Send to"),
+        help_text=_("The client's email address."),
+        max_length=254,
     )
 
     def __init__(self, *args: Any, deal: Deal, initial_template: BriefTemplate | None, **kwargs):

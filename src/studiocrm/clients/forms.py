@@ -7,7 +7,7 @@ from django.utils.translation import gettext_lazy as _
 
 from studiocrm.clients import requisites
 from studiocrm.clients.models import Client, Contact
-from studiocrm.clients.phones import normalize_phone
+from studiocrm.clients.validation import ContactEmailField, phone_problem
 
 
 class RequisitesChecks(forms.ModelForm):
@@ -209,6 +209,7 @@ class ContactForm(forms.ModelForm):
     class Meta:
         model = Contact
         fields = ["name", "position", "email", "phone", "messenger"]
+        field_classes = {"email": ContactEmailField}
         widgets = {
             "email": forms.EmailInput(attrs={"autocomplete": "off"}),
             "phone": forms.TextInput(attrs={"type": "tel", "autocomplete": "off"}),
@@ -216,10 +217,9 @@ class ContactForm(forms.ModelForm):
 
     def clean_phone(self) -> str:
         phone = self.cleaned_data["phone"].strip()
-        if phone and not normalize_phone(phone):
-            raise forms.ValidationError(
-                _("This does not look like a phone number. Include the country code, e.g. +7.")
-            )
+        problem = phone_problem(phone)
+        if problem:
+            raise forms.ValidationError(problem)
         return phone
 
     def clean_email(self) -> str:

@@ -38,21 +38,13 @@ def match_or_create_contact(
 ) -> ContactMatch:
     """Find the contact an incoming lead belongs to, or create the client and contact.
 
-    Same email or same phone means the same contact: no duplicates. Must run inside the
-    caller's transaction.
+    Same email or same phone means the same contact: no duplicates. An existing contact is
+    returned as it is, never changed: what the caller was told that differs from it (another
+    email, a new phone) is the caller's to propose (see intake's ContactChange), because
+    whoever sends a lead can give any phone number. Must run inside the caller's transaction.
     """
     contact = find_contact(email=email, phone=phone)
     if contact is not None:
-        changed = []
-        if email and not contact.email:
-            contact.email = email
-            changed.append("email")
-        if phone and not contact.phone:
-            contact.phone = phone
-            contact.phone_normalized = normalize_phone(phone)
-            changed += ["phone", "phone_normalized"]
-        if changed:
-            contact.save(update_fields=changed)
         return ContactMatch(contact=contact, created=False)
     client = Client.objects.create(
         kind=Client.Kind.COMPANY if company else Client.Kind.PERSON,
@@ -114,6 +106,40 @@ def missing_details(client: Client) -> list[str]:
         for name in needed
         if not str(getattr(client, name) or "").strip()
     ]
+
+
+class ContactNotChanged(Exception):
+    """The contact cannot take this value (the field is unknown or the actor may not)."""
+
+
+CHANGEABLE_FIELDS = ("email", "phone")
+
+
+def change_contact_field(
+    contact: Contact, *, field: str, value: str, actor: User, reason: str
+) -> Contact:
+    """Set one of the contact's addresses (``email`` or ``phone``) to ``value``, under the
+    contact's row lock, with an audit row saying what it was, what it is and why. The caller
+    has checked that ``actor`` may (``deals.client_permissions.can_edit_contact``: the rule
+    follows the contact's deals, which this ground-floor app does not know)."""
+    if field not in CHANGEABLE_FIELDS:
+        raise ContactNotChanged(f"unknown contact field {field!r}")
+    with transaction.atomic():
+        contact = Contact.objects.select_for_update().select_related("client").get(pk=contact.pk)
+        old = getattr(contact, field)
+        setattr(contact, field, value)
+        changed = [field]
+        if field == "phone":
+            contact.phone_normalized = normalize_phone(value)
+            changed.append("phone_normalized")
+        contact.save(update_fields=changed)
+        audit.record(
+            "contact.updated",
+            contact,
+            actor=actor,
+            data={"fields": [field], "from": old, "to": value, "reason": reason},
+        )
+    return contact
 
 
 def save_client(form: ModelForm, *, actor: User) -> Client:

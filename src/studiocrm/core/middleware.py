@@ -4,10 +4,36 @@ from functools import wraps
 from typing import Any
 
 from django.conf import settings
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.utils import timezone
 
 from studiocrm.core.models import Studio, _current_studio
+
+
+class UnreadableFormMiddleware:
+    """Answer 400 to a form post whose body Django can never read.
+
+    Django refuses an ``application/x-www-form-urlencoded`` body declared in another charset
+    than UTF-8 with BadRequest on every read of ``request.POST`` (unlike a broken multipart
+    body, it does not remember the failure). Its own CSRF check and the 400 page's CSRF
+    decorator read it again while handling the first error, and the request ends as a 500.
+    Found by tests/security/test_fuzz_public_endpoints.py.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if (
+            request.method == "POST"
+            and request.content_type == "application/x-www-form-urlencoded"
+            and request.encoding is not None
+            and request.encoding.lower() != "utf-8"
+        ):
+            return HttpResponseBadRequest(
+                "Forms must be sent in UTF-8.", content_type="text/plain; charset=utf-8"
+            )
+        return self.get_response(request)
 
 
 class UserLanguageMiddleware:

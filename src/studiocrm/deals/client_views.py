@@ -2,8 +2,9 @@
 
 The pages live with deals, not in ``clients``: they join clients to deals (deal counts, the
 client's deals, "new deal" for this client), and ``clients`` stays the ground-floor data
-(models, forms, services) that knows nothing of deals. Clients are shared studio data: any
-signed-in user may edit them."""
+(models, forms, services) that knows nothing of deals. Everyone signed in may read every
+client; changing a client or its contacts follows the deal rule (``client_permissions``):
+owners everything, a manager the clients none of whose deals belong to another manager."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db.models import Count, Exists, OuterRef, Q
 from django.http import HttpRequest, HttpResponse
@@ -23,6 +25,7 @@ from studiocrm.clients.models import Client, Contact
 from studiocrm.clients.phones import normalize_phone
 from studiocrm.core.models import AuditLog
 from studiocrm.core.search import digits_count, icontains_any
+from studiocrm.deals.client_permissions import can_edit_client, can_edit_contact
 
 PAGE_SIZE = 50
 
@@ -85,6 +88,7 @@ def detail(request: HttpRequest, pk: int) -> HttpResponse:
             "deals": deals,
             "from_client": from_client,
             "missing": services.missing_details(client),
+            "can_edit": can_edit_client(request.user, client),
         },
     )
 
@@ -102,6 +106,8 @@ def create(request: HttpRequest) -> HttpResponse:
 @login_required
 def edit(request: HttpRequest, pk: int) -> HttpResponse:
     client = get_object_or_404(Client, pk=pk)
+    if not can_edit_client(request.user, client):
+        raise PermissionDenied(_("Another manager's deals use this client."))
     form = ClientForm(request.POST or None, instance=client)
     if request.method == "POST" and form.is_valid():
         services.save_client(form, actor=request.user)
@@ -113,6 +119,8 @@ def edit(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 def contact_create(request: HttpRequest, pk: int) -> HttpResponse:
     client = get_object_or_404(Client, pk=pk)
+    if not can_edit_client(request.user, client):
+        raise PermissionDenied(_("Another manager's deals use this client."))
     form = ContactForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         services.save_contact(form, client=client, actor=request.user)
@@ -126,6 +134,8 @@ def contact_create(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 def contact_edit(request: HttpRequest, pk: int) -> HttpResponse:
     contact = get_object_or_404(Contact.objects.select_related("client"), pk=pk)
+    if not can_edit_contact(request.user, contact):
+        raise PermissionDenied(_("Another manager's deals use this contact."))
     form = ContactForm(request.POST or None, instance=contact)
     if request.method == "POST" and form.is_valid():
         services.save_contact(form, client=contact.client, actor=request.user)

@@ -12,6 +12,7 @@ from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
 from studiocrm.clients.models import Client, Contact
+from studiocrm.clients.validation import ContactEmailField, validate_contact_phone
 from studiocrm.core.models import Studio, User
 from studiocrm.core.money import CURRENCIES
 from studiocrm.deals.models import DEFAULT_STAGE_NAMES, Deal, Note, Source, Stage, Task
@@ -108,8 +109,10 @@ class DealCreateForm(forms.Form):
         help_text=_("Leave empty when the client is a private person."),
     )
     new_contact_name = forms.CharField(label=_("Contact name"), max_length=200, required=False)
-    new_contact_email = forms.EmailField(label=_("Email"), required=False)
-    new_contact_phone = forms.CharField(label=_("Phone"), max_length=40, required=False)
+    new_contact_email = ContactEmailField(label=_("Email"), required=False, max_length=254)
+    new_contact_phone = forms.CharField(
+        label=_("Phone"), max_length=40, required=False, validators=[validate_contact_phone]
+    )
     title = forms.CharField(label=_("Title"), max_length=300)
     source = forms.ChoiceField(label=_("Source"), choices=Source.choices, initial=Source.PHONE)
     currency = forms.ChoiceField(label=_("Currency"), choices=())

@@ -6,6 +6,7 @@ from django import forms
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from studiocrm.clients.validation import ContactEmailField
 from studiocrm.documents.context import ScheduleError, validate_schedule
 from studiocrm.documents.sandbox import MAX_SOURCE
 
@@ -95,7 +96,7 @@ class AcceptForm(forms.Form):
         max_length=200,
         widget=forms.TextInput(attrs={"autocomplete": "name"}),
     )
-    email = forms.EmailField(
+    email = ContactEmailField(
         label=gettext_lazy("Your email"),
         max_length=254,
         widget=forms.EmailInput(attrs={"autocomplete": "email"}),
@@ -127,7 +128,7 @@ class QuestionForm(forms.Form):
         required=False,
         widget=forms.TextInput(attrs={"autocomplete": "name"}),
     )
-    email = forms.EmailField(
+    email = ContactEmailField(
         label=gettext_lazy("Email for the answer"),
         max_length=254,
         widget=forms.EmailInput(attrs={"autocomplete": "email"}),

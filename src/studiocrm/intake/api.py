@@ -91,6 +91,7 @@ class FieldError(Schema):
 
 class Problem(Schema):
     detail: str
+    code: str | None = None
     errors: list[FieldError] = []
 
 
@@ -258,11 +259,16 @@ def _service_errors(errors: dict[str, list[str]]) -> list[dict[str, Any]]:
     description=(
         "Creates or matches the contact (same email, case-insensitive, or same phone) and "
         "opens a deal in stage `new`, assigned by the studio's rule; the manager is emailed. "
-        "Answers 201 for a new deal and 200 with `created: false` when the same "
-        "Idempotency-Key (or, without one, the same email/phone and message on the same UTC "
-        "day) was seen before. Unknown fields are rejected. "
+        "Answers 201 for a new deal and 200 with the same `deal_id` and `created: false` "
+        "when the same lead comes again with the same Idempotency-Key (or, without one, the "
+        "same email/phone and message on the same UTC day). Idempotency keys belong to the "
+        "API key that sent them. The same Idempotency-Key with a different lead answers 422 "
+        "with `code: idempotency_key_reused` and creates nothing. An existing contact is "
+        "never changed by a lead: a different email or phone is proposed to the manager. "
+        "Unknown fields are rejected. "
         "Errors: 400 broken body, 401 missing/wrong/revoked key, 413 body over the size "
-        "limit, 415 not application/json, 422 invalid fields, 429 rate limited."
+        "limit, 415 not application/json, 422 invalid fields or a reused key, "
+        "429 rate limited."
     ),
     openapi_extra={
         "parameters": [
@@ -337,6 +343,23 @@ def create_lead(request: HttpRequest) -> tuple[int, dict[str, Any]]:
         )
     except services.InvalidLead as error:
         return _problem(422, _("Some fields are invalid."), _service_errors(error.errors))
+    except services.IdempotencyKeyReused as error:
+        return Status(
+            422,
+            {
+                "detail": _(
+                    "This Idempotency-Key was already used for a different lead. "
+                    "Use a new key for every lead; resend a lead only with its own key."
+                ),
+                "code": error.code,
+                "errors": [
+                    {
+                        "field": "idempotency_key",
+                        "message": _("Already used for a different lead."),
+                    }
+                ],
+            },
+        )
     return Status(
         201 if result.created else 200, {"deal_id": result.deal.pk, "created": result.created}
     )

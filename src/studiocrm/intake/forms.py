@@ -7,6 +7,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
+from studiocrm.clients.validation import ContactEmailField
 from studiocrm.intake import services
 from studiocrm.intake.services import LeadData
 
@@ -47,7 +48,7 @@ class LeadForm(forms.Form):
         error_messages={"required": _("Tell us your name.")},
         widget=forms.TextInput(attrs={"autocomplete": "name"}),
     )
-    email = forms.EmailField(
+    email = ContactEmailField(
         label=pgettext_lazy("lead form", "Email"),
         required=False,
         max_length=services.EMAIL_MAX,

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import json
 import logging
 import re
 import secrets
@@ -18,18 +19,25 @@ from datetime import UTC
 from decimal import Decimal, InvalidOperation
 
 from django.core.exceptions import ValidationError
-from django.core.validators import EmailValidator, URLValidator
+from django.core.validators import URLValidator
 from django.db import IntegrityError, transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
+from studiocrm.clients.models import Contact
 from studiocrm.clients.phones import normalize_phone
-from studiocrm.clients.services import match_or_create_contact
+from studiocrm.clients.services import (
+    ContactNotChanged,
+    change_contact_field,
+    match_or_create_contact,
+)
+from studiocrm.clients.validation import email_problem, phone_problem
 from studiocrm.core import audit
 from studiocrm.core.models import Studio, User
+from studiocrm.deals.client_permissions import can_edit_contact
 from studiocrm.deals.models import Deal, Source
-from studiocrm.deals.services import create_deal, pick_manager
-from studiocrm.intake.models import ApiKey
+from studiocrm.deals.services import can_edit, create_deal, pick_manager
+from studiocrm.intake.models import ApiKey, ContactChange, Lead
 
 log = logging.getLogger(__name__)
 
@@ -72,6 +80,16 @@ class IntakeResult:
     created: bool
 
 
+class IdempotencyKeyReused(ValueError):
+    """The idempotency key was used before for a different lead; nothing was created."""
+
+    code = "idempotency_key_reused"
+
+    def __init__(self, deal: Deal) -> None:
+        super().__init__("idempotency key reused with a different lead")
+        self.deal = deal
+
+
 class InvalidLead(ValueError):
     """The lead cannot be accepted; ``errors`` maps a field name to its messages."""
 
@@ -105,22 +123,6 @@ def text_problem(value: str) -> str | None:
         value.encode("utf-8")
     except UnicodeEncodeError:
         return _("The text contains invalid characters.")
-    return None
-
-
-def phone_problem(value: str) -> str | None:
-    if value and not normalize_phone(value):
-        return _("Enter a phone number with the area code, e.g. +7 999 123-45-67.")
-    return None
-
-
-def email_problem(value: str) -> str | None:
-    if not value:
-        return None
-    try:
-        EmailValidator()(value)
-    except ValidationError:
-        return _("Enter a valid email address.")
     return None
 
 
@@ -192,16 +194,24 @@ def validate_lead(lead: LeadData) -> LeadData:
     return replace(lead, budget=budget, **cleaned)  # type: ignore[arg-type]
 
 
-def intake_key_for(lead: LeadData, *, source: str, idempotency_key: str | None) -> str:
+def intake_key_for(
+    lead: LeadData,
+    *,
+    source: str,
+    idempotency_key: str | None,
+    api_key: ApiKey | None = None,
+) -> str:
     """The value stored in Deal.intake_key for this submission.
 
-    A client-provided key is used when there is one; without one the key is derived from
-    who wrote and what (normalised email and phone, the message) and the UTC date, so the
-    same lead sent twice on one day opens one deal. The key is scoped by source, so keys of
+    A client-provided key is used when there is one, scoped to the API key that sent it (one
+    integration's keys never find another's deal); without one the key is derived from who
+    wrote and what (normalised email and phone, the message) and the UTC date, so the same
+    lead sent twice on one day opens one deal. The key is scoped by source, so keys of
     different channels never collide, and hashed, so any length or alphabet fits the column.
     """
     if idempotency_key:
-        material = f"client\x1f{idempotency_key}"
+        scope = str(api_key.pk) if api_key is not None else "-"
+        material = f"client\x1f{scope}\x1f{idempotency_key}"
     else:
         material = "\x1f".join(
             [
@@ -213,6 +223,14 @@ def intake_key_for(lead: LeadData, *, source: str, idempotency_key: str | None) 
             ]
         )
     return f"{source}:{hashlib.sha256(material.encode('utf-8', 'surrogatepass')).hexdigest()}"
+
+
+def fingerprint(lead: LeadData) -> str:
+    """SHA-256 of a validated lead's fields: equal for the same lead sent again."""
+    fields = {name: getattr(lead, name) for name in TEXT_LIMITS}
+    fields["budget"] = None if lead.budget is None else str(lead.budget)
+    material = json.dumps(fields, sort_keys=True, ensure_ascii=True)
+    return hashlib.sha256(material.encode("ascii")).hexdigest()
 
 
 def derive_title(lead: LeadData) -> str:
@@ -250,7 +268,27 @@ def describe(lead: LeadData) -> str:
 
 
 def deal_with_key(key: str) -> Deal | None:
-    return Deal.objects.filter(intake_key=key).first()
+    return Deal.objects.filter(intake_key=key).select_related("lead").first()
+
+
+def _replay(deal: Deal, lead_fingerprint: str, *, client_key: bool) -> IntakeResult:
+    """The answer for a submission whose key was seen before: the first deal, unless the
+    client's own key now comes with another lead (that is a bug on their side, not a retry)."""
+    first = getattr(deal, "lead", None)
+    if client_key and first is not None and first.fingerprint != lead_fingerprint:
+        raise IdempotencyKeyReused(deal)
+    return IntakeResult(deal=deal, created=False)
+
+
+def proposed_changes(lead: LeadData, contact: Contact) -> list[tuple[str, str, str]]:
+    """(field, value the lead gave, value the contact has) where a lead disagrees with the
+    existing contact it matched."""
+    changes = []
+    if lead.email and lead.email.lower() != (contact.email or "").lower():
+        changes.append((ContactChange.Field.EMAIL, lead.email, contact.email))
+    if lead.phone and normalize_phone(lead.phone) != contact.phone_normalized:
+        changes.append((ContactChange.Field.PHONE, lead.phone, contact.phone))
+    return changes
 
 
 def submit_lead(
@@ -262,21 +300,28 @@ def submit_lead(
 ) -> IntakeResult:
     """Match or create the contact and open a deal in stage `new` for an incoming lead.
 
+    The lead is kept on the deal as it was given (``Lead``). A lead never changes an
+    existing contact: where it gives another email or phone than the contact it matched, a
+    pending ``ContactChange`` is left on the deal for a manager to accept or reject.
+
     The manager is picked by the studio's rule (round robin or default manager) and gets an
     email through the outbox whose link opens the deal. Everything happens in one
-    transaction. A repeated submission (same idempotency key within the source, or the same
-    derived key) returns the deal the first one opened with ``created=False``, also when
-    both arrive at the same moment: the second insert hits the unique key, its savepoint is
-    rolled back (with the contact and the round-robin step it took) and the winner's deal is
-    returned. Raises InvalidLead when the lead fails validation.
+    transaction. A repeated submission (same idempotency key within the source and API key,
+    or the same derived key) returns the deal the first one opened with ``created=False``,
+    also when both arrive at the same moment: the second insert hits the unique key, its
+    savepoint is rolled back (with the contact and the round-robin step it took) and the
+    winner's deal is returned. The same client key with a different lead raises
+    IdempotencyKeyReused; an invalid lead raises InvalidLead.
     """
     if source not in SOURCES:
         raise ValueError(f"unknown intake source {source!r}")
     lead = validate_lead(lead)
-    key = intake_key_for(lead, source=source, idempotency_key=idempotency_key)
+    key = intake_key_for(lead, source=source, idempotency_key=idempotency_key, api_key=api_key)
+    lead_fingerprint = fingerprint(lead)
+    client_key = bool(idempotency_key)
     existing = deal_with_key(key)
     if existing is not None:
-        return IntakeResult(deal=existing, created=False)
+        return _replay(existing, lead_fingerprint, client_key=client_key)
     try:
         with transaction.atomic():
             # The studio row lock taken here also serialises contact matching, so two
@@ -303,6 +348,26 @@ def submit_lead(
                 intake_key=key,
                 notify_manager=True,
             )
+            record = Lead.objects.create(
+                deal=deal,
+                source=source,
+                name=lead.name,
+                email=lead.email,
+                phone=lead.phone,
+                company=lead.company,
+                api_key=api_key,
+                fingerprint=lead_fingerprint,
+                contact_created=match.created,
+            )
+            changes = [] if match.created else proposed_changes(lead, match.contact)
+            for field, value, current in changes:
+                ContactChange.objects.create(
+                    lead=record,
+                    contact=match.contact,
+                    field=field,
+                    value=value,
+                    current_value=current,
+                )
             audit.record(
                 "intake.lead_received",
                 deal,
@@ -311,6 +376,7 @@ def submit_lead(
                     "source": source,
                     "contact": match.contact.pk,
                     "contact_created": match.created,
+                    "proposed_changes": [field for field, _value, _current in changes],
                     "manager": manager.pk if manager else None,
                     "api_key": api_key.prefix if api_key else None,
                     "page_url": lead.page_url,
@@ -326,9 +392,58 @@ def submit_lead(
         existing = deal_with_key(key)
         if existing is None:
             raise
-        return IntakeResult(deal=existing, created=False)
+        return _replay(existing, lead_fingerprint, client_key=client_key)
     log.info("intake: %s lead opened deal %s", source, deal.pk)
     return IntakeResult(deal=deal, created=True)
+
+
+class ChangeNotAllowed(Exception):
+    """The user may not decide on this proposed change (or it was decided already)."""
+
+
+def can_decide(user: User, change: ContactChange, *, accepting: bool) -> bool:
+    """Accepting changes the contact, so it needs the right to edit the contact; rejecting
+    changes nothing but the proposal, so the deal's manager may do it too."""
+    if change.status != ContactChange.Status.PENDING:
+        return False
+    if can_edit_contact(user, change.contact):
+        return True
+    return not accepting and can_edit(user, change.lead.deal)
+
+
+def decide_contact_change(change: ContactChange, *, accept: bool, actor: User) -> ContactChange:
+    """Accept (apply to the contact) or reject a change a lead proposed. Audited; deciding
+    twice or without the right raises ChangeNotAllowed and changes nothing."""
+    with transaction.atomic():
+        change = (
+            ContactChange.objects.select_for_update(of=("self",))
+            .select_related("contact__client", "lead__deal")
+            .get(pk=change.pk)
+        )
+        if not can_decide(actor, change, accepting=accept):
+            raise ChangeNotAllowed(_("You cannot decide on this change."))
+        if accept:
+            try:
+                change_contact_field(
+                    change.contact,
+                    field=change.field,
+                    value=change.value,
+                    actor=actor,
+                    reason=f"lead on deal {change.lead.deal_id}",
+                )
+            except ContactNotChanged as error:
+                raise ChangeNotAllowed(_("You cannot decide on this change.")) from error
+        change.status = ContactChange.Status.ACCEPTED if accept else ContactChange.Status.REJECTED
+        change.decided_by = actor
+        change.decided_at = timezone.now()
+        change.save(update_fields=["status", "decided_by", "decided_at"])
+        audit.record(
+            "intake.contact_change_" + change.status,
+            change.lead.deal,
+            actor=actor,
+            data={"contact": change.contact_id, "field": change.field, "value": change.value},
+        )
+    return change
 
 
 # --- API keys -------------------------------------------------------------------------

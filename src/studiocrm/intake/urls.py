@@ -7,6 +7,7 @@ urlpatterns = [
     path("", views.lead_form, name="form"),
     path("submit/", views.submit, name="submit"),
     path("thanks/", views.thanks, name="thanks"),
+    path("changes/<int:pk>/", views.contact_change, name="contact_change"),
     path("settings/", views.settings_page, name="settings"),
     path("settings/keys/", views.api_key_create, name="api_key_create"),
     path("settings/keys/<int:pk>/revoke/", views.api_key_revoke, name="api_key_revoke"),

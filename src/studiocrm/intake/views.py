@@ -18,7 +18,8 @@ from urllib.parse import urlencode
 
 from django.conf import settings
 from django.contrib import messages
-from django.core.exceptions import SuspiciousOperation
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, SuspiciousOperation
 from django.http import (
     HttpRequest,
     HttpResponse,
@@ -44,7 +45,7 @@ from studiocrm.core.urls_util import absolute_url
 from studiocrm.deals.models import Source
 from studiocrm.intake import guards, services
 from studiocrm.intake.forms import HONEYPOT_FIELD, ApiKeyForm, LeadForm
-from studiocrm.intake.models import ApiKey
+from studiocrm.intake.models import ApiKey, ContactChange
 
 log = logging.getLogger(__name__)
 
@@ -190,12 +191,18 @@ def _receive(page: Page) -> HttpResponse:
         return _accepted(page)
     form = LeadForm(data)
     if form.is_valid():
+        lead = form.to_lead()
         try:
-            services.submit_lead(
-                form.to_lead(),
-                source=Source.WEBSITE,
-                idempotency_key=form.cleaned_data["submission_id"] or None,
-            )
+            try:
+                services.submit_lead(
+                    lead,
+                    source=Source.WEBSITE,
+                    idempotency_key=form.cleaned_data["submission_id"] or None,
+                )
+            except services.IdempotencyKeyReused:
+                # The visitor went back, changed the form and sent it again with the
+                # page's old submission id: that is a new lead, not a retry.
+                services.submit_lead(lead, source=Source.WEBSITE, idempotency_key=None)
         except services.InvalidLead as error:
             form.add_service_errors(error.errors)
         else:
@@ -348,3 +355,22 @@ def api_key_revoke(request: HttpRequest, pk: int) -> HttpResponse:
     services.revoke_api_key(key, actor=request.user)
     messages.success(request, _("Key “%(name)s” revoked.") % {"name": key.name})
     return redirect(reverse("intake:settings") + "#api")
+
+
+@require_POST
+@login_required
+def contact_change(request: HttpRequest, pk: int) -> HttpResponse:
+    """Accept or reject a change a lead proposed to an existing contact."""
+    change = get_object_or_404(ContactChange.objects.select_related("lead__deal"), pk=pk)
+    decision = request.POST.get("decision")
+    if decision not in ("accept", "reject"):
+        return HttpResponse(status=400)
+    try:
+        services.decide_contact_change(change, accept=decision == "accept", actor=request.user)
+    except services.ChangeNotAllowed as error:
+        raise PermissionDenied(str(error)) from error
+    if decision == "accept":
+        messages.success(request, _("The contact is changed."))
+    else:
+        messages.success(request, _("The proposed change is rejected."))
+    return redirect(change.lead.deal.get_absolute_url())

@@ -91,18 +91,28 @@ class _ApiClient(ApiClient):
             response = self.execute(
                 body, method, path, query_params, self.prepare_request_headers(headers)
             )
+        except requests.HTTPError as error:
+            # The SDK's session raises for an error status before we see the response.
+            raise _status_error(error.response) from error
         except requests.RequestException as error:
             raise ProviderError(f"YooKassa unreachable: {error}", permanent=False) from error
         if response.status_code != 200:
-            permanent = 400 <= response.status_code < 500 and response.status_code != 429
-            raise ProviderError(
-                f"YooKassa answered {response.status_code}: {response.text[:300]}",
-                permanent=permanent,
-            )
+            raise _status_error(response)
         try:
             return response.json()
         except ValueError as error:
             raise ProviderError("YooKassa answered with invalid JSON", permanent=False) from error
+
+
+def _status_error(response: requests.Response | None) -> ProviderError:
+    """A refusal (4xx but 429: unknown payment, bad credentials) is permanent; the rest may
+    pass."""
+    if response is None:
+        return ProviderError("YooKassa answered an error without a response", permanent=False)
+    permanent = 400 <= response.status_code < 500 and response.status_code != 429
+    return ProviderError(
+        f"YooKassa answered {response.status_code}: {response.text[:300]}", permanent=permanent
+    )
 
 
 class _SdkPayment(SdkPayment):
