@@ -206,6 +206,10 @@ INTAKE_RATE = env.string("INTAKE_RATE", "10/m")
 # Wrong client links per IP before that address gets 429 on every client link.
 PORTAL_NOT_FOUND_RATE = env.string("PORTAL_NOT_FOUND_RATE", "20/m")
 INTAKE_MAX_BODY_BYTES = env.integer("INTAKE_MAX_BODY_BYTES", 32_768, minimum=1024)
+# Studio templates compile and render in child processes with hard limits: how many
+# children each web or worker process keeps, and the CPU seconds one PDF may take.
+DOCUMENT_RENDER_PROCESSES = env.integer("DOCUMENT_RENDER_PROCESSES", 2, minimum=1)
+DOCUMENT_PDF_SECONDS = env.integer("DOCUMENT_PDF_SECONDS", 20, minimum=1)
 # Trust X-Forwarded-For for client addresses only behind a proxy that sets it.
 USE_X_FORWARDED_FOR = env.boolean("USE_X_FORWARDED_FOR", False)
 RATELIMIT_IP_META_KEY = "studiocrm.core.http.client_ip"
