@@ -42,6 +42,7 @@ log = logging.getLogger(__name__)
 # Modules the fork server imports once, so each forked child starts with them loaded.
 PRELOAD = ["studiocrm.documents.isolation_child"]
 MAX_JOBS_PER_CHILD = 500  # recycle children now and then (caches, fragmentation)
+STARTUP_SECONDS = 60.0  # a new child loads nothing much (templates) or WeasyPrint (PDFs)
 
 
 class IsolationError(Exception):
@@ -121,6 +122,14 @@ class _Child:
         child_end.close()
         self.connection: Connection = parent_end
         self.jobs = 0
+        # The child says when it is ready, so a job's wall-clock limit counts the job only.
+        try:
+            ready = parent_end.poll(STARTUP_SECONDS) and parent_end.recv() == "ready"
+        except (EOFError, OSError):
+            ready = False
+        if not ready:
+            self.stop()
+            raise Crashed("the child process did not start")
 
     def stop(self) -> None:
         with contextlib.suppress(Exception):
@@ -192,6 +201,9 @@ class Pool:
         """Run ``job`` (``"module:function"``, code of ours, never user input) with ``args``
         in a child under ``limits``; its return value, or an ``IsolationError``."""
         child = self._acquire(limits.wall_seconds)
+        if not child.process.is_alive():  # died while idle (killed from outside): replace it
+            self._release(child, keep=False)
+            child = self._acquire(limits.wall_seconds)
         keep = False
         try:
             try:
@@ -292,6 +304,10 @@ def _serve(connection: Connection, preparation: str) -> None:
     isolation_child.setup()
     if preparation:
         _load(preparation)()
+    try:
+        connection.send("ready")
+    except (OSError, ValueError):
+        return
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
     signal.signal(signal.SIGPROF, _on_cpu_timer)
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C on `make run` stops the parent
