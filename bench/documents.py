@@ -9,6 +9,11 @@
    Goal: document rps / minimal rps ≥ 0.5.
 2. PDF of a 3-page proposal: the first render (the task's work, WeasyPrint) and the cached
    download of the same PDF through the client's PDF link. Goal: cached ≥ 50× faster.
+3. One normal document render (``render_document``: the deal's data, then compile + render of
+   the proposal template in a sandbox child process): the first in a fresh process (starts
+   the fork server and a child) and the median of 20 after it; and the template alone,
+   rendered in this process (``render_here``) and in the child (``render_source``), so the
+   cost of the isolation shows by itself.
 
     .venv/bin/python bench/documents.py --quick     # about a minute
     .venv/bin/python bench/documents.py             # longer load rounds
@@ -111,6 +116,37 @@ status = pdf.render_pdf_file({pdf_id})
 elapsed = time.perf_counter() - started
 row = PdfFile.objects.get(pk={pdf_id})
 print("@@" + json.dumps({{"status": status, "seconds": elapsed, "pages": row.pages}}))
+"""
+
+
+RENDER = """
+import json, statistics, time
+from studiocrm.documents.models import Document
+from studiocrm.documents.rendering import render_document
+document = Document.objects.get(kind="proposal")
+started = time.perf_counter()
+render_document(document)
+first = time.perf_counter() - started
+times = []
+for _ in range(20):
+    started = time.perf_counter()
+    render_document(document)
+    times.append(time.perf_counter() - started)
+from studiocrm.documents import sandbox
+from studiocrm.documents.context import build_context
+context = build_context(document)
+medians = {}
+for name, function in (("in_process", sandbox.render_here), ("isolated", sandbox.render_source)):
+    function(document.source, context)
+    samples = []
+    for _ in range(20):
+        started = time.perf_counter()
+        function(document.source, context)
+        samples.append(time.perf_counter() - started)
+    medians[name] = statistics.median(samples) * 1000
+print("@@" + json.dumps({"first_ms": first * 1000, "median_ms": statistics.median(times) * 1000,
+                         "template_in_process_ms": medians["in_process"],
+                         "template_isolated_ms": medians["isolated"]}))
 """
 
 
@@ -228,6 +264,8 @@ def main() -> None:
         for command in (["migrate", "--noinput", "-v0"], ["collectstatic", "--noinput", "-v0"]):
             subprocess.run(manage + command, env=environment, cwd=PROJECT_DIR, check=True)
         seeded = run_python(SEED, environment)
+        print("Render: one proposal, first and then 20 more…", flush=True)
+        render = run_python(RENDER, environment)
         page_path = f"/c/doc/{seeded['token']}/"
         pdf_path = f"/c/doc/{seeded['token']}/pdf/"
 
@@ -316,6 +354,12 @@ def main() -> None:
         f"cached download {cached * 1000:.2f} ms (median of 20), {speedup:.0f}× faster "
         "(goal ≥ 50×)"
     )
+    print(
+        f"document render: first {render['first_ms']:.0f} ms (fresh process), "
+        f"then {render['median_ms']:.1f} ms (median of 20); the template alone "
+        f"{render['template_in_process_ms']:.1f} ms in process, "
+        f"{render['template_isolated_ms']:.1f} ms in a sandbox child"
+    )
     figures = {
         "benchmark": "documents",
         "quick": arguments.quick,
@@ -330,6 +374,10 @@ def main() -> None:
         "pdf_cached_download_ms": round(cached * 1000, 3),
         "pdf_cached_speedup_ratio": round(speedup, 1),
         "pdf_goal_met": speedup >= 50,
+        "render_first_ms": round(render["first_ms"], 1),
+        "render_median_ms": round(render["median_ms"], 2),
+        "template_in_process_ms": round(render["template_in_process_ms"], 2),
+        "template_isolated_ms": round(render["template_isolated_ms"], 2),
     }
     print(json.dumps(figures))
 

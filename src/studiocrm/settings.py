@@ -252,6 +252,10 @@ if PHONE_REGION not in phonenumbers.SUPPORTED_REGIONS:
     raise env.ImproperlyConfiguredEnv(
         f"PHONE_REGION must be an ISO 3166 code, got {PHONE_REGION!r}"
     )
+# Studio templates compile and render in child processes with hard limits: how many
+# children each web or worker process keeps, and the CPU seconds one PDF may take.
+DOCUMENT_RENDER_PROCESSES = env.integer("DOCUMENT_RENDER_PROCESSES", 2, minimum=1)
+DOCUMENT_PDF_SECONDS = env.integer("DOCUMENT_PDF_SECONDS", 20, minimum=1)
 # Trust X-Forwarded-For for client addresses only behind a proxy that sets it.
 USE_X_FORWARDED_FOR = env.boolean("USE_X_FORWARDED_FOR", False)
 RATELIMIT_IP_META_KEY = "studiocrm.core.http.client_ip"

@@ -1,7 +1,10 @@
 """PDF: the same HTML the client reads, through WeasyPrint, with page numbers and the logo.
 
 A template is studio-written HTML, so the renderer fetches nothing: the only URLs it may load
-are ``data:`` URIs (the logo is embedded as one), never files or the network.
+are ``data:`` URIs (the logo is embedded as one), never files or the network; and it prints
+in a child process (``isolation``) with at most ``DOCUMENT_PDF_SECONDS`` of CPU time and
+``PDF_MEMORY_BYTES`` more memory, so a document of thousands of paragraphs fails with a
+message instead of holding the worker.
 """
 
 from __future__ import annotations
@@ -13,17 +16,27 @@ from functools import cache
 from pathlib import Path
 
 import filetype
+from django.conf import settings
 from django.core.files.base import ContentFile
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
+from django.utils.translation import gettext as _
 
 from studiocrm.core.models import Studio
+from studiocrm.documents import isolation
 from studiocrm.documents.models import PdfFile
 
 log = logging.getLogger(__name__)
 
 CSS_PATH = Path(__file__).resolve().parent / "static" / "documents" / "document.css"
 LOGO_MAX_BYTES = 2 * 1024 * 1024
+PDF_MEMORY_BYTES = 1024 * 1024 * 1024
+
+
+class PdfProblem(Exception):
+    """The PDF cannot be printed; the message is for the document's author."""
+
+
 LOGO_TYPES = {"png": "image/png", "jpg": "image/jpeg", "gif": "image/gif", "webp": "image/webp"}
 
 
@@ -66,7 +79,37 @@ def print_html(*, title: str, body: str, language: str, footer: str = "") -> str
 
 
 def write_pdf(html: str) -> tuple[bytes, int]:
-    """PDF bytes and page count for a full HTML page. Loads nothing from outside."""
+    """PDF bytes and page count for a full HTML page, printed in a child process under the
+    limits above. Raises PdfProblem."""
+    seconds = settings.DOCUMENT_PDF_SECONDS
+    limits = isolation.Limits(
+        cpu_seconds=seconds, memory_bytes=PDF_MEMORY_BYTES, wall_seconds=2 * seconds + 10
+    )
+    try:
+        return isolation.pool("pdf").run(
+            "studiocrm.documents.pdf:write_pdf_here", (html,), limits, language=""
+        )
+    except isolation.TooSlow:
+        raise PdfProblem(
+            _(
+                "The document is too long to print as a PDF (over %(seconds)s seconds). "
+                "Shorten it or split it into several documents."
+            )
+            % {"seconds": seconds}
+        ) from None
+    except isolation.TooLarge:
+        raise PdfProblem(
+            _("The document needs too much memory to print as a PDF. Shorten it.")
+        ) from None
+    except isolation.IsolationError as error:
+        raise PdfProblem(
+            _("The PDF could not be printed (%(reason)s).") % {"reason": error.detail}
+        ) from None
+
+
+def write_pdf_here(html: str) -> tuple[bytes, int]:
+    """PDF bytes and page count, in this process: the job a child runs. Loads nothing from
+    outside."""
     from weasyprint import HTML
     from weasyprint.urls import URLFetcher
 
@@ -85,9 +128,15 @@ def render_pdf_file(pdf_id: int) -> str:
     document = pdf.document
     started = time.monotonic()
     try:
-        content, pages = write_pdf(
-            print_html(title=pdf.title, body=pdf.html, language=document.language)
+        page = print_html(title=pdf.title, body=pdf.html, language=document.language)
+        with translation.override(document.language):
+            content, pages = write_pdf(page)
+    except PdfProblem as problem:
+        log.warning("PDF %s not printed: %s", pdf_id, problem)
+        PdfFile.objects.filter(pk=pdf_id).update(
+            status=PdfFile.Status.FAILED, error=str(problem)[:2000]
         )
+        return "failed"
     except Exception as error:
         log.exception("PDF %s failed", pdf_id)
         PdfFile.objects.filter(pk=pdf_id).update(

@@ -56,6 +56,44 @@ FILTERS = [
 ]
 
 
+# The loop variable a snippet uses for each list (the list's name, singular).
+_ITEM_NAMES = {
+    "options": "option",
+    "lines": "line",
+    "pages": "page",
+    "services": "service",
+    "optional_lines": "line",
+    "timeline": "stage",
+    "payment_schedule": "step",
+    "answers": "answer",
+    "sections": "section",
+    "questions": "question",
+}
+
+
+def _item_name(list_name: str) -> str:
+    name = list_name.rsplit(".", 1)[-1]
+    return _ITEM_NAMES.get(name, name[:-1] if name.endswith("s") and len(name) > 2 else "item")
+
+
+def insert_text(path: str, *, is_list: bool = False, is_mapping: bool = False) -> str:
+    """What the editor inserts at the cursor for a placeholder path: ``{{ client.name }}``;
+    a loop for a list; a list item's field through the loop variable (``{{ line.name }}``).
+    "" for a group of fields (printing a whole dict is never what the author wants)."""
+    if is_mapping:
+        return ""
+    if is_list:
+        base = path[:-2]  # without the trailing []
+        if "[]" in base:  # a list inside a list item: loop over the item's field
+            head, _, field = base.rpartition("[].")
+            base = f"{_item_name(head)}.{field}"
+        return f"{{% for {_item_name(base)} in {base} %}}\n  \n{{% endfor %}}"
+    if "[]." in path:
+        head, _, field = path.rpartition("[].")
+        return f"{{{{ {_item_name(head)}.{field} }}}}"
+    return f"{{{{ {path} }}}}"
+
+
 def _example(value: Any) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
@@ -80,7 +118,12 @@ def placeholder_rows(context: Mapping[str, Any]) -> list[dict[str, str]]:
         if isinstance(value, Mapping):
             if path:
                 rows.append(
-                    {"path": path, "example": "", "description": str(DESCRIPTIONS.get(path, ""))}
+                    {
+                        "path": path,
+                        "example": "",
+                        "description": str(DESCRIPTIONS.get(path, "")),
+                        "insert": insert_text(path, is_mapping=True),
+                    }
                 )
             if path == "brief.by_key":
                 for key, answer in list(value.items())[:6]:
@@ -89,6 +132,7 @@ def placeholder_rows(context: Mapping[str, Any]) -> list[dict[str, str]]:
                             "path": f"{path}.get('{key}')",
                             "example": _example(answer),
                             "description": "",
+                            "insert": insert_text(f"{path}.get('{key}')"),
                         }
                     )
                 return
@@ -100,6 +144,7 @@ def placeholder_rows(context: Mapping[str, Any]) -> list[dict[str, str]]:
                     "path": f"{path}[]",
                     "example": f"{len(value)}×",
                     "description": str(DESCRIPTIONS.get(f"{path}[]", DESCRIPTIONS.get(path, ""))),
+                    "insert": insert_text(f"{path}[]", is_list=True),
                 }
             )
             if value and path not in (
@@ -120,6 +165,7 @@ def placeholder_rows(context: Mapping[str, Any]) -> list[dict[str, str]]:
                     "path": path,
                     "example": _example(value),
                     "description": str(DESCRIPTIONS.get(path, "")),
+                    "insert": insert_text(path),
                 }
             )
 
@@ -128,7 +174,14 @@ def placeholder_rows(context: Mapping[str, Any]) -> list[dict[str, str]]:
             for key, value in item.items():
                 walk(value, f"{path}.{key}", depth + 1)
         else:
-            rows.append({"path": path, "example": _example(item), "description": ""})
+            rows.append(
+                {
+                    "path": path,
+                    "example": _example(item),
+                    "description": "",
+                    "insert": insert_text(path),
+                }
+            )
 
     walk(context, "", 0)
     return rows

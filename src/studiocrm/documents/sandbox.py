@@ -13,10 +13,18 @@ template can read what it should not or keep a worker busy:
   refuse results larger than the limits before or right after making them;
 - number arguments to filters and methods (widths, counts) are capped, so ``center(10**9)``
   fails before allocating;
-- macros may nest ``MAX_DEPTH`` deep;
+- macros may nest ``MAX_DEPTH`` deep; blocks (``for``, ``if``…) ``MAX_NESTING`` deep and
+  brackets ``MAX_BRACKETS`` deep, checked on the tokens before parsing (Python's parser and
+  compiler give up on deeper code with errors that name no template line);
+- filters that sort, wrap, replace or join refuse inputs whose cost or result would be too
+  large before they run;
 - escaping cannot be switched off (no ``|safe``, no ``{% autoescape false %}``).
 
 Any violation raises ``TemplateProblem`` with a message for the editor and the line number.
+
+``render_source`` does the work in a child process (``isolation.py``) with hard CPU-time,
+memory and wall-clock limits, because one C-level call or the compiler itself can outrun the
+checks above; ``render_here`` is the same work in this process, for the child.
 """
 
 from __future__ import annotations
@@ -26,7 +34,7 @@ import hashlib
 import re
 import time
 import types
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sized
 from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any
@@ -41,7 +49,7 @@ from jinja2.visitor import NodeTransformer
 from studiocrm.documents import filters as document_filters
 
 TEMPLATE_NAME = "<template>"  # the file name Jinja gives templates made from strings
-MAX_SOURCE = 200_000  # characters of template source
+MAX_SOURCE = 100_000  # characters of template source (the shipped ones are under 10,000)
 MAX_ITERATIONS = 100_000  # loop items per render, all loops together
 MAX_OUTPUT = 3_000_000  # characters written per render
 MAX_VALUE = 1_000_000  # characters or items in one computed value
@@ -50,6 +58,12 @@ MAX_INT_BITS = 4096
 MAX_DEPTH = 50  # nested macro / recursive loop calls
 MAX_SECONDS = 3.0
 MAX_RANGE = 10_000
+MAX_NESTING = 15  # blocks inside blocks (Python allows 20 nested loops)
+MAX_BRACKETS = 30  # ( [ { inside each other
+MAX_SORTED = 100_000  # items sort, dictsort, unique and groupby take
+MAX_WRAPPED = 100_000  # characters wordwrap takes
+MEMORY_BYTES = 256 * 1024 * 1024  # how much a render may allocate in its child process
+WALL_GRACE_SECONDS = 5.0  # on top of the CPU budget before the child is killed
 
 _LARGE_NUMBER_IN_FORMAT = re.compile(r"\d{6,}")
 
@@ -65,6 +79,10 @@ class TemplateProblem(Exception):
         super().__init__(message)
         self.message = message
         self.line = line
+
+    def isolation_answer(self) -> tuple[str, int | None]:
+        """What a child process sends back for this problem (see ``isolation``)."""
+        return (self.message, self.line)
 
     def __str__(self) -> str:
         if self.line:
@@ -165,6 +183,38 @@ def bounded_range(*args: int) -> range:
 _SIZED_FILTERS = frozenset(
     {"center", "indent", "truncate", "wordwrap", "batch", "slice", "urlize", "format"}
 )
+_SORTING_FILTERS = frozenset({"sort", "dictsort", "unique", "groupby"})
+
+
+def _check_cost(
+    name: str, value: Any, arguments: tuple[Any, ...], keywords: Mapping[str, Any]
+) -> None:
+    """Refuse a filter call whose work or result would be too large, before it runs: one
+    such call is a single C-level operation the budget cannot interrupt."""
+    if name in _SORTING_FILTERS and isinstance(value, Sized) and len(value) > MAX_SORTED:
+        raise LimitExceeded(
+            _("%(filter)s takes at most %(count)s items.") % {"filter": name, "count": MAX_SORTED}
+        )
+    if name == "wordwrap" and isinstance(value, str) and len(value) > MAX_WRAPPED:
+        raise LimitExceeded(
+            _("wordwrap takes at most %(count)s characters.") % {"count": MAX_WRAPPED}
+        )
+    given = dict(zip(("old", "new") if name == "replace" else ("d",), arguments, strict=False))
+    given.update(keywords)
+    if name == "replace" and "old" in given and "new" in given and isinstance(value, str):
+        old, new = str(given["old"]), str(given["new"])
+        found = len(value) + 1 if old == "" else value.count(old)
+        if len(new) > len(old) and len(value) + found * (len(new) - len(old)) > MAX_VALUE:
+            raise LimitExceeded(_("a value in the template grows too large."))
+    if name == "join" and isinstance(value, list | tuple) and value:
+        separator = str(given.get("d", ""))
+        size = len(separator) * (len(value) - 1)
+        for item in value:
+            if size > MAX_VALUE:
+                raise LimitExceeded(_("a value in the template grows too large."))
+            size += len(item) if isinstance(item, str) else 24
+        if size > MAX_VALUE:
+            raise LimitExceeded(_("a value in the template grows too large."))
 
 
 def _guard_filter(name: str, function: Callable[..., Any]) -> Callable[..., Any]:
@@ -186,6 +236,8 @@ def _guard_filter(name: str, function: Callable[..., Any]) -> Callable[..., Any]
                 _check_argument(argument)
         if name == "format" and len(args) >= skip and isinstance(args[skip - 1], str):
             _check_format_string(args[skip - 1])
+        if len(args) >= skip:
+            _check_cost(name, args[skip - 1], args[skip:], kwargs)
         _tick()
         return _check_size(function(*args, **kwargs))
 
@@ -419,27 +471,127 @@ def _compiled(source_sha256: str, source: str) -> Any:
     return environment().from_string(source)
 
 
+_OPENING = frozenset({"for", "if", "macro", "call", "filter", "with", "autoescape", "block"})
+
+
+def _check_nesting(source: str) -> None:
+    """Refuse blocks or brackets nested deeper than Python can compile, naming the line.
+    Reads the token stream only (the lexer is a loop, the parser recurses)."""
+    depth = 0
+    brackets = 0
+    tag_next = False
+    for line, kind, value in environment().lex(source):
+        if kind == "whitespace":
+            continue
+        if kind == "block_begin":
+            tag_next = True
+            continue
+        if tag_next and kind == "name":
+            if value in _OPENING:
+                depth += 1
+                if depth > MAX_NESTING:
+                    raise TemplateProblem(
+                        _("blocks are nested too deeply (more than %(count)s levels).")
+                        % {"count": MAX_NESTING},
+                        line,
+                    )
+            elif value.startswith("end"):
+                depth = max(0, depth - 1)
+        tag_next = False
+        if kind == "operator" and value in "([{":
+            brackets += 1
+            if brackets > MAX_BRACKETS:
+                raise TemplateProblem(
+                    _("brackets are nested too deeply (more than %(count)s levels).")
+                    % {"count": MAX_BRACKETS},
+                    line,
+                )
+        elif kind == "operator" and value in ")]}":
+            brackets = max(0, brackets - 1)
+
+
 def compile_source(source: str) -> Any:
-    """Compile a template (cached by its SHA-256). Raises TemplateProblem on syntax errors."""
+    """Compile a template (cached by its SHA-256). Raises TemplateProblem for anything
+    wrong with it, never another exception."""
     if len(source) > MAX_SOURCE:
         raise TemplateProblem(
             _("The template is too long (over %(count)s characters).") % {"count": MAX_SOURCE}
         )
     digest = hashlib.sha256(source.encode("utf-8")).hexdigest()
     try:
+        _check_nesting(source)
         return _compiled(digest, source)
     except TemplateSyntaxError as error:
         raise TemplateProblem(error.message or str(error), error.lineno) from error
     except (LimitExceeded, SecurityError) as error:
-        raise TemplateProblem(str(error)) from error
+        raise TemplateProblem(str(error), _template_line(error)) from error
+    except (RecursionError, SyntaxError) as error:
+        # Python's own parser or compiler gave up on the code Jinja generated.
+        raise TemplateProblem(
+            _("the template is too complex to compile (nested too deeply or too long).")
+        ) from error
 
 
-def render_source(source: str, context: Mapping[str, Any], *, seconds: float = MAX_SECONDS) -> str:
-    """Render template source against a plain-data context, within the limits above.
+def render_source(source: str, context: Mapping[str, Any], *, seconds: float | None = None) -> str:
+    """Compile and render template source against a plain-data context in a child process
+    with hard limits (``isolation``): at most ``seconds`` of CPU time, ``MEMORY_BYTES`` more
+    memory, and the sandbox's own limits inside.
 
     Raises TemplateProblem with a message for the editor; never anything else for a bad
     template (a broken template must not turn into a server error).
     """
+    from django.utils.translation import get_language
+
+    from studiocrm.documents import isolation
+
+    if len(source) > MAX_SOURCE:  # before sending it anywhere
+        compile_source(source)
+    seconds = MAX_SECONDS if seconds is None else seconds
+    limits = isolation.Limits(
+        cpu_seconds=seconds,
+        memory_bytes=MEMORY_BYTES,
+        wall_seconds=seconds + WALL_GRACE_SECONDS,
+    )
+    try:
+        return isolation.pool("templates").run(
+            "studiocrm.documents.sandbox:render_here",
+            (source, dict(context), seconds),
+            limits,
+            language=get_language() or "",
+        )
+    except isolation.JobFailed as failed:
+        message, line = failed.value
+        raise TemplateProblem(message, line) from None
+    except isolation.TooSlow as error:
+        raise TemplateProblem(
+            _("the template takes too long to compile and render (over %(seconds)s seconds).")
+            % {"seconds": _seconds(seconds)},
+            error.line,
+        ) from None
+    except isolation.TooLarge as error:
+        raise TemplateProblem(
+            _("the template needs too much memory (over %(megabytes)s MB).")
+            % {"megabytes": MEMORY_BYTES // (1024 * 1024)},
+            error.line,
+        ) from None
+    except isolation.Busy:
+        raise TemplateProblem(
+            _("Too many documents are being prepared right now. Try again in a moment.")
+        ) from None
+    except isolation.IsolationError as error:
+        raise TemplateProblem(
+            _("the template is too complex to render (nested too deeply or too long)."),
+            error.line,
+        ) from None
+
+
+def _seconds(seconds: float) -> str:
+    return f"{seconds:g}"
+
+
+def render_here(source: str, context: Mapping[str, Any], seconds: float = MAX_SECONDS) -> str:
+    """``render_source`` in this process, with the sandbox's limits only: the job a child
+    process runs. Raises TemplateProblem."""
     template = compile_source(source)
     budget = _Budget(deadline=time.monotonic() + seconds)
     token = _budget.set(budget)
@@ -469,8 +621,8 @@ def render_source(source: str, context: Mapping[str, Any], *, seconds: float = M
         raise TemplateProblem(
             _("macros or loops call themselves too deeply."), _template_line(error)
         ) from error
-    except MemoryError as error:
-        raise TemplateProblem(_("the document is too large.")) from error
+    except MemoryError:
+        raise  # the child reports it and is replaced
     except Exception as error:  # any other fault of the template: a message, not a 500
         raise TemplateProblem(
             f"{type(error).__name__}: {error}"[:500], _template_line(error)

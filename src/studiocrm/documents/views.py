@@ -95,14 +95,32 @@ def srcdoc(html: str, language: str = "en") -> str:
     )
 
 
+def problem_details(problem: sandbox.TemplateProblem | None, source: str) -> dict[str, Any]:
+    """A template problem for the editor: the message, its line number and that line's text,
+    so the author sees which line is meant."""
+    line_text = ""
+    if problem is not None and problem.line:
+        lines = source.splitlines()
+        if 0 < problem.line <= len(lines):
+            line_text = lines[problem.line - 1].strip()[:200]
+    return {"problem": problem, "problem_line_text": line_text}
+
+
 def _preview_fragment(
-    request: HttpRequest, html: str = "", problem: Any = None, language: str = "en"
+    request: HttpRequest,
+    html: str = "",
+    problem: Any = None,
+    language: str = "en",
+    source: str = "",
 ) -> HttpResponse:
     # 200 even for a template problem: htmx swaps only 2xx, and the message must show.
     return render(
         request,
         "documents/_preview.html",
-        {"srcdoc": srcdoc(html, language) if problem is None else "", "problem": problem},
+        {
+            "srcdoc": srcdoc(html, language) if problem is None else "",
+            **problem_details(problem, source),
+        },
     )
 
 
@@ -154,6 +172,7 @@ def detail(request: HttpRequest, pk: int) -> HttpResponse:
         ),
     }
     form = DocumentForm(request.POST or None, initial=initial)
+    source_problem: dict[str, Any] = {}
     if request.method == "POST":
         if not editable:
             raise PermissionDenied
@@ -167,6 +186,7 @@ def detail(request: HttpRequest, pk: int) -> HttpResponse:
                     schedule=form.cleaned_data["schedule"],
                 )
             except services.TemplateInvalid as error:
+                source_problem = problem_details(error.problem, form.cleaned_data["source"])
                 form.add_error("source", str(error.problem))
             except services.DocumentError as error:
                 form.add_error(None, str(error))
@@ -208,6 +228,8 @@ def detail(request: HttpRequest, pk: int) -> HttpResponse:
             "usage": reference.USAGE,
             "client_url": _link(document),
             "srcdoc": srcdoc(state.html, document.language) if not state.problem else "",
+            "state_problem": problem_details(state.problem, document.source),
+            "source_problem": source_problem,
             "children": list(document.children.order_by("kind", "sequence")),
             "missing_details": _missing_for_send(document),
         },
@@ -236,7 +258,7 @@ def preview(request: HttpRequest, pk: int) -> HttpResponse:
     try:
         html = sandbox.render_source(source, build_context(document))
     except sandbox.TemplateProblem as problem:
-        return _preview_fragment(request, problem=problem)
+        return _preview_fragment(request, problem=problem, source=source)
     return _preview_fragment(request, html=html, language=document.language)
 
 
@@ -386,6 +408,7 @@ def template_edit(request: HttpRequest, pk: int) -> HttpResponse:
         ),
     }
     form = TemplateForm(request.POST or None, initial=initial)
+    source_problem: dict[str, Any] = {}
     if request.method == "POST" and form.is_valid():
         try:
             services.update_template(
@@ -396,6 +419,7 @@ def template_edit(request: HttpRequest, pk: int) -> HttpResponse:
                 schedule=form.cleaned_data["schedule"],
             )
         except services.TemplateInvalid as error:
+            source_problem = problem_details(error.problem, form.cleaned_data["source"])
             form.add_error("source", str(error.problem))
         except services.DocumentError as error:
             form.add_error(None, str(error))
@@ -413,6 +437,8 @@ def template_edit(request: HttpRequest, pk: int) -> HttpResponse:
             "filters": reference.FILTERS,
             "usage": reference.USAGE,
             "active": "document_templates",
+            "editable": True,
+            "source_problem": source_problem,
         },
     )
 
@@ -422,10 +448,11 @@ def template_edit(request: HttpRequest, pk: int) -> HttpResponse:
 def template_preview(request: HttpRequest, pk: int) -> HttpResponse:
     template = get_object_or_404(DocumentTemplate, pk=pk)
     sample = defaults.sample_context(template.kind, template.language)
+    source = request.POST.get("source", "")
     try:
-        html = sandbox.render_source(request.POST.get("source", ""), sample)
+        html = sandbox.render_source(source, sample)
     except sandbox.TemplateProblem as problem:
-        return _preview_fragment(request, problem=problem)
+        return _preview_fragment(request, problem=problem, source=source)
     return _preview_fragment(request, html=html, language=template.language)
 
 
