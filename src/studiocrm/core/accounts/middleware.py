@@ -14,6 +14,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from studiocrm.core.accounts import services
 
@@ -51,10 +52,15 @@ class AccountSecurityMiddleware:
             last_seen = request.session.get(LAST_SEEN_KEY, now)
             if now - last_seen > settings.SESSION_IDLE_MINUTES * 60:
                 logout(request)
+                minutes = settings.SESSION_IDLE_MINUTES
                 messages.info(
                     request,
-                    _("You were logged out after %(minutes)d minutes without activity.")
-                    % {"minutes": settings.SESSION_IDLE_MINUTES},
+                    ngettext(
+                        "You were logged out after %(minutes)d minute without activity.",
+                        "You were logged out after %(minutes)d minutes without activity.",
+                        minutes,
+                    )
+                    % {"minutes": minutes},
                 )
             else:
                 if LAST_SEEN_KEY not in request.session or (

@@ -22,6 +22,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse_lazy
 from django.utils import translation
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 from django_otp import login as otp_login
 from django_ratelimit.core import is_ratelimited
@@ -106,10 +107,15 @@ def login_verify(request: HttpRequest) -> HttpResponse:
             login(request, user)
             otp_login(request, device)
             if device.name == services.RECOVERY_NAME:
+                left = services.recovery_codes_left(user)
                 messages.warning(
                     request,
-                    _("You used a recovery code; %(count)d are left.")
-                    % {"count": services.recovery_codes_left(user)},
+                    ngettext(
+                        "You used a recovery code; %(count)d is left.",
+                        "You used a recovery code; %(count)d are left.",
+                        left,
+                    )
+                    % {"count": left},
                 )
             return redirect(pending["next"])
         # A wrong code counts as a failed login for the lockout, like a wrong password.
