@@ -189,6 +189,8 @@ class PasswordChangeView(auth_views.PasswordChangeView):
 @login_required
 def security(request: HttpRequest) -> HttpResponse:
     user = request.user
+    turn_off_form = CodeForm(auto_id="turn_off_%s")
+    turn_off_form.fields["code"].widget.attrs.pop("autofocus", None)
     return render(
         request,
         "accounts/security.html",
@@ -197,7 +199,7 @@ def security(request: HttpRequest) -> HttpResponse:
             "required": services.two_factor_required(user),
             "codes_left": services.recovery_codes_left(user),
             "idle_minutes": settings.SESSION_IDLE_MINUTES,
-            "form": CodeForm(),
+            "form": turn_off_form,
         },
     )
 
