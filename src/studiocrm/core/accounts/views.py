@@ -205,7 +205,7 @@ def security(request: HttpRequest) -> HttpResponse:
 
 
 def _qr_svg(data: str) -> str:
-    return segno.make(data, error="m").svg_inline(scale=5, border=2, title=_("QR code"))
+    return segno.make(data, error="m").svg_inline(scale=4, border=4, title=_("QR code"))
 
 
 @login_required
