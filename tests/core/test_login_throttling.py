@@ -1,12 +1,16 @@
 """Failed logins lock the account and the client address (django-axes), with a clear page."""
 
+import re
 from datetime import timedelta
 
 import pytest
 from axes.models import AccessAttempt
 from django.urls import reverse
 from django.utils import timezone
+from django_tasks import default_task_backend
 
+from studiocrm.core.models import AuditLog
+from studiocrm.notifications.models import Outbox
 from tests.core.real_server import PASSWORD, gunicorn, make_user
 from tests.factories import UserFactory
 
@@ -87,6 +91,25 @@ def test_the_lock_ends_after_the_cool_off(client, manager):
     assert attempt(client, "manager", PASSWORD).status_code == 429
     AccessAttempt.objects.update(attempt_time=timezone.now() - timedelta(minutes=16))
     assert attempt(client, "manager", PASSWORD).status_code == 302
+
+
+def test_a_new_password_from_the_emailed_link_lifts_the_account_lock(client, manager):
+    for n in range(LIMIT):
+        attempt(client, "manager", f"guess {n}", address=f"198.51.100.{n}")
+    assert attempt(client, "manager", PASSWORD).status_code == 429
+
+    default_task_backend.clear()
+    client.post(reverse("password_reset"), {"email": manager.email})
+    [result] = default_task_backend.results
+    result.task.call(*result.args)
+    body = Outbox.objects.get(to=manager.email).body
+    link = re.search(r"https?://[^/\s]+(/password-reset/\S+/)", body).group(1)
+    form_url = client.get(link, follow=True).redirect_chain[-1][0]
+    new = "a brand new passphrase 9"
+    client.post(form_url, {"new_password1": new, "new_password2": new})
+
+    assert attempt(client, "manager", new).status_code == 302
+    assert AuditLog.objects.filter(verb="user.password_reset", object_id=str(manager.pk))
 
 
 def test_failures_below_the_limit_do_not_lock(client):

@@ -152,3 +152,12 @@ def log_out_everywhere(user: User) -> None:
 
 def record_password_changed(user: User) -> None:
     audit.record("user.password_changed", user, actor=user)
+
+
+def password_was_reset(user: User) -> None:
+    """A new password set from the emailed link: the account's login lockout ends (its
+    owner proved they read the account's mail); a lock on an address stays."""
+    from axes.utils import reset as reset_failed_logins
+
+    reset_failed_logins(username=user.get_username())
+    audit.record("user.password_reset", user, actor=user)

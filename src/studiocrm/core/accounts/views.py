@@ -174,6 +174,16 @@ class PasswordResetView(auth_views.PasswordResetView):
         return redirect(self.get_success_url())
 
 
+class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
+    """Set a new password from the emailed link; other sessions end (the password signs
+    them) and a lockout of the account is lifted."""
+
+    def form_valid(self, form: Any) -> HttpResponse:
+        response = super().form_valid(form)
+        services.password_was_reset(form.user)
+        return response
+
+
 class PasswordChangeView(auth_views.PasswordChangeView):
     """Old password, the password validators; every other session of the user ends."""
 
