@@ -2,13 +2,16 @@
 
 import re
 import time
+from io import StringIO
 
 import pyotp
 import pytest
+from django.core.management import call_command
 from django.urls import reverse
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from studiocrm.core.accounts import services
 from studiocrm.core.accounts.views import PENDING_KEY
 from studiocrm.core.models import AuditLog, User
 from tests.conftest import logged_in
@@ -210,3 +213,26 @@ def test_wrong_codes_count_towards_the_login_lockout(manager_client, client, man
     assert password_step(client).status_code == 429
     client.post(reverse("login_verify"), {"code": next_code(totp)})
     assert "_auth_user_id" not in client.session
+
+
+def test_an_owner_who_lost_the_phone_logs_in_with_a_server_code_and_moves_to_a_new_one(
+    client, studio
+):
+    olga = UserFactory(username="olga", role=User.Role.OWNER)
+    client.force_login(olga)
+    old_phone, _codes = enable(client)
+    client.logout()
+
+    out = StringIO()
+    call_command("addstatictoken", "olga", stdout=out)
+    password_step(client, "olga")
+    assert client.post(reverse("login_verify"), {"code": out.getvalue().strip()}).status_code == 302
+
+    page = client.get(reverse("accounts:two_factor_setup")).content.decode()
+    new_phone = pyotp.TOTP(secret_on(page))
+    assert new_phone.secret != old_phone.secret
+    client.post(reverse("accounts:two_factor_setup"), {"code": new_phone.now()})
+    assert TOTPDevice.objects.filter(user=olga).count() == 1
+    assert services.verify_code(olga, next_code(old_phone)) is None
+    seconds_pass()
+    assert services.verify_code(olga, next_code(new_phone)) is not None

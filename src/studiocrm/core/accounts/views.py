@@ -25,6 +25,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 from django_otp import login as otp_login
+from django_otp.plugins.otp_static.models import StaticDevice
 from django_ratelimit.core import is_ratelimited
 
 from studiocrm.core.accounts import services
@@ -106,7 +107,7 @@ def login_verify(request: HttpRequest) -> HttpResponse:
             user.backend = pending["backend"]
             login(request, user)
             otp_login(request, device)
-            if device.name == services.RECOVERY_NAME:
+            if isinstance(device, StaticDevice):
                 left = services.recovery_codes_left(user)
                 messages.warning(
                     request,
@@ -220,9 +221,9 @@ def _qr_svg(data: str) -> str:
 
 @login_required
 def two_factor_setup(request: HttpRequest) -> HttpResponse:
-    """Scan a QR code, type the code the app shows; then the recovery codes, once."""
-    if services.has_two_factor(request.user):
-        return redirect("accounts:security")
+    """Scan a QR code, type the code the app shows; then the recovery codes, once. With
+    two-factor already on, this moves it to a new phone: the old app works until the new
+    one is confirmed."""
     device = services.pending_authenticator(request.user)
     form = SetupCodeForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
