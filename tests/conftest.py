@@ -9,7 +9,7 @@ from django.test import Client as HttpClient
 from django.utils import translation
 
 from studiocrm.core.models import Studio, User
-from tests.factories import UserFactory
+from tests.factories import UserFactory, with_authenticator
 
 
 def pytest_collection_modifyitems(items):
@@ -50,7 +50,10 @@ def studio(db):
 
 @pytest.fixture
 def owner(studio):
-    return UserFactory(username="owner", role=User.Role.OWNER)
+    """Owners must have two-factor authentication, so this one has an authenticator."""
+    owner = UserFactory(username="owner", role=User.Role.OWNER)
+    with_authenticator(owner)
+    return owner
 
 
 @pytest.fixture
@@ -63,25 +66,34 @@ def other_manager(studio):
     return UserFactory(username="other", role=User.Role.MANAGER)
 
 
-def _logged_in(user):
+def logged_in(user):
+    """A client logged in as `user`, past the second factor if the user has one."""
+    from django_otp import DEVICE_ID_SESSION_KEY
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
     http = HttpClient()
     http.force_login(user)
+    device = TOTPDevice.objects.filter(user=user, confirmed=True).first()
+    if device is not None:
+        session = http.session
+        session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+        session.save()
     return http
 
 
 @pytest.fixture
 def owner_client(owner):
-    return _logged_in(owner)
+    return logged_in(owner)
 
 
 @pytest.fixture
 def manager_client(manager):
-    return _logged_in(manager)
+    return logged_in(manager)
 
 
 @pytest.fixture
 def other_manager_client(other_manager):
-    return _logged_in(other_manager)
+    return logged_in(other_manager)
 
 
 @pytest.fixture

@@ -27,6 +27,13 @@ class UserFactory(factory.django.DjangoModelFactory):
             self.save()
 
 
+def with_authenticator(user: User):
+    """Give a user a confirmed authenticator app (a TOTP device); returns the device."""
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    return TOTPDevice.objects.create(user=user, name="authenticator", confirmed=True)
+
+
 class ClientFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = Client

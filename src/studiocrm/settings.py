@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import secrets
 import zoneinfo
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -106,6 +107,10 @@ INSTALLED_APPS = [
     "django_htmx",
     "django_tasks",
     "django_tasks_db",
+    "axes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
 ]
 
 MIDDLEWARE = [
@@ -120,10 +125,14 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
     "studiocrm.core.middleware.StudioTimezoneMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "studiocrm.core.accounts.middleware.AccountSecurityMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    # Last, so that it turns a refused login into the lockout page (see core.accounts).
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "studiocrm.urls"
@@ -168,11 +177,16 @@ CACHES = {
         {
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
             "LOCATION": env.string("CACHE_URL"),
+            "KEY_PREFIX": env.string("CACHE_KEY_PREFIX", "studiocrm"),
         }
         if env.string("CACHE_URL", "").startswith("redis")
         else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
     )
 }
+# Web processes on this machine (gunicorn reads the same variable for its worker count).
+# Rate limits and login throttles count in the cache: more than one process needs CACHE_URL,
+# and `manage.py check` (and gunicorn.conf.py, for --workers) refuse to go on without it.
+WEB_CONCURRENCY = env.integer("WEB_CONCURRENCY", 1, minimum=1)
 
 TASKS = {
     "default": {
@@ -182,6 +196,11 @@ TASKS = {
 }
 
 AUTH_USER_MODEL = "core.User"
+AUTHENTICATION_BACKENDS = [
+    # Counts failed logins per account and per client address and refuses locked ones.
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "deals:board"
 LOGOUT_REDIRECT_URL = "login"
@@ -259,6 +278,34 @@ DOCUMENT_PDF_SECONDS = env.integer("DOCUMENT_PDF_SECONDS", 20, minimum=1)
 # Trust X-Forwarded-For for client addresses only behind a proxy that sets it.
 USE_X_FORWARDED_FOR = env.boolean("USE_X_FORWARDED_FOR", False)
 RATELIMIT_IP_META_KEY = "studiocrm.core.http.client_ip"
+
+# Failed logins (django-axes, counted in the database so every process sees them): after
+# LOGIN_FAILURE_LIMIT failures for one account, or from one client address, further attempts
+# are refused for LOGIN_LOCKOUT_MINUTES.
+AXES_FAILURE_LIMIT = env.integer("LOGIN_FAILURE_LIMIT", 10, minimum=1)
+AXES_COOLOFF_TIME = timedelta(minutes=env.integer("LOGIN_LOCKOUT_MINUTES", 15, minimum=1))
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_CLIENT_IP_CALLABLE = "studiocrm.core.http.client_ip"
+AXES_LOCKOUT_CALLABLE = "studiocrm.core.accounts.views.locked_out"
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+AXES_ENABLE_ADMIN = False
+AXES_VERBOSE = False
+# Password-reset emails per typed address and per client address.
+PASSWORD_RESET_ADDRESS_RATE = env.string("PASSWORD_RESET_ADDRESS_RATE", "3/h")
+PASSWORD_RESET_IP_RATE = env.string("PASSWORD_RESET_IP_RATE", "10/h")
+
+
+# Two-factor authentication (TOTP apps, recovery codes): owners must, managers may.
+def _totp_issuer(device: object) -> str:
+    """The name an authenticator app shows beside the code: the studio's, then ours."""
+    from studiocrm.core.models import Studio
+
+    return f"{Studio.load().name} (studiocrm)"
+
+
+OTP_TOTP_ISSUER = _totp_issuer
+# A signed-in session ends after this many minutes without a request.
+SESSION_IDLE_MINUTES = env.integer("SESSION_IDLE_MINUTES", 120, minimum=1)
 
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = False

@@ -3,17 +3,14 @@ from django.urls import include, path
 from django.views.i18n import set_language
 
 from studiocrm.core import views as core_views
-from studiocrm.core.forms import OutboxPasswordResetForm
+from studiocrm.core.accounts import views as account_views
 
 urlpatterns = [
     path("", core_views.home, name="home"),
-    path("login/", auth_views.LoginView.as_view(), name="login"),
+    path("login/", account_views.LoginView.as_view(), name="login"),
+    path("login/code/", account_views.login_verify, name="login_verify"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
-    path(
-        "password-reset/",
-        auth_views.PasswordResetView.as_view(form_class=OutboxPasswordResetForm),
-        name="password_reset",
-    ),
+    path("password-reset/", account_views.PasswordResetView.as_view(), name="password_reset"),
     path(
         "password-reset/sent/",
         auth_views.PasswordResetDoneView.as_view(),
@@ -21,7 +18,7 @@ urlpatterns = [
     ),
     path(
         "password-reset/<uidb64>/<token>/",
-        auth_views.PasswordResetConfirmView.as_view(),
+        account_views.PasswordResetConfirmView.as_view(),
         name="password_reset_confirm",
     ),
     path(
@@ -31,6 +28,7 @@ urlpatterns = [
     ),
     path("i18n/setlang/", set_language, name="set_language"),
     path("studio/", include("studiocrm.core.urls")),
+    path("account/", include("studiocrm.core.accounts.urls")),
     path("clients/", include("studiocrm.deals.client_urls")),
     path("deals/", include("studiocrm.deals.urls")),
     path("lead/", include("studiocrm.intake.urls")),

@@ -5,6 +5,7 @@ import re
 import pytest
 from django.contrib.auth import get_user_model
 from django.urls import reverse
+from django_tasks import default_task_backend
 
 from studiocrm.core import audit
 from studiocrm.core.models import AuditLog, Studio
@@ -35,11 +36,20 @@ def test_a_wrong_password_is_refused_with_a_message(anonymous_client, manager):
     assert b"correct username and password" in response.content
 
 
+def run_enqueued_tasks():
+    """Run what the request enqueued, as the worker would (the test backend only keeps it)."""
+    results = list(default_task_backend.results)
+    default_task_backend.clear()
+    return [result.task.call(*result.args, **result.kwargs) for result in results]
+
+
 def test_password_reset_goes_through_the_outbox_and_its_link_sets_a_new_password(
     anonymous_client, manager
 ):
+    default_task_backend.clear()
     response = anonymous_client.post(reverse("password_reset"), {"email": manager.email})
     assert response.status_code == 302
+    assert run_enqueued_tasks() == [1]
     message = Outbox.objects.get(to=manager.email)
     assert message.dedupe_key.startswith("password-reset:")
 
@@ -58,9 +68,11 @@ def test_password_reset_goes_through_the_outbox_and_its_link_sets_a_new_password
 def test_password_reset_for_an_unknown_email_sends_nothing_and_says_the_same(
     anonymous_client, manager
 ):
+    default_task_backend.clear()
     response = anonymous_client.post(reverse("password_reset"), {"email": "nobody@x.test"})
     assert response.status_code == 302
     assert response["Location"] == reverse("password_reset_done")
+    assert run_enqueued_tasks() == [0]
     assert not Outbox.objects.exists()
 
 

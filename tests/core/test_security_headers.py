@@ -83,9 +83,14 @@ def demo_studio(django_db_setup, django_db_blocker, tmp_path_factory):
 
 
 @pytest.fixture
-def demo_owner_client(demo_studio, db, client):
-    client.force_login(User.objects.filter(role=User.Role.OWNER).order_by("pk").first())
-    return client
+def demo_owner_client(demo_studio, db):
+    """The demo's owner, past the second factor owners must have."""
+    from tests.conftest import logged_in
+    from tests.factories import with_authenticator
+
+    owner = User.objects.filter(role=User.Role.OWNER).order_by("pk").first()
+    with_authenticator(owner)
+    return logged_in(owner)
 
 
 def test_every_manager_page_sends_a_nonce_policy_and_no_store(demo_owner_client):

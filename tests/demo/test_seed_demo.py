@@ -31,6 +31,8 @@ from studiocrm.documents.services import payment_schedule
 from studiocrm.estimates.models import Estimate
 from studiocrm.estimates.similar import similar_won_deals
 from studiocrm.notifications.models import Outbox
+from tests.conftest import logged_in
+from tests.factories import with_authenticator
 
 STORIES = {story.key: story for story in demo.STORIES}
 
@@ -323,13 +325,21 @@ def test_the_logins_are_printed_and_saved(demo_db):
     assert oct((demo_db["data_dir"] / demo.CREDENTIALS_FILE).stat().st_mode & 0o777) == "0o600"
 
 
-@pytest.mark.parametrize("username", ["anna", "boris", "owner"])
-def test_the_printed_users_can_log_in(demo_db, username):
+@pytest.mark.parametrize(
+    ("username", "first_page"),
+    [("anna", None), ("boris", None), ("owner", "accounts:two_factor_setup")],
+)
+def test_the_printed_users_can_log_in(demo_db, username, first_page):
+    """Managers land on the board; the owner first sets up two-factor authentication."""
     password = passwords_from(demo_db["out"])[username]
     http = HttpClient()
     response = http.post(reverse("login"), {"username": username, "password": password})
     assert response.status_code == 302
-    assert http.get(reverse("deals:board")).status_code == 200
+    board = http.get(reverse("deals:board"))
+    if first_page is None:
+        assert board.status_code == 200
+    else:
+        assert (board.status_code, board["Location"]) == (302, reverse(first_page))
 
 
 COUNTED = (User, Deal, Brief, Estimate, Document, Invoice, Payment, Outbox, Task, StageChange)
@@ -345,8 +355,9 @@ def test_a_second_run_creates_nothing_and_prints_the_logins(demo_db):
 
 
 def test_a_deal_page_at_every_step_opens(demo_db):
-    http = HttpClient()
-    http.force_login(User.objects.get(username="owner"))
+    owner = User.objects.get(username="owner")
+    with_authenticator(owner)
+    http = logged_in(owner)
     for deal in Deal.objects.all():
         response = http.get(deal.get_absolute_url())
         assert response.status_code == 200, deal

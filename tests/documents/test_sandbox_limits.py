@@ -308,7 +308,6 @@ def test_two_hostile_previews_at_once_leave_the_server_answering(live_server, ow
     from urllib.parse import urlencode, urlsplit
 
     from django.conf import settings as django_settings
-    from django.test import Client as HttpClient
     from django.urls import reverse
 
     from studiocrm.documents import defaults
@@ -317,8 +316,9 @@ def test_two_hostile_previews_at_once_leave_the_server_answering(live_server, ow
     monkeypatch.setattr(sandbox, "MAX_SECONDS", 1.0)  # the live server runs in this process
     defaults.ensure_default_templates()
     template = DocumentTemplate.objects.get(kind=Kind.PROPOSAL, language="en")
-    logged_in = HttpClient()
-    logged_in.force_login(owner)
+    from tests.conftest import logged_in as logged_in_as
+
+    logged_in = logged_in_as(owner)  # past the owner's second factor
     session = logged_in.cookies[django_settings.SESSION_COOKIE_NAME].value
     address = urlsplit(live_server.url)
     preview_path = reverse("documents:template_preview", args=[template.pk])

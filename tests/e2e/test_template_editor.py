@@ -30,12 +30,16 @@ def _shot(page, name):
 def _open(browser, live_server, user, path, *, viewport, language="en"):
     context = browser.new_context(viewport=viewport)
     context.add_cookies([{"name": "django_language", "value": language, "url": live_server.url}])
+    # Signed in through the session (past the owner's second factor), not the login form.
+    from django.conf import settings
+
+    from tests.conftest import logged_in
+
+    session = logged_in(user).cookies[settings.SESSION_COOKIE_NAME].value
+    context.add_cookies(
+        [{"name": settings.SESSION_COOKIE_NAME, "value": session, "url": live_server.url}]
+    )
     page = context.new_page()
-    page.goto(live_server.url + reverse("login"))
-    page.fill("#id_username", user.username)
-    page.fill("#id_password", "correct horse battery")
-    page.click("button[type=submit]")
-    page.wait_for_load_state()
     page.goto(live_server.url + path)
     return context, page
 

@@ -8,4 +8,4 @@ class CoreConfig(AppConfig):
     verbose_name = _("Studio")
 
     def ready(self) -> None:
-        from studiocrm.core import signals  # noqa: F401
+        from studiocrm.core import checks, signals  # noqa: F401

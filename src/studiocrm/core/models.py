@@ -7,6 +7,7 @@ from django.conf import settings
 from django.contrib.auth.models import AbstractUser
 from django.db import models
 from django.utils import timezone
+from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext_lazy as _
 
 
@@ -19,10 +20,25 @@ class User(AbstractUser):
     language = models.CharField(
         _("language"), max_length=8, choices=settings.LANGUAGES, blank=True, default=""
     )
+    # Raised by "log out everywhere": every session signed with an older value ends.
+    session_generation = models.PositiveIntegerField(default=0, editable=False)
 
     @property
     def is_owner(self) -> bool:
         return self.role == self.Role.OWNER or self.is_superuser
+
+    def _get_session_auth_hash(self, secret: str | None = None) -> str:
+        """What a session is signed with: the password hash (so a password change ends
+        the other sessions) and the session generation (so "log out everywhere" does)."""
+        if not self.session_generation:
+            # Sessions opened before generations existed stay valid.
+            return super()._get_session_auth_hash(secret=secret)
+        return salted_hmac(
+            "studiocrm.core.User.session_auth_hash",
+            f"{self.password}\x00{self.session_generation}",
+            secret=secret,
+            algorithm="sha256",
+        ).hexdigest()
 
     def __str__(self) -> str:
         return self.get_full_name() or self.username
