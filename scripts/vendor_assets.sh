@@ -6,3 +6,4 @@ npm ci --silent --no-audit --no-fund
 mkdir -p "$dest"
 cp node_modules/htmx.org/dist/htmx.min.js "$dest/htmx.min.js"
 cp node_modules/sortablejs/Sortable.min.js "$dest/Sortable.min.js"
+cp node_modules/chart.js/dist/chart.umd.min.js "$dest/chart.umd.min.js"
