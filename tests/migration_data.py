@@ -11,6 +11,10 @@ def restore_stages() -> None:
     importlib.import_module("studiocrm.deals.migrations.0002_default_stages").create_stages(
         apps, None
     )
+    # Stage probabilities and the default lost reasons.
+    importlib.import_module(
+        "studiocrm.deals.migrations.0003_lost_reasons_stage_probability_utm"
+    ).forwards(apps, None)
 
 
 def restore_migration_data() -> None:
