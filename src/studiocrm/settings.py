@@ -61,6 +61,7 @@ INSTALLED_APPS = [
     "studiocrm.estimates",
     "studiocrm.documents",
     "studiocrm.billing",
+    "studiocrm.analytics",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",

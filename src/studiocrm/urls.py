@@ -39,6 +39,7 @@ urlpatterns = [
     path("estimates/", include("studiocrm.estimates.urls")),
     path("documents/", include("studiocrm.documents.urls")),
     path("billing/", include("studiocrm.billing.urls")),
+    path("analytics/", include("studiocrm.analytics.urls")),
     # Client pages, reached only through a link token.
     path("c/", include("studiocrm.portal.urls")),
     path("c/doc/", include("studiocrm.documents.client_urls")),
