@@ -22,7 +22,6 @@ from django.utils.translation import gettext_lazy as _
 
 from studiocrm.analytics import effort
 from studiocrm.analytics.sql import (
-    bucket,
     cents,
     day_key,
     fetch,
@@ -184,8 +183,32 @@ class Report:
             params.append(self.filters.currency)
         return " AND ".join(clauses), params
 
-    def bucket(self, column: str, unit: str | None = None) -> tuple[str, list[Any]]:
-        return bucket(column, unit or self.filters.unit, self.filters.tzname)
+    def buckets(self, name: str, unit: str | None = None) -> tuple[str, list[Any]]:
+        """A CTE `name(label, lo, hi)`: one row per day/week/month of the period, its bounds
+        the local midnights in the studio's time zone as instants. Joining on them buckets
+        rows by local time on both databases, DST included, with plain comparisons."""
+        unit = unit or self.filters.unit
+        zone = zoneinfo.ZoneInfo(self.filters.tzname)
+        if unit == "week":
+            first = self.filters.start - timedelta(days=self.filters.start.weekday())
+            starts = []
+            while first <= self.filters.end:
+                starts.append(first)
+                first += timedelta(days=7)
+            after = starts[-1] + timedelta(days=7)
+        else:
+            starts = months_between(self.filters.start, self.filters.end)
+            after = (starts[-1] + timedelta(days=32)).replace(day=1)
+        bounds = [*starts, after]
+        rows, params = [], []
+        for start, end in zip(bounds, bounds[1:], strict=False):
+            rows.append("(%s, %s, %s)")
+            params += [
+                start.isoformat(),
+                datetime.combine(start, time(), zone),
+                datetime.combine(end, time(), zone),
+            ]
+        return f"{name}(label, lo, hi) AS (VALUES {', '.join(rows)})", params
 
     def tables(self, section: str | None = None) -> list[Table]:
         sections = [section] if section else list(self.SECTIONS)
@@ -198,11 +221,13 @@ class Report:
 
     def inflow_table(self) -> Table:
         where, params = self.where()
-        trunc, trunc_params = self.bucket("d.created_at")
+        buckets, bucket_params = self.buckets("b")
         rows = fetch(
-            f"SELECT {trunc} AS b, d.source, COUNT(*) FROM {DEAL} d WHERE {where} "
-            "GROUP BY 1, 2 ORDER BY 1, 2",
-            [*trunc_params, *params],
+            f"""WITH {buckets}
+            SELECT b.label, d.source, COUNT(*)
+            FROM {DEAL} d JOIN b ON d.created_at >= b.lo AND d.created_at < b.hi
+            WHERE {where} GROUP BY b.label, d.source ORDER BY 1, 2""",
+            [*bucket_params, *params],
         )
         sources = [code for code, _label in Source.choices if any(r[1] == code for r in rows)]
         per_bucket: dict[date, dict[str, int]] = defaultdict(dict)
@@ -266,14 +291,15 @@ class Report:
         to the first manager action, leads answered within the SLA, leads that are due."""
         where, params = self.where()
         sla = self.sla_minutes * 60
-        actions, action_params = self.actions_sql()
+        actions, action_params = self.actions_sql(where, params)
         rows = fetch(
             f"""WITH {actions},
+            first AS (SELECT deal_id, MIN(at) AS first_at FROM acts GROUP BY deal_id),
             leads AS (
-              SELECT d.id, d.manager_id, d.created_at,
-                     (SELECT MIN(a.at) FROM acts a WHERE a.deal_id = d.id) AS first_at
-              FROM {DEAL} d
-              WHERE {where} AND EXISTS (
+              SELECT d.id, d.manager_id, d.created_at, first.first_at
+              FROM {DEAL} d JOIN fd ON fd.id = d.id
+              LEFT JOIN first ON first.deal_id = d.id
+              WHERE EXISTS (
                 SELECT 1 FROM {CHANGE} c
                 WHERE c.deal_id = d.id AND c.from_stage_id IS NULL AND c.by_id IS NULL)
             ),
@@ -309,7 +335,7 @@ class Report:
             )
             SELECT counts.k, leads, answered, p50, p90, kept, due
             FROM counts LEFT JOIN pct ON pct.k = counts.k""",
-            [*action_params, *params, self.now, sla, sla, sla],
+            [*action_params, self.now, sla, sla, sla],
         )
         result: dict[Any, tuple[int, int, Any, Any, int, int]] = {}
         for key, leads, answered, p50, p90, kept, due in rows:
@@ -373,10 +399,10 @@ class Report:
 
     # --- manager actions ------------------------------------------------------------
 
-    def actions_sql(self) -> tuple[str, list[Any]]:
-        """CTEs ending in `acts(deal_id, actor_id, at, step, minutes)`: every action a person
-        took on a deal, from stage moves and the audit log of the deal and its brief,
-        estimates, documents, invoices and tasks.
+    def actions_sql(self, where: str, params: list[Any]) -> tuple[str, list[Any]]:
+        """CTEs `fd(id)` (the filtered applications) and `acts(deal_id, actor_id, at, step,
+        minutes)`: every action a person took on one of them, from stage moves and the audit
+        log of the deal and its brief, estimates, documents, invoices and tasks.
 
         When the event table of the flow app lands, `acts` becomes one SELECT over events
         with a person as actor; the weights in `effort` stay as they are."""
@@ -387,22 +413,27 @@ class Report:
         stage_steps = " ".join(
             f"WHEN '{code}' THEN '{step}'" for code, step in effort.STAGE_STEP.items()
         )
-        sql = f"""w(object_type, verb, minutes, step) AS (VALUES {weights}),
+        sql = f"""fd AS (SELECT d.id FROM {DEAL} d WHERE {where}),
+        w(object_type, verb, minutes, step) AS (VALUES {weights}),
         objs(object_type, object_id, deal_id, doc_step) AS (
-          SELECT 'deals.deal', CAST(id AS TEXT), id, '' FROM {DEAL}
-          UNION ALL SELECT 'briefs.brief', CAST(id AS TEXT), deal_id, '' FROM {BRIEF}
-          UNION ALL SELECT 'estimates.estimate', CAST(id AS TEXT), deal_id, '' FROM {ESTIMATE}
-          UNION ALL SELECT 'documents.document', CAST(id AS TEXT), deal_id,
-                           CASE WHEN kind = 'proposal' THEN 'proposal' ELSE 'contract' END
-                    FROM {DOCUMENT}
-          UNION ALL SELECT 'billing.invoice', CAST(id AS TEXT), deal_id, '' FROM {INVOICE}
-          UNION ALL SELECT 'deals.task', CAST(id AS TEXT), deal_id, '' FROM {TASK}
-                    WHERE deal_id IS NOT NULL
+          SELECT 'deals.deal', CAST(id AS TEXT), id, '' FROM fd
+          UNION ALL SELECT 'briefs.brief', CAST(x.id AS TEXT), x.deal_id, ''
+                    FROM {BRIEF} x JOIN fd ON fd.id = x.deal_id
+          UNION ALL SELECT 'estimates.estimate', CAST(x.id AS TEXT), x.deal_id, ''
+                    FROM {ESTIMATE} x JOIN fd ON fd.id = x.deal_id
+          UNION ALL SELECT 'documents.document', CAST(x.id AS TEXT), x.deal_id,
+                           CASE WHEN x.kind = 'proposal' THEN 'proposal' ELSE 'contract' END
+                    FROM {DOCUMENT} x JOIN fd ON fd.id = x.deal_id
+          UNION ALL SELECT 'billing.invoice', CAST(x.id AS TEXT), x.deal_id, ''
+                    FROM {INVOICE} x JOIN fd ON fd.id = x.deal_id
+          UNION ALL SELECT 'deals.task', CAST(x.id AS TEXT), x.deal_id, ''
+                    FROM {TASK} x JOIN fd ON fd.id = x.deal_id
         ),
         acts(deal_id, actor_id, at, step, minutes) AS (
           SELECT c.deal_id, c.by_id, c.at, CASE c.to_stage_id {stage_steps} ELSE 'follow_up' END,
                  {effort.STAGE_MOVE_MINUTES}
-          FROM {CHANGE} c WHERE c.by_id IS NOT NULL AND c.from_stage_id IS NOT NULL
+          FROM {CHANGE} c JOIN fd ON fd.id = c.deal_id
+          WHERE c.by_id IS NOT NULL AND c.from_stage_id IS NOT NULL
           UNION ALL
           SELECT o.deal_id, a.actor_id, a.at,
                  CASE WHEN w.step = 'document' THEN o.doc_step ELSE w.step END, w.minutes
@@ -411,20 +442,18 @@ class Report:
           JOIN objs o ON o.object_type = a.object_type AND o.object_id = a.object_id
           WHERE a.actor_id IS NOT NULL
         )"""
-        return sql, weight_params
+        return sql, [*params, *weight_params]
 
     @cached_property
     def effort_rows(self) -> list[tuple[Any, ...]]:
         """(actor id, step, actions, minutes) over the filtered applications."""
         where, params = self.where()
-        actions, action_params = self.actions_sql()
+        actions, action_params = self.actions_sql(where, params)
         return fetch(
             f"""WITH {actions}
             SELECT a.actor_id, a.step, COUNT(*), SUM(a.minutes)
-            FROM acts a JOIN {DEAL} d ON d.id = a.deal_id
-            WHERE {where}
-            GROUP BY a.actor_id, a.step""",
-            [*action_params, *params],
+            FROM acts a GROUP BY a.actor_id, a.step""",
+            action_params,
         )
 
     # --- funnel ---------------------------------------------------------------------
@@ -436,19 +465,22 @@ class Report:
         as passed); lost is not a position, so a deal lost and reopened keeps what it had
         reached."""
         where, params = self.where()
-        trunc, trunc_params = self.bucket("r.created_at", "month")
+        buckets, bucket_params = self.buckets("b", "month")
         return fetch(
-            f"""WITH r AS (
-              SELECT d.id, d.created_at, cur.kind, MAX(s.position) AS top
+            f"""WITH {buckets},
+            r AS (
+              SELECT d.id, d.created_at, d.stage_id, MAX(s.position) AS top
               FROM {DEAL} d
-              JOIN {STAGE} cur ON cur.code = d.stage_id
               JOIN {CHANGE} c ON c.deal_id = d.id
               JOIN {STAGE} s ON s.code = c.to_stage_id AND s.kind <> 'lost'
               WHERE {where}
-              GROUP BY d.id, d.created_at, cur.kind
+              GROUP BY d.id, d.created_at, d.stage_id
             )
-            SELECT {trunc} AS cohort, r.top, r.kind, COUNT(*) FROM r GROUP BY 1, 2, 3""",
-            [*params, *trunc_params],
+            SELECT b.label, r.top, cur.kind, COUNT(*)
+            FROM r JOIN {STAGE} cur ON cur.code = r.stage_id
+            JOIN b ON r.created_at >= b.lo AND r.created_at < b.hi
+            GROUP BY b.label, r.top, cur.kind""",
+            [*bucket_params, *params],
         )
 
     @cached_property
@@ -746,86 +778,61 @@ class Report:
         invoice_where, _p = self.where(period=False, currency="i.currency")
         payment_where, _p = self.where(period=False, currency="p.currency")
         period = [self.filters.start_at, self.filters.end_at]
-        won_b, won_p = self.bucket("w.won_at", "month")
-        new_b, new_p = self.bucket("d.created_at", "month")
-        inv_b, inv_p = self.bucket("i.issued_at", "month")
-        pay_b, pay_p = self.bucket("COALESCE(p.confirmed_at, p.created_at)", "month")
+        months, month_params = self.buckets("mb", "month")
+        paid_at = "COALESCE(p.confirmed_at, p.created_at)"
         rows = fetch(
-            f"""WITH won AS (
+            f"""WITH {months},
+            won AS (
               SELECT c.deal_id, MIN(c.at) AS won_at
               FROM {CHANGE} c JOIN {STAGE} s ON s.code = c.to_stage_id AND s.kind = 'won'
               GROUP BY c.deal_id
             )
-            SELECT 'won', {won_b}, d.currency, COUNT(*), SUM({cents(AMOUNT)})
+            SELECT 'won', mb.label, d.currency, COUNT(*), SUM({cents(AMOUNT)})
             FROM won w JOIN {DEAL} d ON d.id = w.deal_id
             JOIN {STAGE} cur ON cur.code = d.stage_id AND cur.kind = 'won'
+            JOIN mb ON w.won_at >= mb.lo AND w.won_at < mb.hi
             WHERE w.won_at >= %s AND w.won_at < %s AND {where}
-            GROUP BY 2, 3
+            GROUP BY mb.label, d.currency
             UNION ALL
-            SELECT 'new', {new_b}, d.currency, COUNT(*), SUM({cents(AMOUNT)})
-            FROM {DEAL} d WHERE d.created_at >= %s AND d.created_at < %s AND {where}
-            GROUP BY 2, 3
+            SELECT 'new', mb.label, d.currency, COUNT(*), SUM({cents(AMOUNT)})
+            FROM {DEAL} d JOIN mb ON d.created_at >= mb.lo AND d.created_at < mb.hi
+            WHERE d.created_at >= %s AND d.created_at < %s AND {where}
+            GROUP BY mb.label, d.currency
             UNION ALL
-            SELECT 'invoiced', {inv_b}, i.currency, COUNT(*),
+            SELECT 'invoiced', mb.label, i.currency, COUNT(*),
                    SUM({cents("i.total - i.credited_amount")})
             FROM {INVOICE} i JOIN {DEAL} d ON d.id = i.deal_id
+            JOIN mb ON i.issued_at >= mb.lo AND i.issued_at < mb.hi
             WHERE i.kind = 'invoice' AND i.status NOT IN ('draft', 'void')
               AND i.issued_at >= %s AND i.issued_at < %s AND {invoice_where}
-            GROUP BY 2, 3
+            GROUP BY mb.label, i.currency
             UNION ALL
-            SELECT 'paid', {pay_b}, p.currency, COUNT(*), SUM({cents("p.amount")})
+            SELECT 'paid', mb.label, p.currency, COUNT(*), SUM({cents("p.amount")})
             FROM {PAYMENT} p JOIN {INVOICE} i ON i.id = p.invoice_id
             JOIN {DEAL} d ON d.id = i.deal_id
-            WHERE p.status = 'succeeded'
-              AND COALESCE(p.confirmed_at, p.created_at) >= %s
-              AND COALESCE(p.confirmed_at, p.created_at) < %s
+            JOIN mb ON {paid_at} >= mb.lo AND {paid_at} < mb.hi
+            WHERE p.status = 'succeeded' AND {paid_at} >= %s AND {paid_at} < %s
               AND {payment_where}
-            GROUP BY 2, 3""",
+            GROUP BY mb.label, p.currency
+            UNION ALL
+            SELECT 'in_work', mb.label, d.currency, COUNT(*), SUM({cents(AMOUNT)})
+            FROM {DEAL} d
+            JOIN mb ON d.created_at < mb.hi AND (d.closed_at IS NULL OR d.closed_at >= mb.hi)
+            WHERE {AMOUNT} IS NOT NULL AND {where}
+            GROUP BY mb.label, d.currency""",
             [
-                *won_p,
-                *period,
-                *params,
-                *new_p,
-                *period,
-                *params,
-                *inv_p,
-                *period,
-                *params,
-                *pay_p,
-                *period,
+                *month_params,
+                *[*period, *params] * 4,
                 *params,
             ],
         )
+        # In work: deals opened before the month ended and not closed by then (a deal
+        # reopened after losing counts as never closed).
         result: dict[tuple[date, str], dict[str, Any]] = defaultdict(dict)
         for measure, month, currency, count, value in rows:
             cell = result[(day_key(month), currency)]
             cell[measure] = from_cents(value)
             cell[f"{measure}_count"] = count
-        # Value in work at each month's end: running total of opened minus closed deals.
-        open_b, open_p = self.bucket("d.created_at", "month")
-        close_b, close_p = self.bucket("d.closed_at", "month")
-        running = fetch(
-            f"""WITH ev AS (
-              SELECT {open_b} AS m, d.currency AS c, {cents(AMOUNT)} AS v
-              FROM {DEAL} d WHERE {AMOUNT} IS NOT NULL AND {where}
-              UNION ALL
-              SELECT {close_b}, d.currency, -{cents(AMOUNT)}
-              FROM {DEAL} d WHERE d.closed_at IS NOT NULL AND {AMOUNT} IS NOT NULL AND {where}
-            ),
-            per AS (SELECT m, c, SUM(v) AS v FROM ev GROUP BY m, c)
-            SELECT m, c, SUM(v) OVER (PARTITION BY c ORDER BY m) FROM per""",
-            [*open_p, *params, *close_p, *params],
-        )
-        months = months_between(self.filters.start, self.filters.end)
-        levels: dict[str, list[tuple[date, Decimal]]] = defaultdict(list)
-        for month, currency, value in running:
-            levels[currency].append((day_key(month), from_cents(value)))
-        for currency, points in levels.items():
-            points.sort()
-            for month in months:
-                known = [value for when, value in points if when <= month]
-                if known and (known[-1] or (month, currency) in result):
-                    result[(month, currency)]["in_work"] = known[-1]
         return result
 
     def money_month_table(self) -> Table:

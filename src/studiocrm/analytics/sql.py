@@ -17,13 +17,6 @@ from django.db import connection
 CENT = Decimal("0.01")
 
 
-def bucket(column: str, unit: str, tzname: str) -> tuple[str, list[Any]]:
-    """Truncate a timestamp column to the start of its day/week/month in the studio's
-    time zone (Django's own expression for each backend, so DST and offsets are right)."""
-    sql, params = connection.ops.datetime_trunc_sql(unit, column, (), tzname)
-    return sql, list(params)
-
-
 def seconds_between(start: str, end: str) -> str:
     """Whole seconds from `start` to `end`, rounded by the database."""
     if connection.vendor == "postgresql":
