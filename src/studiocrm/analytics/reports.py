@@ -437,10 +437,12 @@ class Report:
           UNION ALL
           SELECT o.deal_id, a.actor_id, a.at,
                  CASE WHEN w.step = 'document' THEN o.doc_step ELSE w.step END, w.minutes
-          FROM {AUDIT} a
-          JOIN w ON w.verb = a.verb AND w.object_type = a.object_type
-          JOIN objs o ON o.object_type = a.object_type AND o.object_id = a.object_id
-          WHERE a.actor_id IS NOT NULL
+          -- Objects first, then their audit rows through the (object_type, object_id)
+          -- index: CROSS JOIN keeps that order on SQLite; PostgreSQL plans it freely.
+          FROM objs o CROSS JOIN {AUDIT} a CROSS JOIN w
+          WHERE a.object_type = o.object_type AND a.object_id = o.object_id
+            AND w.verb = a.verb AND w.object_type = a.object_type
+            AND a.actor_id IS NOT NULL
         )"""
         return sql, [*params, *weight_params]
 

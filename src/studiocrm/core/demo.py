@@ -44,6 +44,7 @@ from studiocrm.briefs.models import Brief, BriefTemplate
 from studiocrm.clients.forms import ClientForm, ContactForm
 from studiocrm.clients.models import Client, Contact
 from studiocrm.clients.services import match_or_create_contact, save_client, save_contact
+from studiocrm.core.demo_history import seed_history
 from studiocrm.core.forms import StudioForm
 from studiocrm.core.models import Studio, User
 from studiocrm.core.services import update_studio
@@ -1593,6 +1594,7 @@ def create_demo(stories: Iterable[Story] = STORIES) -> DemoResult:
         fill_studio_profile(users["owner"], users["anna"])
         runner = Runner(rng, users)
         deals = {story.key: runner.play(story) for story in stories}
+        seed_history(users)
     # The console email backend would print every message the stories queued when the
     # worker starts. They are the demo's history, not news: mark them sent here, so only
     # what happens after the demo was created reaches the console.
