@@ -5,6 +5,7 @@ from typing import Any
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from studiocrm.core.models import User
 from studiocrm.deals.models import Deal, LostReason, Source, Stage
@@ -21,8 +22,12 @@ class FilterForm(forms.Form):
     """Period, manager, source, currency and how to group time. Managers see their own
     figures, so they get no manager choice."""
 
-    date_from = forms.DateField(label=_("From"), required=False, widget=DateInput())
-    date_to = forms.DateField(label=_("To"), required=False, widget=DateInput())
+    date_from = forms.DateField(
+        label=pgettext_lazy("period", "From"), required=False, widget=DateInput()
+    )
+    date_to = forms.DateField(
+        label=pgettext_lazy("period", "To"), required=False, widget=DateInput()
+    )
     manager = forms.ModelChoiceField(
         label=_("Manager"), queryset=User.objects.none(), required=False, empty_label=_("Everyone")
     )
@@ -31,7 +36,10 @@ class FilterForm(forms.Form):
     unit = forms.ChoiceField(
         label=_("Applications by"),
         required=False,
-        choices=[("month", _("month")), ("week", _("week"))],
+        choices=[
+            ("month", pgettext_lazy("group by", "month")),
+            ("week", pgettext_lazy("group by", "week")),
+        ],
     )
 
     def __init__(self, *args: Any, user: User, default_from: date, default_to: date, **kwargs: Any):

@@ -19,6 +19,7 @@ from typing import Any
 from django.utils import timezone
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from studiocrm.analytics import effort
 from studiocrm.analytics.sql import (
@@ -575,7 +576,7 @@ class Report:
                 Column("proposal", self.stage_labels[PROPOSAL_SENT], "int"),
                 Column("signed", self.stage_labels[CONTRACT_SIGNED], "int"),
                 Column("won", _("Won"), "int"),
-                Column("lost", _("Lost"), "int"),
+                Column("lost", pgettext_lazy("deals", "Lost"), "int"),
                 Column("open", _("Still open"), "int"),
                 Column("conversion", _("Conversion, %"), "percent"),
                 Column("win_rate", _("Win rate, %"), "percent"),
@@ -866,7 +867,7 @@ class Report:
                         "data": [row[5] for row in rows if row[1] == currency],
                     },
                     {
-                        "label": str(_("Invoiced")),
+                        "label": str(pgettext_lazy("money", "Invoiced")),
                         "data": [row[6] for row in rows if row[1] == currency],
                     },
                     {
@@ -887,7 +888,7 @@ class Report:
                 Column("in_work", _("In work at month end"), "money"),
                 Column("won_deals", _("Won deals"), "int"),
                 Column("won", _("Won value"), "money"),
-                Column("invoiced", _("Invoiced"), "money"),
+                Column("invoiced", pgettext_lazy("money", "Invoiced"), "money"),
                 Column("paid", _("Paid"), "money"),
             ],
             rows,
@@ -1053,7 +1054,7 @@ class Report:
                 Column("won_deals", _("Won deals"), "int"),
                 Column("won", _("Won value"), "money"),
                 Column("average", _("Average deal"), "money"),
-                Column("invoiced", _("Invoiced"), "money"),
+                Column("invoiced", pgettext_lazy("money", "Invoiced"), "money"),
                 Column("paid", _("Paid"), "money"),
                 Column("open_invoices", _("Unpaid invoices"), "int"),
                 Column("receivable", _("Receivables"), "money"),
@@ -1233,7 +1234,7 @@ class Report:
                     Column("manager", _("Manager")),
                     Column("applications", _("Applications"), "int"),
                     Column("won", _("Won"), "int"),
-                    Column("lost", _("Lost"), "int"),
+                    Column("lost", pgettext_lazy("deals", "Lost"), "int"),
                     Column("open", _("Still open"), "int"),
                     Column("win_rate", _("Win rate, %"), "percent"),
                     Column("first_response", _("First response, median min"), "number"),
