@@ -44,7 +44,13 @@ def build_report(request: HttpRequest) -> tuple[FilterForm, Report | None]:
     studio = Studio.load()
     today = timezone.localtime(timezone.now(), zoneinfo.ZoneInfo(studio.time_zone)).date()
     start, end = default_period(today)
-    form = FilterForm(request.GET or None, user=user, default_from=start, default_to=end)
+    form = FilterForm(
+        request.GET or None,
+        user=user,
+        default_from=start,
+        default_to=end,
+        initial={"date_from": start, "date_to": end},
+    )
     if form.is_bound and not form.is_valid():
         return form, None
     data = form.cleaned_data if form.is_bound else {}
