@@ -490,11 +490,20 @@ class Report:
     def funnel_stages(self) -> list[Stage]:
         return [stage for stage in self.stages if stage.kind != Stage.Kind.LOST]
 
+    @cached_property
+    def reach_by_cohort(self) -> dict[date, list[tuple[int, str, int]]]:
+        by_cohort: dict[date, list[tuple[int, str, int]]] = defaultdict(list)
+        for when, top, kind, count in self.reach_rows:
+            by_cohort[day_key(when)].append((top, kind, count))
+        return by_cohort
+
     def reached(self, position: int, cohort: date | None = None) -> int:
+        cohorts = [cohort] if cohort is not None else list(self.reach_by_cohort)
         return sum(
             count
-            for when, top, _kind, count in self.reach_rows
-            if top >= position and (cohort is None or day_key(when) == cohort)
+            for key in cohorts
+            for top, _kind, count in self.reach_by_cohort.get(key, ())
+            if top >= position
         )
 
     def funnel_tables(self) -> list[Table]:
@@ -538,13 +547,13 @@ class Report:
 
     def cohort_table(self) -> Table:
         positions = {stage.code: stage.position for stage in self.stages}
-        cohorts = sorted({day_key(row[0]) for row in self.reach_rows})
+        cohorts = sorted(self.reach_by_cohort)
         rows = []
         for cohort in cohorts:
-            mine = [row for row in self.reach_rows if day_key(row[0]) == cohort]
-            total = sum(row[3] for row in mine)
-            won = sum(row[3] for row in mine if row[2] == Stage.Kind.WON)
-            lost = sum(row[3] for row in mine if row[2] == Stage.Kind.LOST)
+            mine = self.reach_by_cohort[cohort]
+            total = sum(count for _top, _kind, count in mine)
+            won = sum(count for _top, kind, count in mine if kind == Stage.Kind.WON)
+            lost = sum(count for _top, kind, count in mine if kind == Stage.Kind.LOST)
             rows.append(
                 [
                     cohort,
