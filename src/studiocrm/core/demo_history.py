@@ -241,6 +241,7 @@ def seed_history(users: dict[str, User], *, now: datetime | None = None) -> int:
                 won = False
             closed = path[-1] in ("paid", "lost")
             deal_id = deal_ids.take()
+            client = rng.choice(clients)
             if by_hand:
                 log(manager, "deal.created", "deals.deal", deal_id, created)
             elif rng.random() < 0.3:
@@ -255,8 +256,8 @@ def seed_history(users: dict[str, User], *, now: datetime | None = None) -> int:
             deals.append(
                 Deal(
                     id=deal_id,
-                    title=f"Сайт: {rng.choice(PROJECTS)}",
-                    client=rng.choice(clients),
+                    title=f"{client.name} — {rng.choice(PROJECTS)}",
+                    client=client,
                     manager=manager,
                     source=source,
                     stage_id=path[-1],
