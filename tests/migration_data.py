@@ -12,6 +12,10 @@ def restore_stages() -> None:
         apps, None
     )
     importlib.import_module("studiocrm.deals.migrations.0004_in_work_stage").add_in_work(apps, None)
+    # Stage probabilities and the default lost reasons.
+    importlib.import_module(
+        "studiocrm.deals.migrations.0005_lost_reasons_stage_probability_utm"
+    ).forwards(apps, None)
 
 
 def restore_migration_data() -> None:

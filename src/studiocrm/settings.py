@@ -98,6 +98,7 @@ INSTALLED_APPS = [
     "studiocrm.billing",
     "studiocrm.flow",
     "studiocrm.demo",
+    "studiocrm.analytics",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",

@@ -143,6 +143,27 @@ def record(
     return row
 
 
+def append_rows(rows: list[AuditLog]) -> list[AuditLog]:
+    """Append rows made elsewhere (history brought in by an import or the demo, with their
+    own ``at``) to the chain, in the given order, in one bulk insert under the head's lock."""
+    if not rows:
+        return rows
+    with transaction.atomic():
+        head = _lock_head()
+        previous = head.last_hash
+        for row in rows:
+            row.data = canonical_data(row.data)
+            row.actor_label = row.actor_label or (str(row.actor) if row.actor_id else "system")
+            row.prev_hash = previous
+            row.hash = previous = row_hash(row, previous)
+        AuditLog.objects.bulk_create(rows, batch_size=1000)
+        last_id = rows[-1].pk or AuditLog.objects.order_by("-id").values_list("id", flat=True)[0]
+        AuditChainHead.objects.filter(pk=head.pk).update(
+            last_id=last_id, last_hash=previous, length=models.F("length") + len(rows)
+        )
+    return rows
+
+
 def _lock_head() -> AuditChainHead:
     head = AuditChainHead.objects.select_for_update().filter(pk=1).first()
     if head is None:

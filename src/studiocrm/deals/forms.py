@@ -15,7 +15,7 @@ from studiocrm.clients.models import Client, Contact
 from studiocrm.clients.validation import ContactEmailField, validate_contact_phone
 from studiocrm.core.models import Studio, User
 from studiocrm.core.money import CURRENCIES
-from studiocrm.deals.models import DEFAULT_STAGE_NAMES, Deal, Note, Source, Stage, Task
+from studiocrm.deals.models import DEFAULT_STAGE_NAMES, Deal, LostReason, Note, Source, Stage, Task
 
 
 def currency_choices(*extra: str) -> list[tuple[str, str]]:
@@ -42,22 +42,42 @@ class MoveForm(forms.Form):
     stage = forms.ModelChoiceField(
         label=_("Move to"), queryset=Stage.objects.all(), empty_label=None
     )
-    lost_reason = forms.CharField(label=_("Why was it lost?"), max_length=300, required=False)
+    reason = forms.ModelChoiceField(
+        label=_("Why was it lost?"),
+        queryset=LostReason.objects.filter(active=True),
+        required=False,
+    )
+    lost_reason = forms.CharField(label=_("Comment"), max_length=300, required=False)
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or {}
         stage = cleaned.get("stage")
-        if stage and stage.kind == Stage.Kind.LOST and not cleaned.get("lost_reason", "").strip():
-            self.add_error("lost_reason", _("Say why the deal was lost."))
+        said_why = cleaned.get("reason") or cleaned.get("lost_reason", "").strip()
+        if stage and stage.kind == Stage.Kind.LOST and not said_why:
+            self.add_error("reason", _("Say why the deal was lost."))
         return cleaned
 
 
 class LostForm(forms.Form):
-    lost_reason = forms.CharField(
+    """A reason from the studio's list; the manager's own words stay as a comment."""
+
+    reason = forms.ModelChoiceField(
         label=_("Why was it lost?"),
+        queryset=LostReason.objects.filter(active=True),
+        required=False,
+    )
+    lost_reason = forms.CharField(
+        label=_("Comment"),
         max_length=300,
+        required=False,
         widget=forms.Textarea(attrs={"rows": 2}),
     )
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        if not cleaned.get("reason") and not cleaned.get("lost_reason", "").strip():
+            self.add_error("reason", _("Say why the deal was lost."))
+        return cleaned
 
 
 class AssignForm(forms.Form):

@@ -3,7 +3,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from django.conf import settings
-from django.core.validators import MinValueValidator
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.urls import reverse
 from django.utils import timezone
@@ -53,6 +53,11 @@ class Stage(models.Model):
     )
     position = models.PositiveSmallIntegerField(default=0)
     kind = models.CharField(max_length=8, choices=Kind.choices, default=Kind.OPEN)
+    # How likely an open deal at this stage is to be won, in percent: weighs the pipeline
+    # and the forecast in analytics. The studio sets it; won is 100 and lost 0 by nature.
+    probability = models.PositiveSmallIntegerField(
+        _("win probability, %"), default=0, validators=[MaxValueValidator(100)]
+    )
 
     class Meta:
         ordering = ["position"]
@@ -82,6 +87,41 @@ class Source(models.TextChoices):
     REFERRAL = "referral", _("Referral")
     MESSENGER = "messenger", _("Messenger")
     OTHER = "other", _("Other")
+
+
+# Lost reasons the studio starts with; the names are translated until the studio renames one.
+DEFAULT_LOST_REASONS = {
+    "price": _("Too expensive"),
+    "competitor": _("Chose another studio"),
+    "no_budget": _("No budget yet"),
+    "postponed": _("Postponed"),
+    "no_response": _("Client stopped answering"),
+    "not_our_work": _("Not our kind of work"),
+    "other": _("Other"),
+}
+OTHER_LOST_REASON = "other"
+
+
+class LostReason(models.Model):
+    """A reason from the studio's list, picked when a deal is lost. The manager's own words
+    stay beside it on the deal as a comment (Deal.lost_reason)."""
+
+    code = models.SlugField(max_length=32, unique=True, null=True, blank=True)
+    name = models.CharField(
+        _("name"), max_length=100, blank=True, help_text=_("Leave empty for the default name.")
+    )
+    position = models.PositiveSmallIntegerField(default=0)
+    active = models.BooleanField(_("offered"), default=True)
+
+    class Meta:
+        ordering = ["position", "pk"]
+
+    def __str__(self) -> str:
+        return self.label
+
+    @property
+    def label(self) -> str:
+        return self.name or str(DEFAULT_LOST_REASONS.get(self.code or "", self.code or ""))
 
 
 class DealQuerySet(models.QuerySet["Deal"]):
@@ -137,6 +177,18 @@ class Deal(models.Model):
     )
     description = models.TextField(_("request"), blank=True)
     lost_reason = models.CharField(_("lost reason"), max_length=300, blank=True)
+    lost_reason_choice = models.ForeignKey(
+        LostReason,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="deals",
+        verbose_name=_("reason"),
+    )
+    # Where the lead came from, as the intake form or API reported it.
+    utm_source = models.CharField("utm_source", max_length=100, blank=True)
+    utm_medium = models.CharField("utm_medium", max_length=100, blank=True)
+    utm_campaign = models.CharField("utm_campaign", max_length=100, blank=True)
     # Idempotency key of the intake submission that opened the deal: a double submit
     # finds the same deal instead of opening a second one.
     intake_key = models.CharField(max_length=80, null=True, blank=True, unique=True)

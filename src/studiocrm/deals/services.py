@@ -18,7 +18,18 @@ from studiocrm.clients.models import Client, Contact
 from studiocrm.core import audit
 from studiocrm.core.models import Studio, User
 from studiocrm.deals import events
-from studiocrm.deals.models import LOST, NEW, Deal, Note, Source, Stage, StageChange, Task
+from studiocrm.deals.models import (
+    LOST,
+    NEW,
+    OTHER_LOST_REASON,
+    Deal,
+    LostReason,
+    Note,
+    Source,
+    Stage,
+    StageChange,
+    Task,
+)
 
 
 class DealError(Exception):
@@ -72,6 +83,7 @@ def create_deal(
     expected_amount: Decimal | None = None,
     intake_key: str | None = None,
     notify_manager: bool = False,
+    utm: dict[str, str] | None = None,
 ) -> Deal:
     """Open a deal in stage `new` and emit ``lead.received``. With notify_manager, the
     reactions email the manager a link that opens the deal in one click."""
@@ -87,6 +99,7 @@ def create_deal(
             expected_amount=expected_amount,
             description=description,
             intake_key=intake_key,
+            **{f"utm_{key}": (value or "")[:100] for key, value in (utm or {}).items()},
         )
         StageChange.objects.create(deal=deal, from_stage=None, to_stage_id=NEW, by=actor)
         audit.record("deal.created", deal, actor=actor, data={"source": source})
@@ -100,8 +113,16 @@ def create_deal(
     return deal
 
 
-def move_deal(deal: Deal, to_stage: str, *, actor: User | None, lost_reason: str = "") -> Deal:
-    """Move a deal to another stage, recording the change. Moving to `lost` needs a reason."""
+def move_deal(
+    deal: Deal,
+    to_stage: str,
+    *,
+    actor: User | None,
+    lost_reason: str = "",
+    reason: LostReason | None = None,
+) -> Deal:
+    """Move a deal to another stage, recording the change. Moving to `lost` needs a reason
+    from the studio's list or a comment (a comment alone files the deal under "Other")."""
     with transaction.atomic():
         deal = Deal.objects.select_for_update().get(pk=deal.pk)
         check_can_edit(actor, deal)
@@ -110,8 +131,11 @@ def move_deal(deal: Deal, to_stage: str, *, actor: User | None, lost_reason: str
             raise DealError(_("Unknown stage."))
         if stage.pk == deal.stage_id:
             return deal
-        if stage.kind == Stage.Kind.LOST and not lost_reason.strip():
+        is_lost = stage.kind == Stage.Kind.LOST
+        if is_lost and reason is None and not lost_reason.strip():
             raise DealError(_("Say why the deal was lost."))
+        if is_lost and reason is None:
+            reason = LostReason.objects.filter(code=OTHER_LOST_REASON).first()
         from_stage = deal.stage_id
         was_won = deal.stage.kind == Stage.Kind.WON
         now = timezone.now()
@@ -122,9 +146,17 @@ def move_deal(deal: Deal, to_stage: str, *, actor: User | None, lost_reason: str
         elif not (deal.closed_at and was_won and stage.kind == Stage.Kind.WON):
             # Won once (in work), then paid: the deal was won when the deposit came in.
             deal.closed_at = now
-        deal.lost_reason = lost_reason.strip()[:300] if stage.kind == Stage.Kind.LOST else ""
+        deal.lost_reason = lost_reason.strip()[:300] if is_lost else ""
+        deal.lost_reason_choice = reason if is_lost else None
         deal.save(
-            update_fields=["stage", "stage_changed_at", "closed_at", "lost_reason", "updated_at"]
+            update_fields=[
+                "stage",
+                "stage_changed_at",
+                "closed_at",
+                "lost_reason",
+                "lost_reason_choice",
+                "updated_at",
+            ]
         )
         StageChange.objects.create(
             deal=deal, from_stage_id=from_stage, to_stage=stage, by=actor, at=now
@@ -133,7 +165,12 @@ def move_deal(deal: Deal, to_stage: str, *, actor: User | None, lost_reason: str
             "deal.stage_changed",
             deal,
             actor=actor,
-            data={"from": from_stage, "to": stage.pk, "lost_reason": deal.lost_reason},
+            data={
+                "from": from_stage,
+                "to": stage.pk,
+                "lost_reason": deal.lost_reason,
+                "reason": deal.lost_reason_choice_id,
+            },
         )
         events.emit(
             events.STAGE_CHANGED,
@@ -160,8 +197,10 @@ def advance_deal(deal: Deal, stage_code: str, *, actor: User | None) -> bool:
     return True
 
 
-def mark_lost(deal: Deal, reason: str, *, actor: User | None) -> Deal:
-    return move_deal(deal, LOST, actor=actor, lost_reason=reason)
+def mark_lost(
+    deal: Deal, comment: str, *, actor: User | None, reason: LostReason | None = None
+) -> Deal:
+    return move_deal(deal, LOST, actor=actor, lost_reason=comment, reason=reason)
 
 
 def assign_deal(deal: Deal, manager: User | None, *, actor: User) -> Deal:
@@ -219,6 +258,65 @@ def rename_stages(names: dict[str, str], *, actor: User) -> list[str]:
                 )
                 changed.append(stage.pk)
     return changed
+
+
+def set_stage_probabilities(probabilities: dict[str, int], *, actor: User) -> list[str]:
+    """Set each open stage's win probability (percent) used to weigh the pipeline.
+
+    Won and lost stages keep 100 and 0. Returns the codes whose probability changed."""
+    changed: list[str] = []
+    with transaction.atomic():
+        stages = Stage.objects.select_for_update().filter(
+            pk__in=list(probabilities), kind=Stage.Kind.OPEN
+        )
+        for stage in stages:
+            value = probabilities[stage.pk]
+            if not 0 <= value <= 100:
+                raise DealError(_("A probability is a percentage from 0 to 100."))
+            if value != stage.probability:
+                audit.record(
+                    "stage.probability_set",
+                    stage,
+                    actor=actor,
+                    data={"from": stage.probability, "to": value},
+                )
+                stage.probability = value
+                stage.save(update_fields=["probability"])
+                changed.append(stage.pk)
+    return changed
+
+
+def save_lost_reason(
+    reason: LostReason | None, *, name: str, active: bool, actor: User
+) -> LostReason:
+    """Add a lost reason to the studio's list (reason=None) or rename / hide one.
+
+    Reasons are never deleted: deals keep pointing at them; a hidden one is no longer
+    offered. A default reason with an empty name shows its translated default."""
+    name = name.strip()[:100]
+    with transaction.atomic():
+        if reason is None:
+            if not name:
+                raise DealError(_("A new reason needs a name."))
+            last = LostReason.objects.order_by("-position").values_list("position", flat=True)
+            reason = LostReason.objects.create(
+                name=name, active=active, position=(last.first() or 0) + 1
+            )
+            audit.record("lost_reason.created", reason, actor=actor, data={"name": name})
+            return reason
+        locked = LostReason.objects.select_for_update().get(pk=reason.pk)
+        if not name and not locked.code:
+            raise DealError(_("A reason needs a name."))
+        if (locked.name, locked.active) != (name, active):
+            audit.record(
+                "lost_reason.updated",
+                locked,
+                actor=actor,
+                data={"from": [locked.name, locked.active], "to": [name, active]},
+            )
+            locked.name, locked.active = name, active
+            locked.save(update_fields=["name", "active"])
+    return locked
 
 
 def add_note(deal: Deal, text: str, *, actor: User) -> Note:

@@ -52,7 +52,7 @@ from studiocrm.deals.forms import (
     TaskForm,
     active_users,
 )
-from studiocrm.deals.models import LOST, Deal, Source, Stage, Task
+from studiocrm.deals.models import LOST, Deal, LostReason, Source, Stage, Task
 from studiocrm.deals.panels import render_panels
 from studiocrm.notifications import outbox
 from studiocrm.notifications.models import Outbox
@@ -253,6 +253,7 @@ def board(request: HttpRequest) -> HttpResponse:
             "scopes": SCOPES,
             "closed_days": CLOSED_WINDOW_DAYS,
             "lost_code": LOST,
+            "lost_reasons": LostReason.objects.filter(active=True),
             "board_url": reverse("deals:board")
             + (f"?{urlencode({'manager': scope})}" if scope != "all" else ""),
         },
@@ -281,6 +282,7 @@ def move(request: HttpRequest, pk: int) -> HttpResponse:
             form.cleaned_data["stage"].pk,
             actor=request.user,
             lost_reason=form.cleaned_data["lost_reason"],
+            reason=form.cleaned_data["reason"],
         )
     except services.NotAllowed as error:
         return deny(request, str(error))
@@ -545,7 +547,12 @@ def mark_lost(request: HttpRequest, pk: int) -> HttpResponse:
         messages.error(request, _("Say why the deal was lost."))
         return redirect(deal.get_absolute_url())
     try:
-        services.mark_lost(deal, form.cleaned_data["lost_reason"], actor=request.user)
+        services.mark_lost(
+            deal,
+            form.cleaned_data["lost_reason"],
+            actor=request.user,
+            reason=form.cleaned_data["reason"],
+        )
     except services.NotAllowed as error:
         raise PermissionDenied(str(error)) from error
     except services.DealError as error:

@@ -50,6 +50,7 @@ from studiocrm.core.models import Studio, User
 from studiocrm.core.services import update_studio
 from studiocrm.deals import services as deal_services
 from studiocrm.deals.models import PAID, Deal, Note, Source, StageChange, Task
+from studiocrm.demo.history import seed_history
 from studiocrm.documents import services as document_services
 from studiocrm.documents.models import Document, Kind
 from studiocrm.documents.rendering import render_document
@@ -1592,6 +1593,7 @@ def create_demo(stories: Iterable[Story] = STORIES) -> DemoResult:
         fill_studio_profile(users["owner"], users["anna"])
         runner = Runner(rng, users)
         deals = {story.key: runner.play(story) for story in stories}
+        seed_history(users)
     # The console email backend would print every message the stories queued when the
     # worker starts. They are the demo's history, not news: mark them sent here, so only
     # what happens after the demo was created reaches the console.

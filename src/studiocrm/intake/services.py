@@ -347,6 +347,11 @@ def submit_lead(
                 expected_amount=lead.budget,
                 intake_key=key,
                 notify_manager=True,
+                utm={
+                    "source": lead.utm_source,
+                    "medium": lead.utm_medium,
+                    "campaign": lead.utm_campaign,
+                },
             )
             record = Lead.objects.create(
                 deal=deal,

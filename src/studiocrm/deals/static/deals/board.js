@@ -39,22 +39,24 @@
       return new Promise(function (resolve) {
         if (!dialog || typeof dialog.showModal !== "function") {
           var typed = window.prompt(board.dataset.cancelText);
-          resolve(typed && typed.trim() ? typed.trim() : null);
+          resolve(typed && typed.trim() ? { reason: "", comment: typed.trim() } : null);
           return;
         }
+        var choice = dialog.querySelector("select");
         var field = dialog.querySelector("textarea");
         field.value = "";
         dialog.returnValue = "";
         dialog.addEventListener(
           "close",
           function () {
-            var reason = field.value.trim();
-            resolve(dialog.returnValue === "confirm" && reason ? reason : null);
+            var said = { reason: choice.value, comment: field.value.trim() };
+            var given = said.reason || said.comment;
+            resolve(dialog.returnValue === "confirm" && given ? said : null);
           },
           { once: true }
         );
         dialog.showModal();
-        field.focus();
+        choice.focus();
       });
     }
 
@@ -63,9 +65,9 @@
       var target = listFor(stage);
       if (target && card.parentElement !== target) target.insertBefore(card, target.firstChild);
       var reasonNeeded = stage === board.dataset.lost;
-      var reason = reasonNeeded ? askReason() : Promise.resolve("");
-      reason.then(function (text) {
-        if (text === null) {
+      var reason = reasonNeeded ? askReason() : Promise.resolve({ reason: "", comment: "" });
+      reason.then(function (said) {
+        if (said === null) {
           restore(card);
           say(board.dataset.cancelText, true);
           return;
@@ -76,7 +78,12 @@
           source: card,
           target: card,
           swap: "none",
-          values: { stage: stage, lost_reason: text, scope: board.dataset.scope },
+          values: {
+            stage: stage,
+            reason: said.reason,
+            lost_reason: said.comment,
+            scope: board.dataset.scope,
+          },
         });
       });
     }

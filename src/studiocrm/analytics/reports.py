@@ -1,0 +1,1263 @@
+"""The analytics reports: every figure is computed by the database.
+
+Each section runs a fixed handful of SQL queries (aggregates and window functions that
+SQLite and PostgreSQL both run) whatever the amount of data; Python only arranges the
+aggregated rows into tables (pivots, ratios of two aggregates, running totals over months).
+Money is always grouped by currency and never added across currencies.
+"""
+
+from __future__ import annotations
+
+import zoneinfo
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from decimal import ROUND_HALF_UP, Decimal
+from functools import cached_property
+from typing import Any
+
+from django.utils import timezone
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
+
+from studiocrm.analytics import effort
+from studiocrm.analytics.sql import (
+    cents,
+    day_key,
+    fetch,
+    from_cents,
+    percentiles_sql,
+    seconds_between,
+)
+from studiocrm.billing.models import Invoice, Payment
+from studiocrm.briefs.models import Brief
+from studiocrm.core.models import AuditLog, User
+from studiocrm.deals.models import (
+    CONTRACT_SIGNED,
+    PROPOSAL_SENT,
+    Deal,
+    LostReason,
+    Source,
+    Stage,
+    StageChange,
+    Task,
+)
+from studiocrm.documents.models import Document
+from studiocrm.estimates.models import Estimate
+
+DEAL = Deal._meta.db_table
+CHANGE = StageChange._meta.db_table
+STAGE = Stage._meta.db_table
+TASK = Task._meta.db_table
+INVOICE = Invoice._meta.db_table
+PAYMENT = Payment._meta.db_table
+AUDIT = AuditLog._meta.db_table
+BRIEF = Brief._meta.db_table
+ESTIMATE = Estimate._meta.db_table
+DOCUMENT = Document._meta.db_table
+
+AMOUNT = "COALESCE(d.estimated_amount, d.expected_amount)"
+OPEN_INVOICE = ("issued", "partially_paid", "overdue")
+FORECAST_DAYS = 90
+TENTH = Decimal("0.1")
+
+
+@dataclass(frozen=True)
+class Filters:
+    """What the owner asked to see. Dates are days in the studio's time zone, inclusive."""
+
+    start: date
+    end: date
+    tzname: str
+    manager_id: int | None = None
+    source: str = ""
+    currency: str = ""
+    unit: str = "month"
+
+    @property
+    def start_at(self) -> datetime:
+        return datetime.combine(self.start, time(), zoneinfo.ZoneInfo(self.tzname))
+
+    @property
+    def end_at(self) -> datetime:
+        """The first moment after the period."""
+        return datetime.combine(
+            self.end + timedelta(days=1), time(), zoneinfo.ZoneInfo(self.tzname)
+        )
+
+
+@dataclass
+class Column:
+    key: str
+    label: str | Promise
+    kind: str = "text"  # text, int, money, percent, days, minutes, number
+
+
+@dataclass
+class Table:
+    key: str
+    title: str | Promise
+    columns: list[Column]
+    rows: list[list[Any]]
+    note: str | Promise = ""
+    chart: dict[str, Any] | None = None
+    total: list[Any] | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def percent(part: int | Decimal, whole: int | Decimal) -> Decimal | None:
+    if not whole:
+        return None
+    return (Decimal(part) * 100 / Decimal(whole)).quantize(TENTH, rounding=ROUND_HALF_UP)
+
+
+def ratio(part: Any, whole: Any) -> Decimal | None:
+    if not whole:
+        return None
+    return (Decimal(str(part)) / Decimal(whole)).quantize(TENTH, rounding=ROUND_HALF_UP)
+
+
+def days(seconds: Any) -> Decimal | None:
+    return None if seconds is None else ratio(seconds, 86400)
+
+
+def minutes(seconds: Any) -> Decimal | None:
+    return None if seconds is None else ratio(seconds, 60)
+
+
+def months_between(start: date, end: date) -> list[date]:
+    months, current = [], start.replace(day=1)
+    while current <= end:
+        months.append(current)
+        current = (current + timedelta(days=32)).replace(day=1)
+    return months
+
+
+class Report:
+    """All analytics for one set of filters. Sections share a few cached aggregates."""
+
+    SECTIONS = ("inflow", "funnel", "speed", "money", "effort", "managers")
+
+    def __init__(self, filters: Filters, *, now: datetime | None = None, sla_minutes: int = 60):
+        self.filters = filters
+        self.now = now or timezone.now()
+        self.sla_minutes = sla_minutes
+
+    # --- shared look-ups ------------------------------------------------------------
+
+    @cached_property
+    def stages(self) -> list[Stage]:
+        return list(Stage.objects.order_by("position"))
+
+    @cached_property
+    def stage_labels(self) -> dict[str, str]:
+        return {stage.code: stage.label for stage in self.stages}
+
+    @cached_property
+    def users(self) -> dict[int, str]:
+        return {
+            user.pk: user.get_full_name() or user.username
+            for user in User.objects.only("pk", "first_name", "last_name", "username")
+        }
+
+    def user_label(self, pk: int | None) -> str:
+        return self.users.get(pk, "") if pk else str(_("Nobody"))
+
+    def where(
+        self, alias: str = "d", *, period: bool = True, currency: str = ""
+    ) -> tuple[str, list[Any]]:
+        """The filters as a WHERE fragment on the deals table under `alias`; `currency`
+        names the column the currency filter applies to when it is not the deal's."""
+        clauses, params = ["1 = 1"], []
+        if period:
+            clauses.append(f"{alias}.created_at >= %s AND {alias}.created_at < %s")
+            params += [self.filters.start_at, self.filters.end_at]
+        if self.filters.manager_id:
+            clauses.append(f"{alias}.manager_id = %s")
+            params.append(self.filters.manager_id)
+        if self.filters.source:
+            clauses.append(f"{alias}.source = %s")
+            params.append(self.filters.source)
+        if self.filters.currency:
+            clauses.append(f"{currency or alias + '.currency'} = %s")
+            params.append(self.filters.currency)
+        return " AND ".join(clauses), params
+
+    def buckets(self, name: str, unit: str | None = None) -> tuple[str, list[Any]]:
+        """A CTE `name(label, lo, hi)`: one row per day/week/month of the period, its bounds
+        the local midnights in the studio's time zone as instants. Joining on them buckets
+        rows by local time on both databases, DST included, with plain comparisons."""
+        unit = unit or self.filters.unit
+        zone = zoneinfo.ZoneInfo(self.filters.tzname)
+        if unit == "week":
+            first = self.filters.start - timedelta(days=self.filters.start.weekday())
+            starts = []
+            while first <= self.filters.end:
+                starts.append(first)
+                first += timedelta(days=7)
+            after = starts[-1] + timedelta(days=7)
+        else:
+            starts = months_between(self.filters.start, self.filters.end)
+            after = (starts[-1] + timedelta(days=32)).replace(day=1)
+        bounds = [*starts, after]
+        rows, params = [], []
+        for start, end in zip(bounds, bounds[1:], strict=False):
+            rows.append("(%s, %s, %s)")
+            params += [
+                start.isoformat(),
+                datetime.combine(start, time(), zone),
+                datetime.combine(end, time(), zone),
+            ]
+        return f"{name}(label, lo, hi) AS (VALUES {', '.join(rows)})", params
+
+    def tables(self, section: str | None = None) -> list[Table]:
+        sections = [section] if section else list(self.SECTIONS)
+        return [table for name in sections for table in getattr(self, f"{name}_tables")()]
+
+    # --- inflow ---------------------------------------------------------------------
+
+    def inflow_tables(self) -> list[Table]:
+        return [self.inflow_table(), self.utm_table(), self.first_response_table()]
+
+    def inflow_table(self) -> Table:
+        where, params = self.where()
+        buckets, bucket_params = self.buckets("b")
+        rows = fetch(
+            f"""WITH {buckets}
+            SELECT b.label, d.source, COUNT(*)
+            FROM {DEAL} d JOIN b ON d.created_at >= b.lo AND d.created_at < b.hi
+            WHERE {where} GROUP BY b.label, d.source ORDER BY 1, 2""",
+            [*bucket_params, *params],
+        )
+        sources = [code for code, _label in Source.choices if any(r[1] == code for r in rows)]
+        per_bucket: dict[date, dict[str, int]] = defaultdict(dict)
+        for when, source, count in rows:
+            per_bucket[day_key(when)][source] = count
+        labels = dict(Source.choices)
+        columns = [Column("period", _("Period"), "period")]
+        columns += [Column(code, labels[code], "int") for code in sources]
+        columns.append(Column("total", _("Total"), "int"))
+        table_rows = []
+        for when in sorted(per_bucket):
+            counts = [per_bucket[when].get(code, 0) for code in sources]
+            table_rows.append([when, *counts, sum(counts)])
+        total_counts = [sum(row[i + 1] for row in table_rows) for i in range(len(sources))]
+        return Table(
+            "inflow",
+            _("Applications by source"),
+            columns,
+            table_rows,
+            total=[_("Total"), *total_counts, sum(total_counts)],
+            chart={
+                "type": "bar",
+                "stacked": True,
+                "labels": [row[0] for row in table_rows],
+                "series": [
+                    {"label": str(labels[code]), "data": [row[i + 1] for row in table_rows]}
+                    for i, code in enumerate(sources)
+                ],
+            },
+        )
+
+    def utm_table(self) -> Table:
+        where, params = self.where()
+        rows = fetch(
+            f"""SELECT d.utm_source, d.utm_medium, d.utm_campaign, COUNT(*),
+                       SUM(CASE WHEN s.kind = 'won' THEN 1 ELSE 0 END)
+                FROM {DEAL} d JOIN {STAGE} s ON s.code = d.stage_id
+                WHERE {where}
+                GROUP BY d.utm_source, d.utm_medium, d.utm_campaign
+                ORDER BY 4 DESC, 1, 2, 3""",
+            params,
+        )
+        return Table(
+            "utm",
+            _("Applications by UTM tags"),
+            [
+                Column("utm_source", "utm_source"),
+                Column("utm_medium", "utm_medium"),
+                Column("utm_campaign", "utm_campaign"),
+                Column("applications", _("Applications"), "int"),
+                Column("won", _("Won"), "int"),
+                Column("conversion", _("Conversion, %"), "percent"),
+            ],
+            [[*row[:3], row[3], row[4], percent(row[4], row[3])] for row in rows],
+            note=_("Empty tags: the lead came without UTM tags (or was entered by hand)."),
+        )
+
+    @cached_property
+    def first_response(self) -> dict[Any, tuple[int, int, Any, Any, int, int]]:
+        """Per manager id and for everyone ("*"): leads, answered, median and p90 seconds
+        to the first manager action, leads answered within the SLA, leads that are due."""
+        where, params = self.where()
+        sla = self.sla_minutes * 60
+        actions, action_params = self.actions_sql(where, params)
+        rows = fetch(
+            f"""WITH {actions},
+            first AS (SELECT deal_id, MIN(at) AS first_at FROM acts GROUP BY deal_id),
+            leads AS (
+              SELECT d.id, d.manager_id, d.created_at, first.first_at
+              FROM {DEAL} d JOIN fd ON fd.id = d.id
+              LEFT JOIN first ON first.deal_id = d.id
+              WHERE EXISTS (
+                SELECT 1 FROM {CHANGE} c
+                WHERE c.deal_id = d.id AND c.from_stage_id IS NULL AND c.by_id IS NULL)
+            ),
+            timed AS (
+              SELECT id, manager_id,
+                     CASE WHEN first_at IS NULL THEN NULL
+                          ELSE {seconds_between("created_at", "first_at")} END AS wait,
+                     {seconds_between("created_at", "%s")} AS age
+              FROM leads
+            ),
+            keyed AS (
+              SELECT COALESCE(CAST(manager_id AS TEXT), '-') AS k, wait, age FROM timed
+              UNION ALL SELECT '*', wait, age FROM timed
+            ),
+            vals AS (SELECT k, wait AS v FROM keyed WHERE wait IS NOT NULL),
+            ranked AS (
+              SELECT k, v, ROW_NUMBER() OVER (PARTITION BY k ORDER BY v) AS rn,
+                     COUNT(*) OVER (PARTITION BY k) AS n
+              FROM vals
+            ),
+            pct AS (
+              SELECT k, MAX(CASE WHEN rn = (n * 50 + 99) / 100 THEN v END) AS p50,
+                        MAX(CASE WHEN rn = (n * 90 + 99) / 100 THEN v END) AS p90
+              FROM ranked GROUP BY k
+            ),
+            counts AS (
+              SELECT k, COUNT(*) AS leads,
+                     SUM(CASE WHEN wait IS NOT NULL THEN 1 ELSE 0 END) AS answered,
+                     SUM(CASE WHEN wait IS NOT NULL AND wait <= %s THEN 1 ELSE 0 END) AS kept,
+                     SUM(CASE WHEN (wait IS NOT NULL AND wait <= %s) OR age > %s
+                              THEN 1 ELSE 0 END) AS due
+              FROM keyed GROUP BY k
+            )
+            SELECT counts.k, leads, answered, p50, p90, kept, due
+            FROM counts LEFT JOIN pct ON pct.k = counts.k""",
+            [*action_params, self.now, sla, sla, sla],
+        )
+        result: dict[Any, tuple[int, int, Any, Any, int, int]] = {}
+        for key, leads, answered, p50, p90, kept, due in rows:
+            if key == "-":
+                key = None
+            elif key != "*":
+                key = int(key)
+            result[key] = (leads, answered or 0, p50, p90, kept or 0, due or 0)
+        return result
+
+    def first_response_table(self) -> Table:
+        data = self.first_response
+        managers = sorted((k for k in data if k != "*"), key=lambda k: self.user_label(k))
+        rows = []
+        for key in managers:
+            leads, answered, p50, p90, kept, due = data[key]
+            rows.append(
+                [
+                    self.user_label(key),
+                    leads,
+                    answered,
+                    minutes(p50),
+                    minutes(p90),
+                    kept,
+                    percent(kept, due),
+                ]
+            )
+        total = None
+        if "*" in data:
+            leads, answered, p50, p90, kept, due = data["*"]
+            total = [
+                _("Everyone"),
+                leads,
+                answered,
+                minutes(p50),
+                minutes(p90),
+                kept,
+                percent(kept, due),
+            ]
+        return Table(
+            "first_response",
+            _("First response to new leads"),
+            [
+                Column("manager", _("Manager")),
+                Column("leads", _("Leads"), "int"),
+                Column("answered", _("Answered"), "int"),
+                Column("median", _("Median, min"), "number"),
+                Column("p90", _("90th percentile, min"), "number"),
+                Column("kept", _("Within SLA"), "int"),
+                Column("sla", _("SLA kept, %"), "percent"),
+            ],
+            rows,
+            total=total,
+            note=_(
+                "A lead is an application that arrived by itself (form, API, e-mail); the "
+                "response is the first thing a manager did on it. SLA: %(minutes)s minutes. "
+                "Leads still inside the SLA are not counted against it."
+            )
+            % {"minutes": self.sla_minutes},
+        )
+
+    # --- manager actions ------------------------------------------------------------
+
+    def actions_sql(self, where: str, params: list[Any]) -> tuple[str, list[Any]]:
+        """CTEs `fd(id)` (the filtered applications) and `acts(deal_id, actor_id, at, step,
+        minutes)`: every action a person took on one of them, from stage moves and the audit
+        log of the deal and its brief, estimates, documents, invoices and tasks.
+
+        When the event table of the flow app lands, `acts` becomes one SELECT over events
+        with a person as actor; the weights in `effort` stay as they are."""
+        weights = ", ".join(["(%s, %s, %s, %s)"] * len(effort.AUDIT_WEIGHTS))
+        weight_params: list[Any] = []
+        for object_type, verb, minute_weight, step in effort.AUDIT_WEIGHTS:
+            weight_params += [object_type, verb, float(minute_weight), step]
+        stage_steps = " ".join(
+            f"WHEN '{code}' THEN '{step}'" for code, step in effort.STAGE_STEP.items()
+        )
+        sql = f"""fd AS (SELECT d.id FROM {DEAL} d WHERE {where}),
+        w(object_type, verb, minutes, step) AS (VALUES {weights}),
+        objs(object_type, object_id, deal_id, doc_step) AS (
+          SELECT 'deals.deal', CAST(id AS TEXT), id, '' FROM fd
+          UNION ALL SELECT 'briefs.brief', CAST(x.id AS TEXT), x.deal_id, ''
+                    FROM {BRIEF} x JOIN fd ON fd.id = x.deal_id
+          UNION ALL SELECT 'estimates.estimate', CAST(x.id AS TEXT), x.deal_id, ''
+                    FROM {ESTIMATE} x JOIN fd ON fd.id = x.deal_id
+          UNION ALL SELECT 'documents.document', CAST(x.id AS TEXT), x.deal_id,
+                           CASE WHEN x.kind = 'proposal' THEN 'proposal' ELSE 'contract' END
+                    FROM {DOCUMENT} x JOIN fd ON fd.id = x.deal_id
+          UNION ALL SELECT 'billing.invoice', CAST(x.id AS TEXT), x.deal_id, ''
+                    FROM {INVOICE} x JOIN fd ON fd.id = x.deal_id
+          UNION ALL SELECT 'deals.task', CAST(x.id AS TEXT), x.deal_id, ''
+                    FROM {TASK} x JOIN fd ON fd.id = x.deal_id
+        ),
+        acts(deal_id, actor_id, at, step, minutes) AS (
+          SELECT c.deal_id, c.by_id, c.at, CASE c.to_stage_id {stage_steps} ELSE 'follow_up' END,
+                 {effort.STAGE_MOVE_MINUTES}
+          FROM {CHANGE} c JOIN fd ON fd.id = c.deal_id
+          WHERE c.by_id IS NOT NULL AND c.from_stage_id IS NOT NULL
+          UNION ALL
+          SELECT o.deal_id, a.actor_id, a.at,
+                 CASE WHEN w.step = 'document' THEN o.doc_step ELSE w.step END, w.minutes
+          -- Objects first, then their audit rows through the (object_type, object_id)
+          -- index: CROSS JOIN keeps that order on SQLite; PostgreSQL plans it freely.
+          FROM objs o CROSS JOIN {AUDIT} a CROSS JOIN w
+          WHERE a.object_type = o.object_type AND a.object_id = o.object_id
+            AND w.verb = a.verb AND w.object_type = a.object_type
+            AND a.actor_id IS NOT NULL
+        )"""
+        return sql, [*params, *weight_params]
+
+    @cached_property
+    def effort_rows(self) -> list[tuple[Any, ...]]:
+        """(actor id, step, actions, minutes) over the filtered applications."""
+        where, params = self.where()
+        actions, action_params = self.actions_sql(where, params)
+        return fetch(
+            f"""WITH {actions}
+            SELECT a.actor_id, a.step, COUNT(*), SUM(a.minutes)
+            FROM acts a GROUP BY a.actor_id, a.step""",
+            action_params,
+        )
+
+    # --- funnel ---------------------------------------------------------------------
+
+    @cached_property
+    def reach_rows(self) -> list[tuple[Any, ...]]:
+        """(cohort month, highest stage position reached, current kind, deals). A deal has
+        passed every stage up to the furthest one its history shows (skipped stages count
+        as passed); lost is not a position, so a deal lost and reopened keeps what it had
+        reached."""
+        where, params = self.where()
+        buckets, bucket_params = self.buckets("b", "month")
+        return fetch(
+            f"""WITH {buckets},
+            r AS (
+              SELECT d.id, d.created_at, d.stage_id, MAX(s.position) AS top
+              FROM {DEAL} d
+              JOIN {CHANGE} c ON c.deal_id = d.id
+              JOIN {STAGE} s ON s.code = c.to_stage_id AND s.kind <> 'lost'
+              WHERE {where}
+              GROUP BY d.id, d.created_at, d.stage_id
+            )
+            SELECT b.label, r.top, cur.kind, COUNT(*)
+            FROM r JOIN {STAGE} cur ON cur.code = r.stage_id
+            JOIN b ON r.created_at >= b.lo AND r.created_at < b.hi
+            GROUP BY b.label, r.top, cur.kind""",
+            [*bucket_params, *params],
+        )
+
+    @cached_property
+    def funnel_stages(self) -> list[Stage]:
+        return [stage for stage in self.stages if stage.kind != Stage.Kind.LOST]
+
+    @cached_property
+    def reach_by_cohort(self) -> dict[date, list[tuple[int, str, int]]]:
+        by_cohort: dict[date, list[tuple[int, str, int]]] = defaultdict(list)
+        for when, top, kind, count in self.reach_rows:
+            by_cohort[day_key(when)].append((top, kind, count))
+        return by_cohort
+
+    def reached(self, position: int, cohort: date | None = None) -> int:
+        cohorts = [cohort] if cohort is not None else list(self.reach_by_cohort)
+        return sum(
+            count
+            for key in cohorts
+            for top, _kind, count in self.reach_by_cohort.get(key, ())
+            if top >= position
+        )
+
+    def funnel_tables(self) -> list[Table]:
+        return [self.funnel_table(), self.cohort_table(), self.lost_reasons_table()]
+
+    def funnel_table(self) -> Table:
+        applications = self.reached(0)
+        rows, previous = [], None
+        for stage in self.funnel_stages:
+            count = self.reached(stage.position)
+            rows.append(
+                [
+                    stage.label,
+                    count,
+                    percent(count, previous) if previous is not None else None,
+                    percent(count, applications),
+                ]
+            )
+            previous = count
+        return Table(
+            "funnel",
+            _("Funnel"),
+            [
+                Column("stage", _("Stage")),
+                Column("reached", _("Reached"), "int"),
+                Column("step", _("From the previous stage, %"), "percent"),
+                Column("overall", _("From application, %"), "percent"),
+            ],
+            rows,
+            note=_(
+                "Applications received in the period. A deal that skipped a stage counts "
+                "as having passed it; one that was lost and reopened keeps what it reached."
+            ),
+            chart={
+                "type": "bar",
+                "horizontal": True,
+                "labels": [row[0] for row in rows],
+                "series": [{"label": str(_("Reached")), "data": [row[1] for row in rows]}],
+            },
+        )
+
+    def cohort_table(self) -> Table:
+        positions = {stage.code: stage.position for stage in self.stages}
+        cohorts = sorted(self.reach_by_cohort)
+        rows = []
+        for cohort in cohorts:
+            mine = self.reach_by_cohort[cohort]
+            total = sum(count for _top, _kind, count in mine)
+            won = sum(count for _top, kind, count in mine if kind == Stage.Kind.WON)
+            lost = sum(count for _top, kind, count in mine if kind == Stage.Kind.LOST)
+            rows.append(
+                [
+                    cohort,
+                    total,
+                    self.reached(positions[PROPOSAL_SENT], cohort),
+                    self.reached(positions[CONTRACT_SIGNED], cohort),
+                    won,
+                    lost,
+                    total - won - lost,
+                    percent(won, total),
+                    percent(won, won + lost),
+                ]
+            )
+        totals = None
+        if rows:
+            sums = [sum(row[i] for row in rows) for i in range(1, 7)]
+            totals = [
+                _("Total"),
+                *sums,
+                percent(sums[3], sums[0]),
+                percent(sums[3], sums[3] + sums[4]),
+            ]
+        return Table(
+            "cohorts",
+            _("Cohorts: applications by month received"),
+            [
+                Column("cohort", _("Month received"), "month"),
+                Column("applications", _("Applications"), "int"),
+                Column("proposal", self.stage_labels[PROPOSAL_SENT], "int"),
+                Column("signed", self.stage_labels[CONTRACT_SIGNED], "int"),
+                Column("won", _("Won"), "int"),
+                Column("lost", pgettext_lazy("deals", "Lost"), "int"),
+                Column("open", _("Still open"), "int"),
+                Column("conversion", _("Conversion, %"), "percent"),
+                Column("win_rate", _("Win rate, %"), "percent"),
+            ],
+            rows,
+            total=totals,
+            note=_("Win rate: won out of the closed ones (won + lost)."),
+        )
+
+    def lost_reasons_table(self) -> Table:
+        where, params = self.where()
+        rows = fetch(
+            f"""SELECT d.lost_reason_choice_id, d.currency, COUNT(*),
+                       SUM(CASE WHEN d.lost_reason <> '' THEN 1 ELSE 0 END),
+                       SUM({cents(AMOUNT)})
+                FROM {DEAL} d JOIN {STAGE} s ON s.code = d.stage_id
+                WHERE {where} AND s.kind = 'lost'
+                GROUP BY d.lost_reason_choice_id, d.currency
+                ORDER BY 3 DESC, 2""",
+            params,
+        )
+        labels = {reason.pk: reason.label for reason in LostReason.objects.all()}
+        return Table(
+            "lost_reasons",
+            _("Lost reasons"),
+            [
+                Column("reason", _("Reason")),
+                Column("currency", _("Currency")),
+                Column("deals", _("Deals"), "int"),
+                Column("comments", _("With a comment"), "int"),
+                Column("value", _("Value"), "money"),
+            ],
+            [
+                [labels.get(reason, _("Not given")), currency, count, commented, from_cents(value)]
+                for reason, currency, count, commented, value in rows
+            ],
+        )
+
+    # --- speed ----------------------------------------------------------------------
+
+    def speed_tables(self) -> list[Table]:
+        return [self.stage_time_table(), self.milestones_table(), self.slowest_table()]
+
+    def stage_time_table(self) -> Table:
+        where, params = self.where()
+        rows = fetch(
+            percentiles_sql(
+                f"""WITH iv AS (
+                  SELECT c.deal_id, c.to_stage_id AS stage, c.at,
+                         LEAD(c.at) OVER (PARTITION BY c.deal_id ORDER BY c.at, c.id) AS next_at
+                  FROM {CHANGE} c JOIN {DEAL} d ON d.id = c.deal_id
+                  WHERE {where}
+                ),
+                per_deal AS (
+                  SELECT iv.stage, iv.deal_id, SUM({seconds_between("iv.at", "iv.next_at")}) AS v
+                  FROM iv JOIN {STAGE} s ON s.code = iv.stage AND s.kind = 'open'
+                  WHERE iv.next_at IS NOT NULL
+                  GROUP BY iv.stage, iv.deal_id
+                ),
+                vals AS (SELECT stage AS k, v FROM per_deal)"""
+            ),
+            params,
+        )
+        by_stage = {row[0]: row for row in rows}
+        table_rows = []
+        for stage in self.stages:
+            if stage.kind != Stage.Kind.OPEN:
+                continue
+            _key, count, p50, p90 = by_stage.get(stage.code, (stage.code, 0, None, None))
+            table_rows.append([stage.label, count, days(p50), days(p90)])
+        return Table(
+            "stage_time",
+            _("Time in each stage"),
+            [
+                Column("stage", _("Stage")),
+                Column("deals", _("Deals that left it"), "int"),
+                Column("median", _("Median, days"), "days"),
+                Column("p90", _("90th percentile, days"), "days"),
+            ],
+            table_rows,
+            note=_(
+                "Per deal, all visits to a stage added up; only stages the deal has left. "
+                "Percentiles by nearest rank."
+            ),
+            chart={
+                "type": "bar",
+                "labels": [row[0] for row in table_rows],
+                "series": [
+                    {"label": str(_("Median, days")), "data": [row[2] for row in table_rows]},
+                    {
+                        "label": str(_("90th percentile, days")),
+                        "data": [row[3] for row in table_rows],
+                    },
+                ],
+            },
+        )
+
+    def milestones_table(self) -> Table:
+        where, params = self.where()
+        positions = {stage.code: stage.position for stage in self.stages}
+        rows = fetch(
+            percentiles_sql(
+                f"""WITH firsts AS (
+                  SELECT d.id, d.created_at,
+                         MIN(CASE WHEN s.position >= %s THEN c.at END) AS proposal_at,
+                         MIN(CASE WHEN s.position >= %s THEN c.at END) AS signed_at
+                  FROM {DEAL} d
+                  JOIN {CHANGE} c ON c.deal_id = d.id
+                  JOIN {STAGE} s ON s.code = c.to_stage_id AND s.kind <> 'lost'
+                  WHERE {where}
+                  GROUP BY d.id, d.created_at
+                ),
+                paid AS (
+                  SELECT i.deal_id, MIN(COALESCE(p.confirmed_at, p.created_at)) AS paid_at
+                  FROM {PAYMENT} p JOIN {INVOICE} i ON i.id = p.invoice_id
+                  WHERE p.status = 'succeeded'
+                  GROUP BY i.deal_id
+                ),
+                vals AS (
+                  SELECT 'proposal' AS k, {seconds_between("created_at", "proposal_at")} AS v
+                  FROM firsts WHERE proposal_at IS NOT NULL
+                  UNION ALL
+                  SELECT 'signed', {seconds_between("created_at", "signed_at")}
+                  FROM firsts WHERE signed_at IS NOT NULL
+                  UNION ALL
+                  SELECT 'paid', {seconds_between("f.created_at", "paid.paid_at")}
+                  FROM firsts f JOIN paid ON paid.deal_id = f.id
+                )"""
+            ),
+            [positions[PROPOSAL_SENT], positions[CONTRACT_SIGNED], *params],
+        )
+        by_key = {row[0]: row for row in rows}
+        labels = [
+            ("proposal", _("Application → proposal sent")),
+            ("signed", _("Application → contract signed")),
+            ("paid", _("Application → first payment")),
+        ]
+        table_rows = []
+        for key, label in labels:
+            _key, count, p50, p90 = by_key.get(key, (key, 0, None, None))
+            table_rows.append([label, count, days(p50), days(p90)])
+        return Table(
+            "milestones",
+            _("From application to proposal, signature and payment"),
+            [
+                Column("milestone", _("Path")),
+                Column("deals", _("Deals"), "int"),
+                Column("median", _("Median, days"), "days"),
+                Column("p90", _("90th percentile, days"), "days"),
+            ],
+            table_rows,
+        )
+
+    def slowest_table(self) -> Table:
+        where, params = self.where(period=False)
+        rows = fetch(
+            f"""SELECT d.id, d.title, d.manager_id, d.stage_id,
+                       {seconds_between("d.stage_changed_at", "%s")},
+                       {seconds_between("d.created_at", "%s")},
+                       {AMOUNT}, d.currency
+                FROM {DEAL} d JOIN {STAGE} s ON s.code = d.stage_id
+                WHERE s.kind = 'open' AND {where}
+                ORDER BY d.stage_changed_at, d.id
+                LIMIT 10""",
+            [self.now, self.now, *params],
+        )
+        return Table(
+            "slowest",
+            _("Slowest open deals"),
+            [
+                Column("deal", _("Deal"), "link"),
+                Column("manager", _("Manager")),
+                Column("stage", _("Stage")),
+                Column("in_stage", _("Days in stage"), "days"),
+                Column("age", _("Days since application"), "days"),
+                Column("amount", _("Amount"), "money"),
+                Column("currency", _("Currency")),
+            ],
+            [
+                [
+                    (pk, title),
+                    self.user_label(manager),
+                    self.stage_labels.get(stage, stage),
+                    days(in_stage),
+                    days(age),
+                    None if amount is None else Decimal(str(amount)).quantize(Decimal("0.01")),
+                    currency,
+                ]
+                for pk, title, manager, stage, in_stage, age, amount, currency in rows
+            ],
+            note=_("Open deals now, the longest in their current stage first."),
+        )
+
+    # --- money ----------------------------------------------------------------------
+
+    def money_tables(self) -> list[Table]:
+        return [self.money_month_table(), self.money_summary_table(), self.pipeline_table()]
+
+    @cached_property
+    def money_month_rows(self) -> dict[tuple[date, str], dict[str, Any]]:
+        where, params = self.where(period=False)
+        invoice_where, _p = self.where(period=False, currency="i.currency")
+        payment_where, _p = self.where(period=False, currency="p.currency")
+        period = [self.filters.start_at, self.filters.end_at]
+        months, month_params = self.buckets("mb", "month")
+        paid_at = "COALESCE(p.confirmed_at, p.created_at)"
+        rows = fetch(
+            f"""WITH {months},
+            won AS (
+              SELECT c.deal_id, MIN(c.at) AS won_at
+              FROM {CHANGE} c JOIN {STAGE} s ON s.code = c.to_stage_id AND s.kind = 'won'
+              GROUP BY c.deal_id
+            )
+            SELECT 'won', mb.label, d.currency, COUNT(*), SUM({cents(AMOUNT)})
+            FROM won w JOIN {DEAL} d ON d.id = w.deal_id
+            JOIN {STAGE} cur ON cur.code = d.stage_id AND cur.kind = 'won'
+            JOIN mb ON w.won_at >= mb.lo AND w.won_at < mb.hi
+            WHERE w.won_at >= %s AND w.won_at < %s AND {where}
+            GROUP BY mb.label, d.currency
+            UNION ALL
+            SELECT 'new', mb.label, d.currency, COUNT(*), SUM({cents(AMOUNT)})
+            FROM {DEAL} d JOIN mb ON d.created_at >= mb.lo AND d.created_at < mb.hi
+            WHERE d.created_at >= %s AND d.created_at < %s AND {where}
+            GROUP BY mb.label, d.currency
+            UNION ALL
+            SELECT 'invoiced', mb.label, i.currency, COUNT(*),
+                   SUM({cents("i.total - i.credited_amount")})
+            FROM {INVOICE} i JOIN {DEAL} d ON d.id = i.deal_id
+            JOIN mb ON i.issued_at >= mb.lo AND i.issued_at < mb.hi
+            WHERE i.kind = 'invoice' AND i.status NOT IN ('draft', 'void')
+              AND i.issued_at >= %s AND i.issued_at < %s AND {invoice_where}
+            GROUP BY mb.label, i.currency
+            UNION ALL
+            SELECT 'paid', mb.label, p.currency, COUNT(*), SUM({cents("p.amount")})
+            FROM {PAYMENT} p JOIN {INVOICE} i ON i.id = p.invoice_id
+            JOIN {DEAL} d ON d.id = i.deal_id
+            JOIN mb ON {paid_at} >= mb.lo AND {paid_at} < mb.hi
+            WHERE p.status = 'succeeded' AND {paid_at} >= %s AND {paid_at} < %s
+              AND {payment_where}
+            GROUP BY mb.label, p.currency
+            UNION ALL
+            SELECT 'in_work', mb.label, d.currency, COUNT(*), SUM({cents(AMOUNT)})
+            FROM {DEAL} d
+            JOIN mb ON d.created_at < mb.hi AND (d.closed_at IS NULL OR d.closed_at >= mb.hi)
+            WHERE {AMOUNT} IS NOT NULL AND {where}
+            GROUP BY mb.label, d.currency""",
+            [
+                *month_params,
+                *[*period, *params] * 4,
+                *params,
+            ],
+        )
+        # In work: deals opened before the month ended and not closed by then (a deal
+        # reopened after losing counts as never closed).
+        result: dict[tuple[date, str], dict[str, Any]] = defaultdict(dict)
+        for measure, month, currency, count, value in rows:
+            cell = result[(day_key(month), currency)]
+            cell[measure] = from_cents(value)
+            cell[f"{measure}_count"] = count
+        return result
+
+    def money_month_table(self) -> Table:
+        data = self.money_month_rows
+        keys = sorted(data, key=lambda key: (key[1], key[0]))
+        rows = [
+            [
+                month,
+                currency,
+                data[key].get("new", Decimal("0.00")),
+                data[key].get("in_work", Decimal("0.00")),
+                data[key].get("won_count", 0),
+                data[key].get("won", Decimal("0.00")),
+                data[key].get("invoiced", Decimal("0.00")),
+                data[key].get("paid", Decimal("0.00")),
+            ]
+            for key in keys
+            for month, currency in [key]
+        ]
+        currencies = sorted({row[1] for row in rows})
+        charts = [
+            {
+                "type": "bar",
+                "title": currency,
+                "labels": [row[0] for row in rows if row[1] == currency],
+                "series": [
+                    {
+                        "label": str(_("Won")),
+                        "data": [row[5] for row in rows if row[1] == currency],
+                    },
+                    {
+                        "label": str(pgettext_lazy("money", "Invoiced")),
+                        "data": [row[6] for row in rows if row[1] == currency],
+                    },
+                    {
+                        "label": str(_("Paid")),
+                        "data": [row[7] for row in rows if row[1] == currency],
+                    },
+                ],
+            }
+            for currency in currencies
+        ]
+        return Table(
+            "money_month",
+            _("Money by month"),
+            [
+                Column("month", _("Month"), "month"),
+                Column("currency", _("Currency")),
+                Column("new", _("New applications' value"), "money"),
+                Column("in_work", _("In work at month end"), "money"),
+                Column("won_deals", _("Won deals"), "int"),
+                Column("won", _("Won value"), "money"),
+                Column("invoiced", pgettext_lazy("money", "Invoiced"), "money"),
+                Column("paid", _("Paid"), "money"),
+            ],
+            rows,
+            note=_(
+                "Each currency on its own. Won: by the day the deal was won; invoiced: by "
+                "issue date, less credit notes; paid: by the day the payment was received."
+            ),
+            chart={"multi": charts} if charts else None,
+        )
+
+    @cached_property
+    def pipeline_rows(self) -> list[tuple[Any, ...]]:
+        where, params = self.where(period=False)
+        return fetch(
+            f"""SELECT s.code, d.currency, COUNT(*), SUM({cents(AMOUNT)}),
+                       SUM({cents(AMOUNT)} * s.probability), MAX(s.probability)
+                FROM {DEAL} d JOIN {STAGE} s ON s.code = d.stage_id
+                WHERE s.kind = 'open' AND {where}
+                GROUP BY s.code, s.position, d.currency
+                ORDER BY s.position, d.currency""",
+            params,
+        )
+
+    def pipeline_table(self) -> Table:
+        rows = [
+            [
+                self.stage_labels.get(code, code),
+                currency,
+                count,
+                from_cents(value),
+                probability,
+                from_cents(weighted, 100),
+            ]
+            for code, currency, count, value, weighted, probability in self.pipeline_rows
+        ]
+        currencies = sorted({row[1] for row in rows})
+        charts = [
+            {
+                "type": "bar",
+                "title": currency,
+                "labels": [row[0] for row in rows if row[1] == currency],
+                "series": [
+                    {
+                        "label": str(_("Value")),
+                        "data": [row[3] for row in rows if row[1] == currency],
+                    },
+                    {
+                        "label": str(_("Weighted")),
+                        "data": [row[5] for row in rows if row[1] == currency],
+                    },
+                ],
+            }
+            for currency in currencies
+        ]
+        return Table(
+            "pipeline",
+            _("Pipeline by stage"),
+            [
+                Column("stage", _("Stage")),
+                Column("currency", _("Currency")),
+                Column("deals", _("Open deals"), "int"),
+                Column("value", _("Value"), "money"),
+                Column("probability", _("Probability, %"), "int"),
+                Column("weighted", _("Weighted value"), "money"),
+            ],
+            rows,
+            note=_("Open deals now; the probability per stage is set under Analytics → Settings."),
+            chart={"multi": charts} if charts else None,
+        )
+
+    def money_summary_table(self) -> Table:
+        where, params = self.where(period=False)
+        invoice_where, _p = self.where(period=False, currency="i.currency")
+        today = timezone.localtime(self.now, zoneinfo.ZoneInfo(self.filters.tzname)).date()
+        horizon = today + timedelta(days=FORECAST_DAYS)
+        outstanding = cents("i.total - i.credited_amount - i.paid_amount")
+        statuses = ", ".join(f"'{status}'" for status in OPEN_INVOICE)
+        period = [self.filters.start_at, self.filters.end_at]
+        rows = fetch(
+            f"""WITH won AS (
+              SELECT c.deal_id, MIN(c.at) AS won_at
+              FROM {CHANGE} c JOIN {STAGE} s ON s.code = c.to_stage_id AND s.kind = 'won'
+              GROUP BY c.deal_id
+            )
+            SELECT 'won', d.currency, COUNT(*), SUM({cents(AMOUNT)}), 0
+            FROM won w JOIN {DEAL} d ON d.id = w.deal_id
+            JOIN {STAGE} cur ON cur.code = d.stage_id AND cur.kind = 'won'
+            WHERE w.won_at >= %s AND w.won_at < %s AND {where}
+            GROUP BY d.currency
+            UNION ALL
+            SELECT 'receivable', i.currency, COUNT(*), SUM({outstanding}),
+                   SUM(CASE WHEN i.due_date <= %s THEN {outstanding} ELSE 0 END)
+            FROM {INVOICE} i JOIN {DEAL} d ON d.id = i.deal_id
+            WHERE i.kind = 'invoice' AND i.status IN ({statuses})
+              AND {invoice_where}
+            GROUP BY i.currency
+            UNION ALL
+            SELECT 'overdue', i.currency, COUNT(*), SUM({outstanding}), 0
+            FROM {INVOICE} i JOIN {DEAL} d ON d.id = i.deal_id
+            WHERE i.kind = 'invoice' AND i.status IN ({statuses}) AND i.due_date < %s
+              AND {invoice_where}
+            GROUP BY i.currency
+            UNION ALL
+            SELECT 'uninvoiced', d.currency, COUNT(*), SUM({cents(AMOUNT)} * s.probability), 0
+            FROM {DEAL} d JOIN {STAGE} s ON s.code = d.stage_id
+            WHERE s.kind = 'open' AND {where} AND NOT EXISTS (
+              SELECT 1 FROM {INVOICE} i
+              WHERE i.deal_id = d.id AND i.kind = 'invoice' AND i.status <> 'void')
+            GROUP BY d.currency""",
+            [*period, *params, horizon, *params, today, *params, *params],
+        )
+        figures: dict[str, dict[str, Any]] = defaultdict(dict)
+        for measure, currency, count, value, extra in rows:
+            figures[currency][measure] = (count, value, extra)
+        for _code, currency, count, _value, weighted, _p in self.pipeline_rows:
+            figures[currency].setdefault("pipeline", [0, 0])
+            figures[currency]["pipeline"][0] += count
+            figures[currency]["pipeline"][1] += weighted or 0
+        months = self.money_month_rows
+        table_rows = []
+        for currency in sorted(figures):
+            data = figures[currency]
+            won_count, won_value, _x = data.get("won", (0, 0, 0))
+            open_count, receivable, due_soon = data.get("receivable", (0, 0, 0))
+            overdue_count, overdue, _y = data.get("overdue", (0, 0, 0))
+            _u, uninvoiced_weighted, _z = data.get("uninvoiced", (0, 0, 0))
+            invoiced = sum(
+                (
+                    cell.get("invoiced", Decimal(0))
+                    for (m, c), cell in months.items()
+                    if c == currency
+                ),
+                Decimal("0.00"),
+            )
+            paid = sum(
+                (cell.get("paid", Decimal(0)) for (m, c), cell in months.items() if c == currency),
+                Decimal("0.00"),
+            )
+            won = from_cents(won_value)
+            table_rows.append(
+                [
+                    currency,
+                    won_count,
+                    won,
+                    (won / won_count).quantize(Decimal("0.01"), ROUND_HALF_UP)
+                    if won_count
+                    else None,
+                    invoiced,
+                    paid,
+                    open_count,
+                    from_cents(receivable),
+                    overdue_count,
+                    from_cents(overdue),
+                    from_cents(data.get("pipeline", [0, 0])[1], 100),
+                    from_cents(due_soon) + from_cents(uninvoiced_weighted, 100),
+                ]
+            )
+        return Table(
+            "money_summary",
+            _("Money by currency"),
+            [
+                Column("currency", _("Currency")),
+                Column("won_deals", _("Won deals"), "int"),
+                Column("won", _("Won value"), "money"),
+                Column("average", _("Average deal"), "money"),
+                Column("invoiced", pgettext_lazy("money", "Invoiced"), "money"),
+                Column("paid", _("Paid"), "money"),
+                Column("open_invoices", _("Unpaid invoices"), "int"),
+                Column("receivable", _("Receivables"), "money"),
+                Column("overdue_invoices", _("Overdue invoices"), "int"),
+                Column("overdue", _("Overdue"), "money"),
+                Column("weighted", _("Weighted pipeline"), "money"),
+                Column("forecast", _("Forecast, 90 days"), "money"),
+            ],
+            table_rows,
+            note=_(
+                "Won, invoiced and paid: in the period. Receivables, pipeline and forecast: "
+                "now. The 90-day forecast is what is still due on invoices falling due within "
+                "90 days (overdue included) plus the weighted value of open deals not yet "
+                "invoiced."
+            ),
+        )
+
+    # --- effort ---------------------------------------------------------------------
+
+    @cached_property
+    def applications(self) -> int:
+        return self.reached(0)
+
+    def effort_tables(self) -> list[Table]:
+        per_step: dict[str, list[Any]] = defaultdict(lambda: [0, 0.0])
+        for _actor, step, count, total in self.effort_rows:
+            per_step[step][0] += count
+            per_step[step][1] += float(total or 0)
+        applications = self.applications
+        positions = {stage.code: stage.position for stage in self.stages}
+        first_stage = {
+            "register": "new",
+            "brief": "brief_sent",
+            "estimate": "estimated",
+            "proposal": "proposal_sent",
+            "contract": "contract_sent",
+            "invoice": "invoiced",
+        }
+        rows = []
+        for code, label, before, after in effort.STEPS:
+            actions, spent = per_step.get(code, [0, 0.0])
+            reached = (
+                self.reached(positions[first_stage[code]]) if code in first_stage else applications
+            )
+            rows.append(
+                [
+                    label,
+                    actions,
+                    ratio(actions, applications),
+                    ratio(spent, applications),
+                    reached,
+                    ratio(spent, reached),
+                    before or None,
+                    after or None,
+                ]
+            )
+        all_actions = sum(values[0] for values in per_step.values())
+        all_minutes = sum(values[1] for values in per_step.values())
+        total = [
+            _("Per application"),
+            all_actions,
+            ratio(all_actions, applications),
+            ratio(all_minutes, applications),
+            applications,
+            None,
+            effort.ARTICLE_BEFORE,
+            effort.ARTICLE_AFTER,
+        ]
+        return [
+            Table(
+                "effort",
+                _("Manager effort per application"),
+                [
+                    Column("step", _("Step")),
+                    Column("actions", _("Actions"), "int"),
+                    Column("actions_per", _("Actions per application"), "number"),
+                    Column("minutes_per", _("Minutes per application"), "number"),
+                    Column("reached", _("Applications that reached the step"), "int"),
+                    Column(
+                        "minutes_per_reached", _("Minutes per application at this step"), "number"
+                    ),
+                    Column("before", _("Article: before, min"), "int"),
+                    Column("after", _("Article: after, min"), "int"),
+                ],
+                rows,
+                total=total,
+                note=_(
+                    "Estimated from the recorded actions of people (edits, sends, stage moves, "
+                    "tasks), each weighed in minutes as documented in the analytics guide; the "
+                    "article's studio measured 110 minutes per application before automation "
+                    "and 32 after."
+                ),
+                chart={
+                    "type": "bar",
+                    "labels": [row[0] for row in rows[:-1]],
+                    "series": [
+                        {
+                            "label": str(_("Minutes per application at this step")),
+                            "data": [row[5] for row in rows[:-1]],
+                        },
+                        {
+                            "label": str(_("Article: after, min")),
+                            "data": [row[7] for row in rows[:-1]],
+                        },
+                        {
+                            "label": str(_("Article: before, min")),
+                            "data": [row[6] for row in rows[:-1]],
+                        },
+                    ],
+                },
+            )
+        ]
+
+    # --- per manager ----------------------------------------------------------------
+
+    def managers_tables(self) -> list[Table]:
+        where, params = self.where()
+        outcomes = fetch(
+            f"""SELECT d.manager_id, COUNT(*),
+                       SUM(CASE WHEN s.kind = 'won' THEN 1 ELSE 0 END),
+                       SUM(CASE WHEN s.kind = 'lost' THEN 1 ELSE 0 END)
+                FROM {DEAL} d JOIN {STAGE} s ON s.code = d.stage_id
+                WHERE {where} GROUP BY d.manager_id""",
+            params,
+        )
+        task_where = "1 = 1"
+        task_params: list[Any] = []
+        if self.filters.manager_id:
+            task_where, task_params = "t.assignee_id = %s", [self.filters.manager_id]
+        tasks = fetch(
+            f"""SELECT t.assignee_id,
+                       SUM(CASE WHEN t.done THEN 0 ELSE 1 END),
+                       SUM(CASE WHEN NOT t.done AND t.due_at < %s THEN 1 ELSE 0 END)
+                FROM {TASK} t WHERE {task_where} GROUP BY t.assignee_id""",
+            [self.now, *task_params],
+        )
+        effort_by_actor: dict[int, list[Any]] = defaultdict(lambda: [0, 0.0])
+        for actor, _step, count, total in self.effort_rows:
+            effort_by_actor[actor][0] += count
+            effort_by_actor[actor][1] += float(total or 0)
+        per: dict[Any, dict[str, Any]] = defaultdict(dict)
+        for manager, count, won, lost in outcomes:
+            per[manager].update(apps=count, won=won or 0, lost=lost or 0)
+        for assignee, open_tasks, overdue in tasks:
+            per[assignee].update(open_tasks=open_tasks or 0, overdue=overdue or 0)
+        for actor in effort_by_actor:
+            per.setdefault(actor, {})
+        response = self.first_response
+        rows = []
+        for manager in sorted(per, key=lambda key: (key is None, self.user_label(key))):
+            data = per[manager]
+            apps, won, lost = data.get("apps", 0), data.get("won", 0), data.get("lost", 0)
+            actions, spent = effort_by_actor.get(manager, [0, 0.0]) if manager else (0, 0.0)
+            leads, _answered, p50, _p90, kept, due = response.get(manager, (0, 0, None, None, 0, 0))
+            rows.append(
+                [
+                    self.user_label(manager),
+                    apps,
+                    won,
+                    lost,
+                    apps - won - lost,
+                    percent(won, won + lost),
+                    minutes(p50),
+                    percent(kept, due),
+                    actions,
+                    ratio(actions, apps),
+                    ratio(spent, apps),
+                    data.get("open_tasks", 0),
+                    data.get("overdue", 0),
+                ]
+            )
+        return [
+            Table(
+                "managers",
+                _("Per manager"),
+                [
+                    Column("manager", _("Manager")),
+                    Column("applications", _("Applications"), "int"),
+                    Column("won", _("Won"), "int"),
+                    Column("lost", pgettext_lazy("deals", "Lost"), "int"),
+                    Column("open", _("Still open"), "int"),
+                    Column("win_rate", _("Win rate, %"), "percent"),
+                    Column("first_response", _("First response, median min"), "number"),
+                    Column("sla", _("SLA kept, %"), "percent"),
+                    Column("actions", _("Actions"), "int"),
+                    Column("actions_per", _("Actions per application"), "number"),
+                    Column("minutes_per", _("Minutes per application"), "number"),
+                    Column("open_tasks", _("Open tasks"), "int"),
+                    Column("overdue_tasks", _("Overdue tasks"), "int"),
+                ],
+                rows,
+                note=_(
+                    "Applications received in the period by the responsible manager; actions "
+                    "by the person who took them; tasks open now."
+                ),
+            )
+        ]

@@ -1,0 +1,77 @@
+"""The few spots where SQLite and PostgreSQL spell a query differently.
+
+Reports are plain SQL with window functions and aggregates that both databases run; these
+helpers give the dialect-specific pieces (local-time buckets, seconds between two
+timestamps, exact money sums) so a report reads the same on both.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date, datetime
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
+
+from django.db import connection
+
+CENT = Decimal("0.01")
+
+
+def seconds_between(start: str, end: str) -> str:
+    """Whole seconds from `start` to `end`, rounded by the database."""
+    if connection.vendor == "postgresql":
+        return f"ROUND(EXTRACT(EPOCH FROM ({end} - {start})))"
+    return f"ROUND((julianday({end}) - julianday({start})) * 86400.0)"
+
+
+def cents(expression: str) -> str:
+    """A money expression as whole cents, so sums are exact on both databases (SQLite keeps
+    decimals as floating point; summing cents as integers loses nothing)."""
+    return f"CAST(ROUND(({expression}) * 100) AS BIGINT)"
+
+
+def from_cents(value: Any, divisor: int = 1) -> Decimal:
+    """Turn a sum of cents (optionally of cent-percents etc.) back into money, half up."""
+    if value is None:
+        return Decimal("0.00")
+    return (Decimal(int(value)) / Decimal(100 * divisor)).quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+def param(value: Any) -> Any:
+    """Adapt a Python value for a raw query the way the ORM would."""
+    if isinstance(value, datetime):
+        return connection.ops.adapt_datetimefield_value(value)
+    if isinstance(value, date):
+        return connection.ops.adapt_datefield_value(value)
+    return value
+
+
+def day_key(value: Any) -> date:
+    """A bucket as returned by the database (datetime or 'YYYY-MM-DD …' text) as a date."""
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    return date.fromisoformat(str(value)[:10])
+
+
+def fetch(sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [param(value) for value in params])
+        return cursor.fetchall()
+
+
+def percentiles_sql(values_cte: str) -> str:
+    """Given a CTE `vals(k, v)`, one row per key: count, median and 90th percentile of v by
+    the nearest-rank method (the value at rank ceil(p·n)), with window functions only."""
+    return f"""{values_cte},
+ranked AS (
+  SELECT k, v,
+         ROW_NUMBER() OVER (PARTITION BY k ORDER BY v) AS rn,
+         COUNT(*) OVER (PARTITION BY k) AS n
+  FROM vals
+)
+SELECT k, MAX(n),
+       MAX(CASE WHEN rn = (n * 50 + 99) / 100 THEN v END),
+       MAX(CASE WHEN rn = (n * 90 + 99) / 100 THEN v END)
+FROM ranked GROUP BY k"""

@@ -1,0 +1,187 @@
+import csv
+import importlib
+import io
+from datetime import timedelta
+
+import pytest
+from django.apps import apps
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django.utils import timezone
+from openpyxl import load_workbook
+
+from studiocrm.analytics.models import AnalyticsSettings
+from studiocrm.deals import services as deal_services
+from studiocrm.deals.models import LOST, Deal, LostReason, Stage, StageChange
+from studiocrm.intake.services import LeadData, submit_lead
+from tests.factories import DealFactory
+
+pytestmark = pytest.mark.django_db
+
+DASHBOARD = "analytics:dashboard"
+
+
+def deals_with_history(count, manager):
+    now = timezone.now()
+    for index in range(count):
+        deal = DealFactory(manager=manager, created_at=now - timedelta(days=index % 200))
+        StageChange.objects.create(deal=deal, to_stage_id="new", at=deal.created_at)
+        StageChange.objects.create(
+            deal=deal,
+            from_stage_id="new",
+            to_stage_id="brief_sent",
+            by=manager,
+            at=deal.created_at + timedelta(hours=index % 7 + 1),
+        )
+
+
+def test_dashboard_needs_a_login(anonymous_client):
+    response = anonymous_client.get(reverse(DASHBOARD))
+    assert response.status_code == 302
+    assert reverse("login") in response.url
+
+
+def test_owner_sees_every_section_and_a_manager_filter(owner_client, manager):
+    deals_with_history(3, manager)
+    response = owner_client.get(reverse(DASHBOARD))
+    html = response.content.decode()
+    assert response.status_code == 200
+    for key in ("inflow", "funnel", "speed", "money", "effort", "managers"):
+        assert f'id="{key}"' in html
+    assert 'name="manager"' in html
+
+
+def test_a_manager_sees_only_their_own_figures_whatever_the_query(
+    manager_client, manager, other_manager
+):
+    deals_with_history(2, manager)
+    deals_with_history(5, other_manager)
+    response = manager_client.get(reverse(DASHBOARD), {"manager": other_manager.pk})
+    assert 'name="manager"' not in response.content.decode()
+    export = manager_client.get(
+        reverse("analytics:export", args=["funnel", "csv"]), {"manager": other_manager.pk}
+    )
+    rows = list(csv.reader(io.StringIO(export.content.decode("utf-8-sig"))))
+    assert rows[1][:2] == ["New", "2"]
+
+
+def test_csv_and_xlsx_exports_hold_the_table(owner_client, manager):
+    deals_with_history(4, manager)
+    csv_response = owner_client.get(reverse("analytics:export", args=["funnel", "csv"]))
+    assert csv_response["Content-Type"].startswith("text/csv")
+    assert "attachment" in csv_response["Content-Disposition"]
+    rows = list(csv.reader(io.StringIO(csv_response.content.decode("utf-8-sig"))))
+    assert rows[0] == ["Stage", "Reached", "From the previous stage, %", "From application, %"]
+    assert rows[1][:2] == ["New", "4"] and rows[2][:2] == ["Brief sent", "4"]
+
+    xlsx = owner_client.get(reverse("analytics:export", args=["funnel", "xlsx"]))
+    sheet = load_workbook(io.BytesIO(xlsx.content)).active
+    assert [cell.value for cell in sheet[1]][:2] == ["Stage", "Reached"]
+    assert [cell.value for cell in sheet[2]][:2] == ["New", 4]
+
+
+def test_export_refuses_unknown_tables_formats_and_bad_filters(owner_client):
+    assert owner_client.get(reverse("analytics:export", args=["nope", "csv"])).status_code == 404
+    assert owner_client.get(reverse("analytics:export", args=["funnel", "pdf"])).status_code == 404
+    bad = owner_client.get(
+        reverse("analytics:export", args=["funnel", "csv"]),
+        {"date_from": "2026-05-01", "date_to": "2026-01-01"},
+    )
+    assert bad.status_code == 400
+
+
+def test_dashboard_query_count_does_not_grow_with_the_data(owner_client, manager):
+    deals_with_history(5, manager)
+    owner_client.get(reverse(DASHBOARD))  # creates the settings row once
+    with CaptureQueriesContext(connection) as small:
+        assert owner_client.get(reverse(DASHBOARD)).status_code == 200
+    deals_with_history(40, manager)
+    with CaptureQueriesContext(connection) as large:
+        assert owner_client.get(reverse(DASHBOARD)).status_code == 200
+    assert len(large.captured_queries) == len(small.captured_queries)
+
+
+def test_owner_sets_probabilities_sla_and_lost_reasons(owner_client):
+    reasons = list(LostReason.objects.all())
+    data = {"sla": "30"}
+    for stage in Stage.objects.filter(kind=Stage.Kind.OPEN):
+        data[f"stage_{stage.code}"] = str(stage.probability)
+    data["stage_new"] = "12"
+    for reason in reasons:
+        data[f"reason-{reason.pk}-name"] = reason.name
+        data[f"reason-{reason.pk}-active"] = "on"
+    del data[f"reason-{reasons[0].pk}-active"]
+    data["reason-new-name"] = "Chose to build in-house"
+    data["reason-new-active"] = "on"
+    response = owner_client.post(reverse("analytics:settings"), data)
+    assert response.status_code == 302
+    assert Stage.objects.get(code="new").probability == 12
+    assert AnalyticsSettings.load().new_lead_sla_minutes == 30
+    assert not LostReason.objects.get(pk=reasons[0].pk).active
+    assert LostReason.objects.filter(name="Chose to build in-house", active=True).exists()
+
+
+def test_a_manager_may_not_change_report_settings(manager_client):
+    before = list(Stage.objects.values_list("code", "probability"))
+    response = manager_client.post(reverse("analytics:settings"), {"sla": "1", "stage_new": "99"})
+    assert response.status_code == 403
+    assert list(Stage.objects.values_list("code", "probability")) == before
+
+
+def test_losing_a_deal_picks_a_reason_and_keeps_the_words_as_a_comment(manager_client, manager):
+    deal = DealFactory(manager=manager)
+    price = LostReason.objects.get(code="price")
+    manager_client.post(
+        reverse("deals:mark_lost", args=[deal.pk]),
+        {"reason": price.pk, "lost_reason": "They found a freelancer for half"},
+    )
+    deal.refresh_from_db()
+    assert (deal.stage_id, deal.lost_reason_choice, deal.lost_reason) == (
+        LOST,
+        price,
+        "They found a freelancer for half",
+    )
+
+
+def test_reopening_a_lost_deal_clears_its_reason(manager):
+    deal = DealFactory(manager=manager)
+    deal_services.mark_lost(deal, "", actor=manager, reason=LostReason.objects.get(code="price"))
+    deal = deal_services.move_deal(deal, "proposal_sent", actor=manager)
+    assert (deal.lost_reason_choice, deal.lost_reason) == (None, "")
+
+
+def test_migration_files_free_text_reasons_under_the_list(manager):
+    migration = importlib.import_module(
+        "studiocrm.deals.migrations.0005_lost_reasons_stage_probability_utm"
+    )
+    russian = DealFactory(manager=manager, stage_id=LOST, lost_reason="Слишком дорого")
+    english = DealFactory(manager=manager, stage_id=LOST, lost_reason="no budget yet.")
+    own_words = DealFactory(manager=manager, stage_id=LOST, lost_reason="Went with Tilda")
+    migration.forwards(apps, None)
+    found = {
+        deal.title: (deal.lost_reason_choice.code, deal.lost_reason)
+        for deal in Deal.objects.filter(pk__in=[russian.pk, english.pk, own_words.pk])
+    }
+    assert found == {
+        russian.title: ("price", ""),
+        english.title: ("no_budget", ""),
+        own_words.title: ("other", "Went with Tilda"),
+    }
+
+
+def test_intake_keeps_the_utm_tags_on_the_deal(studio, manager):
+    result = submit_lead(
+        LeadData(
+            name="Ivan",
+            email="ivan@client.test",
+            message="A shop",
+            utm_source="yandex",
+            utm_medium="cpc",
+            utm_campaign="winter",
+        ),
+        source="website",
+        idempotency_key=None,
+    )
+    deal = result.deal
+    assert (deal.utm_source, deal.utm_medium, deal.utm_campaign) == ("yandex", "cpc", "winter")
