@@ -241,6 +241,7 @@ PERIODIC_JOBS = [
     ("studiocrm.deals.services.send_due_reminders", 60),
     ("studiocrm.billing.payments.reconcile_pending", 120),
     ("studiocrm.billing.payments.mark_overdue", 3600),
+    ("studiocrm.flow.rules.fire_due", env.integer("AUTOMATION_SWEEP_SECONDS", 30, minimum=1)),
 ]
 
 # Who reacts to what happens on a deal (deals.events): dotted paths to
@@ -255,6 +256,7 @@ DEAL_PANELS: list[str] = [
     "studiocrm.estimates.panels.estimate_panel",
     "studiocrm.documents.panels.documents_panel",
     "studiocrm.billing.panels.billing_panel",
+    "studiocrm.flow.panels.automation_panel",
 ]
 
 # Payment providers (billing.providers): code -> class, imported on first use. Keys and

@@ -39,6 +39,7 @@ def queue_email(
     body_html: str = "",
     deal: object | None = None,
     reply_to: str = "",
+    from_email: str = "",
 ) -> Outbox:
     """Write an email to the outbox (see ``queue_message``)."""
     return queue_message(
@@ -50,6 +51,7 @@ def queue_email(
         body_html=body_html,
         deal=deal,
         reply_to=reply_to,
+        from_email=from_email,
     )
 
 
@@ -63,6 +65,7 @@ def queue_message(
     body_html: str = "",
     deal: object | None = None,
     reply_to: str = "",
+    from_email: str = "",
 ) -> Outbox:
     """Write a message for a channel to the outbox; delivery is enqueued after commit.
 
@@ -84,6 +87,7 @@ def queue_message(
                 dedupe_key=dedupe_key,
                 deal=deal,
                 reply_to=reply_to,
+                from_email=from_email,
             )
     except IntegrityError:
         return Outbox.objects.get(dedupe_key=dedupe_key)
