@@ -22,6 +22,7 @@ from tests.documents.conftest import (  # noqa: F401 - fixtures used by name
     sent_proposal,
 )
 from tests.e2e.sales_path_support import russian_studio
+from tests.notifications.conftest import smtp_server  # noqa: F401 - fixture used by name
 
 MOSCOW = ZoneInfo("Europe/Moscow")
 # A Monday, 10:00 in Moscow: business days and hours count from here.

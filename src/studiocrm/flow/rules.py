@@ -20,7 +20,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.apps import apps
-from django.db import DatabaseError, models, transaction
+from django.db import models, transaction
 from django.db.models import Q
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
@@ -242,9 +242,9 @@ def fire(timer_id: int) -> str:
     try:
         with transaction.atomic():
             status, result = _run(timer)
-    except (DatabaseError, billing_services.BillingError, deal_services.DealError) as error:
+    except Exception as error:  # one broken rule or deal must not stop the other timers
         status, result = Timer.Status.FAILED, f"{type(error).__name__}: {error}"
-        log.warning("rule %s on deal %s failed: %s", timer.rule.code, timer.deal_id, error)
+        log.exception("rule %s on deal %s failed", timer.rule.code, timer.deal_id)
     Timer.objects.filter(pk=timer.pk).update(
         status=status, result=str(result)[:300], fired_at=timezone.now(), claimed_until=None
     )

@@ -163,7 +163,9 @@ def due_ids(limit: int = 500) -> list[int]:
             Q(status__in=[Outbox.Status.QUEUED, Outbox.Status.RETRY], next_attempt_at__lte=now)
             | Q(status=Outbox.Status.SENDING, claimed_until__lt=now)
         )
-        .order_by("next_attempt_at")
+        # Oldest first, and in the order they were queued when due together (after an
+        # outage the letters of one deal still arrive in the order they were written).
+        .order_by("next_attempt_at", "pk")
         .values_list("pk", flat=True)[:limit]
     )
 
