@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from typing import Any
+from zoneinfo import available_timezones
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
@@ -10,7 +11,7 @@ from studiocrm.deals.models import Stage
 from studiocrm.documents.sandbox import TemplateProblem
 from studiocrm.flow.catalog import BY_KEY, LETTERS
 from studiocrm.flow.letters import render
-from studiocrm.flow.models import MessageTemplate, Rule
+from studiocrm.flow.models import ManagerChannels, MessageTemplate, Rule
 from studiocrm.flow.rules import CONDITIONS
 from studiocrm.flow.sample import context_for
 
@@ -106,3 +107,21 @@ class RuleForm(forms.ModelForm):
         if action == Rule.Action.ADVANCE_DEAL and not data.get("target_stage"):
             self.add_error("target_stage", _("Choose the stage to move the deal to."))
         return data
+
+
+class ChannelsForm(forms.ModelForm):
+    class Meta:
+        model = ManagerChannels
+        fields = ["morning_digest", "time_zone", "telegram_chat_id"]
+
+    def clean_time_zone(self) -> str:
+        zone = self.cleaned_data["time_zone"].strip()
+        if zone and zone not in available_timezones():
+            raise forms.ValidationError(_("Unknown time zone, e.g. Europe/Moscow."))
+        return zone
+
+    def clean_telegram_chat_id(self) -> str:
+        chat = self.cleaned_data["telegram_chat_id"].strip()
+        if chat and not chat.lstrip("-").isdigit():
+            raise forms.ValidationError(_("A chat id is a number."))
+        return chat

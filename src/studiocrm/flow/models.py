@@ -140,3 +140,55 @@ class DealPause(models.Model):
 
     def __str__(self) -> str:
         return f"pause {self.deal_id}"
+
+
+class Notification(models.Model):
+    """Something a client did that a manager should see: the bell in the top bar."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications"
+    )
+    deal = models.ForeignKey(
+        "deals.Deal", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    event = models.ForeignKey(
+        "deals.Event", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    text = models.CharField(max_length=300)
+    link = models.CharField(max_length=300, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    read_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        indexes = [models.Index(fields=["user", "read_at", "-created_at"])]
+        constraints = [
+            models.UniqueConstraint(fields=["user", "event"], name="unique_notification_event")
+        ]
+
+    def __str__(self) -> str:
+        return self.text
+
+
+class ManagerChannels(models.Model):
+    """How a manager wants to hear from the studio besides the bell."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="channels"
+    )
+    telegram_chat_id = models.CharField(
+        _("Telegram chat id"),
+        max_length=32,
+        blank=True,
+        help_text=_("Write to the studio's bot, then paste the chat id it tells you."),
+    )
+    morning_digest = models.BooleanField(_("morning digest by email"), default=True)
+    time_zone = models.CharField(
+        _("your time zone"),
+        max_length=64,
+        blank=True,
+        help_text=_("Empty: the studio's. The digest arrives at 8:00 here."),
+    )
+
+    def __str__(self) -> str:
+        return f"channels of {self.user_id}"

@@ -43,7 +43,7 @@ from studiocrm.deals.models import (
 )
 from studiocrm.documents import services as document_services
 from studiocrm.documents.models import Acceptance, Document, Kind, Revision
-from studiocrm.flow import addressing, rules
+from studiocrm.flow import addressing, notify, rules
 from studiocrm.flow.letters import send_letter
 from studiocrm.flow.messages import (
     email_manager,
@@ -56,9 +56,12 @@ Reaction = Callable[[Event], None]
 
 def react(event: Event) -> None:
     """The event handler (``settings.EVENT_HANDLERS``): run the event's reactions, then
-    start the timers of the studio's rules for it (``flow.rules``)."""
+    ring the manager's bell for what a client did (``flow.notify``), and start the timers of
+    the studio's rules for it (``flow.rules``)."""
     for reaction in REACTIONS.get(event.name, ()):
         reaction(event)
+    if event.deal is not None and event.name in notify.CLIENT_ACTIONS:
+        notify.client_acted(event)
     rules.schedule(event)
 
 

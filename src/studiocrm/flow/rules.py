@@ -35,7 +35,7 @@ from studiocrm.deals import services as deal_services
 from studiocrm.deals.models import NEW, Deal, Event, Note, StageChange
 from studiocrm.documents import public as documents_public
 from studiocrm.documents.models import Document
-from studiocrm.flow import addressing, calendar
+from studiocrm.flow import addressing, calendar, notify
 from studiocrm.flow.letters import send_letter
 from studiocrm.flow.messages import email_manager, manager_language, responsible_manager
 from studiocrm.flow.models import DealPause, Rule, Timer
@@ -294,6 +294,10 @@ def email_client_action(rule: Rule, deal: Deal, event: Event, subject: Any) -> s
 
 def notify_manager_action(rule: Rule, deal: Deal, event: Event, subject: Any) -> str:
     manager = responsible_manager(deal)
+    if manager is not None:
+        with translation.override(manager_language(manager)):
+            text = f"{_(rule.name)}: {deal.title}"
+        notify.notify(manager, deal, text, key=_dedupe(rule, event))
     sent = email_manager(
         manager,
         deal,

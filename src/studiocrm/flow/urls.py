@@ -14,4 +14,7 @@ urlpatterns = [
     path("rules/<int:pk>/toggle/", views.rule_toggle, name="rule_toggle"),
     path("deals/<int:pk>/pause/", views.deal_pause, name="deal_pause"),
     path("logo/<str:name>", views.logo, name="logo"),
+    path("bell/", views.bell, name="bell"),
+    path("notifications/", views.notifications, name="notifications"),
+    path("me/", views.my_channels, name="my_channels"),
 ]

@@ -6,10 +6,12 @@ from __future__ import annotations
 import uuid
 
 from django.contrib import messages
+from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.db.models import Count, Exists, OuterRef, Q
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -21,9 +23,9 @@ from studiocrm.deals.services import NotAllowed
 from studiocrm.documents.sandbox import TemplateProblem
 from studiocrm.flow import services
 from studiocrm.flow.catalog import BY_KEY, LETTERS
-from studiocrm.flow.forms import LetterForm, RuleForm
+from studiocrm.flow.forms import ChannelsForm, LetterForm, RuleForm
 from studiocrm.flow.letters import render as render_letter
-from studiocrm.flow.models import MessageTemplate, Rule, Timer
+from studiocrm.flow.models import ManagerChannels, MessageTemplate, Notification, Rule, Timer
 from studiocrm.flow.rules import CONDITIONS
 from studiocrm.flow.sample import context_for
 
@@ -225,3 +227,33 @@ def logo(request: HttpRequest, name: str) -> HttpResponse:
     response = FileResponse(studio.logo.open("rb"))
     response["Cache-Control"] = "public, max-age=86400"
     return response
+
+
+# --- Manager side ----------------------------------------------------------------------
+
+
+@login_required
+def bell(request: HttpRequest) -> HttpResponse:
+    """The bell's count, polled by htmx every 30 s on every page (one indexed count)."""
+    unread = Notification.objects.filter(user=request.user, read_at=None).count()
+    return render(request, "flow/partials/bell.html", {"unread": unread})
+
+
+@login_required
+def notifications(request: HttpRequest) -> HttpResponse:
+    items = list(Notification.objects.filter(user=request.user).select_related("deal")[:100])
+    if request.method == "POST":
+        Notification.objects.filter(user=request.user, read_at=None).update(read_at=timezone.now())
+        return redirect("flow:notifications")
+    return render(request, "flow/notifications.html", {"items": items})
+
+
+@login_required
+def my_channels(request: HttpRequest) -> HttpResponse:
+    channels, _created = ManagerChannels.objects.get_or_create(user=request.user)
+    form = ChannelsForm(request.POST or None, instance=channels)
+    if request.method == "POST" and form.is_valid():
+        form.save()
+        messages.success(request, _("Notification settings saved."))
+        return redirect("flow:my_channels")
+    return render(request, "flow/channels.html", {"form": form})
