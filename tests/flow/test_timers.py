@@ -178,3 +178,16 @@ def test_letters_written_during_an_smtp_outage_arrive_afterwards_in_order(
     ]
     assert subjects == [message.subject for message in sorted(waiting, key=lambda m: m.pk)]
     assert set(Outbox.objects.values_list("status", flat=True)) == {"sent"}
+
+
+def test_a_timer_held_by_a_worker_that_died_is_fired_by_the_next_one(issued_invoice, clock):
+    """Timers are rows: a worker that stops mid-fire (restart, crash) leaves its claim,
+    which expires, and the next worker fires the timer once."""
+    clock.move_to(at(30))
+    timer = Timer.objects.get(rule__code="payment-overdue-1")
+    assert timer.pk in rules.claim_due(100)  # this worker dies without firing
+    assert rules.claim_due(100) == []  # the claim holds while it is fresh
+    clock.run_jobs_at(at(30) + timedelta(seconds=rules.CLAIM_SECONDS + 1))
+    timer.refresh_from_db()
+    assert timer.status == "done"
+    assert len(rule_letters("payment-overdue-1")) == 1

@@ -192,6 +192,11 @@ def schedule(event: Event) -> list[Timer]:
         timer, _created = Timer.objects.get_or_create(
             rule=rule, event=event, defaults={"deal": event.deal, "due_at": due_at}
         )
+        if rule.condition == "same_stage":
+            # Only the latest stage move can leave the deal idle: earlier waits are void.
+            Timer.objects.filter(rule=rule, deal=event.deal, status=Timer.Status.PENDING).exclude(
+                pk=timer.pk
+            ).update(status=Timer.Status.SKIPPED, result="superseded by a later stage move")
         timers.append(timer)
     return timers
 

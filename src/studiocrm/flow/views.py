@@ -164,7 +164,7 @@ def rules(request: HttpRequest) -> HttpResponse:
         skipped=Count("timers", filter=Q(timers__status=Timer.Status.SKIPPED)),
         failed=Count("timers", filter=Q(timers__status=Timer.Status.FAILED)),
         waiting=Count("timers", filter=Q(timers__status=Timer.Status.PENDING)),
-    )
+    ).order_by("order", "pk")  # Meta.ordering does not apply to an aggregating query
     conditions = {code: label for code, (label, _check) in CONDITIONS.items()}
     letter_titles = {letter.key: letter.title for letter in LETTERS}
     return render(
