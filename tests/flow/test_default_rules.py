@@ -163,3 +163,21 @@ def Outbox_subjects(invoice):  # noqa: N802 - reads as a phrase in the test
             dedupe_key__startswith=f"billing-invoice-link:{invoice.pk}:"
         ).values_list("subject", flat=True)
     )
+
+
+def test_a_deposit_invoiced_by_hand_is_not_followed_by_the_final_invoice(
+    sent_contract, clock, manager
+):
+    from studiocrm.billing import services as billing_services
+
+    clock.move_to(days(1))
+    accept(sent_contract)
+    accept(Document.objects.get(deal=sent_contract.deal, kind=Kind.APPENDIX))
+    from studiocrm.documents.public import payment_schedule
+
+    assert len(payment_schedule(sent_contract.deal)) > 1
+    billing_services.create_from_schedule(sent_contract.deal, 1, actor=manager)
+    clock.run_jobs_at(days(1) + timedelta(minutes=1))
+    assert list(
+        Invoice.objects.filter(deal=sent_contract.deal).values_list("schedule_step", flat=True)
+    ) == [1]

@@ -336,15 +336,21 @@ def advance_action(rule: Rule, deal: Deal, event: Event, subject: Any) -> str:
 
 
 def issue_next_invoice_action(rule: Rule, deal: Deal, event: Event, subject: Any) -> str:
+    """The first step of the signed schedule with no live invoice — only once every earlier
+    step is paid (a manager who already invoiced the deposit by hand must not see the final
+    payment go out with it)."""
     steps = documents_public.payment_schedule(deal)
-    taken = set(
-        Invoice.objects.filter(deal=deal, kind=Invoice.Kind.INVOICE, schedule_step__isnull=False)
-        .exclude(status=Invoice.Status.VOID)
-        .values_list("schedule_step", flat=True)
-    )
-    step = next((item for item in steps if int(item.number) not in taken), None)
+    live = {
+        invoice.schedule_step: invoice
+        for invoice in Invoice.objects.filter(
+            deal=deal, kind=Invoice.Kind.INVOICE, schedule_step__isnull=False
+        ).exclude(status=Invoice.Status.VOID)
+    }
+    step = next((item for item in steps if int(item.number) not in live), None)
     if step is None:
         return "nothing left to invoice"
+    if any(invoice.status != Invoice.Status.PAID for invoice in live.values()):
+        return "an earlier invoice of the schedule is not paid yet"
     invoice, _token = billing_services.create_from_schedule(
         deal, step.number, actor=None, steps=steps
     )
