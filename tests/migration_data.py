@@ -1,6 +1,7 @@
 """Put back the rows data migrations create (stages, brief templates, price lists, estimate
-rules). Transactional tests restore them through serialized rollback; tests that set up a
-live server or threads may still ask for them explicitly. Every loader is idempotent."""
+rules, letters, automation rules). Transactional tests restore them through serialized
+rollback; tests that set up a live server or threads may still ask for them explicitly.
+Every loader is idempotent."""
 
 import importlib
 
@@ -24,8 +25,12 @@ def restore_migration_data() -> None:
     from studiocrm.estimates import defaults as estimate_defaults
     from studiocrm.estimates.models import EstimateRule, Package, PageType, PriceList, Role
     from studiocrm.estimates.models import Service as PriceService
+    from studiocrm.flow.defaults import install_default_letters, install_default_rules
+    from studiocrm.flow.models import MessageTemplate, Rule
 
     restore_stages()
     install_default_templates(BriefTemplate, BriefSection, BriefQuestion)
     estimate_defaults.load_price_lists(PriceList, Role, PriceService, PageType, Package)
     estimate_defaults.load_rules(EstimateRule)
+    install_default_letters(MessageTemplate)
+    install_default_rules(Rule)

@@ -256,7 +256,11 @@ SERVER_EMAIL = DEFAULT_FROM_EMAIL
 # Notification channels: name -> class (see notifications/channels and docs/extending.md).
 NOTIFICATION_CHANNELS = {
     "email": "studiocrm.notifications.channels.email.EmailChannel",
+    "telegram": "studiocrm.notifications.channels.telegram.TelegramChannel",
 }
+# Managers' notifications through a Telegram bot (optional): the bot's token, and the Bot API.
+TELEGRAM_BOT_TOKEN = env.string("TELEGRAM_BOT_TOKEN", "")
+TELEGRAM_API_URL = env.string("TELEGRAM_API_URL", "https://api.telegram.org").rstrip("/")
 
 # Outbox delivery: attempts before a temporary failure becomes permanent.
 OUTBOX_MAX_ATTEMPTS = env.integer("OUTBOX_MAX_ATTEMPTS", 8, minimum=1)
@@ -338,6 +342,8 @@ PERIODIC_JOBS = [
     ("studiocrm.billing.payments.reconcile_pending", 120),
     ("studiocrm.billing.payments.process_due_events", 60),
     ("studiocrm.billing.payments.mark_overdue", 3600),
+    ("studiocrm.flow.rules.fire_due", env.integer("AUTOMATION_SWEEP_SECONDS", 30, minimum=1)),
+    ("studiocrm.flow.digest.send_digests", 600),
 ]
 
 # Who reacts to what happens on a deal (deals.events): dotted paths to
@@ -353,6 +359,7 @@ DEAL_PANELS: list[str] = [
     "studiocrm.estimates.panels.estimate_panel",
     "studiocrm.documents.panels.documents_panel",
     "studiocrm.billing.panels.billing_panel",
+    "studiocrm.flow.panels.automation_panel",
 ]
 
 # Payment providers (billing.providers): code -> class, imported on first use. Keys and

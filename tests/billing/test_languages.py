@@ -59,7 +59,7 @@ def test_a_schedule_invoice_follows_the_english_contract_not_the_russian_studio(
     assert f'Invoice <span class="nowrap">{invoice.number}</span>' in html
     assert "Bill to:" in html
     email = Outbox.objects.get(dedupe_key__startswith=f"billing-invoice-link:{invoice.pk}:")
-    assert email.subject == f"Invoice No. {invoice.number} from Test Studio"
+    assert email.subject == f"Test Studio: invoice No. {invoice.number}"
 
 
 def test_a_manual_invoice_defaults_to_the_language_of_the_deals_documents(

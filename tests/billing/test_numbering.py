@@ -47,7 +47,7 @@ def test_a_failed_issue_returns_its_number(deal, manager, monkeypatch):
     def broken(*args, **kwargs):
         raise RuntimeError("mail system down")
 
-    monkeypatch.setattr("studiocrm.flow.messages.queue_email", broken)
+    monkeypatch.setattr("studiocrm.flow.letters.queue_email", broken)
     with pytest.raises(RuntimeError):
         services.issue_invoice(draft, actor=manager)
     monkeypatch.undo()

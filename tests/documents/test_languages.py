@@ -31,9 +31,9 @@ def _sent_email(document, version=1):
 def test_an_english_proposal_is_emailed_in_english_by_a_russian_studio(sent_english_proposal):
     email = _sent_email(sent_english_proposal)
     assert sent_english_proposal.language == "en"
-    assert email.subject == f"{sent_english_proposal.title} from Test Studio"
-    assert "has prepared" in email.body
-    assert " от " not in email.subject
+    assert email.subject == f"Test Studio: {sent_english_proposal.title}"
+    assert "We have prepared the proposal" in email.body
+    assert "Kind regards" in email.body and 'lang="en"' in email.body_html
     assert not any("а" <= letter <= "я" for letter in email.body.lower())
 
 
@@ -46,9 +46,9 @@ def test_an_english_contract_is_emailed_in_english_whatever_language_the_sender_
     with translation.override("ru"):
         services.send_document(contract, actor=manager)
     email = _sent_email(contract)
-    assert email.subject.startswith("Contract No. ")
-    assert email.subject.endswith(" from Test Studio")
-    assert "Read the document on the page and sign it there" in email.body
+    assert email.subject.startswith("Test Studio: Contract No. ")
+    assert email.subject.endswith(" to sign")
+    assert "Read the documents on the page and sign them there" in email.body
 
 
 def test_a_russian_proposal_is_emailed_in_russian_by_an_english_speaking_manager(proposal, manager):
@@ -57,8 +57,9 @@ def test_a_russian_proposal_is_emailed_in_russian_by_an_english_speaking_manager
     with translation.override("en"):
         services.send_document(proposal, actor=manager)
     email = _sent_email(proposal)
-    assert email.subject.endswith(" от Test Studio")
-    assert "подготовила для вас" in email.body
+    assert email.subject.startswith("Test Studio: ")
+    assert " от " not in email.subject  # no declension of the studio's name needed
+    assert "Мы подготовили для вас предложение" in email.body
 
 
 def test_the_manager_reads_the_acceptance_of_an_english_proposal_in_the_studios_language(

@@ -25,6 +25,10 @@ IN_WORK = "in_work"
 PAID = "paid"
 LOST = "lost"
 
+# An open deal with no stage move for this many days is idle: marked on the board and listed
+# in the manager's morning digest.
+IDLE_DAYS = 7
+
 DEFAULT_STAGE_NAMES = {
     NEW: _("New"),
     BRIEF_SENT: _("Brief sent"),

@@ -52,7 +52,7 @@ from studiocrm.deals.forms import (
     TaskForm,
     active_users,
 )
-from studiocrm.deals.models import LOST, Deal, LostReason, Source, Stage, Task
+from studiocrm.deals.models import IDLE_DAYS, LOST, Deal, LostReason, Source, Stage, Task
 from studiocrm.deals.panels import render_panels
 from studiocrm.notifications import outbox
 from studiocrm.notifications.models import Outbox
@@ -205,8 +205,13 @@ def board_columns(user: User, scope: str) -> list[Column]:
     options = stage_options(stages)
     move_url = url_with_pk("deals:move")
     detail_url = url_with_pk("deals:detail")
+    now = timezone.now()
     for deals in deal_sets:
         for deal in latest_cards(deals):
+            idle = (now - deal.stage_changed_at).days
+            deal.idle_days = (
+                idle if idle >= IDLE_DAYS and columns[deal.stage_id].stage.is_open else 0
+            )
             deal.can_move = services.can_edit(user, deal)
             deal.stage_options = options[deal.stage_id]
             deal.move_url = move_url(deal.pk)

@@ -1,9 +1,9 @@
-"""The two ways the sales flow writes to people: a client email and a manager email.
+"""How the sales flow writes to a manager (client letters are the studio's own templates:
+``flow.letters``).
 
-Both only queue outbox rows (in the caller's transaction; delivery runs after commit), each
-in the reader's language: a client reads the language of their document, a manager their
-own (else the studio's). Subjects are untranslated sources (``gettext_noop``) translated
-here, inside the reader's language, or a callable that builds the subject there.
+It only queues outbox rows (in the caller's transaction; delivery runs after commit), in the
+manager's language (else the studio's). Subjects are untranslated sources (``gettext_noop``)
+translated here, inside the reader's language, or a callable that builds the subject there.
 """
 
 from __future__ import annotations
@@ -68,38 +68,6 @@ def email_manager(
         context = {"manager": recipient, "deal": deal, **context}
         queue_email(
             to=recipient.email,
-            subject=_subject(subject, subject_params),
-            body=render_to_string(template, context),
-            body_html=render_to_string(html_template, context) if html_template else "",
-            dedupe_key=dedupe_key,
-            deal=deal,
-            reply_to=reply_to,
-        )
-    return True
-
-
-def email_client(
-    to: str,
-    deal: Deal,
-    *,
-    language: str,
-    template: str,
-    subject: Subject,
-    dedupe_key: str,
-    context: dict[str, Any],
-    subject_params: dict[str, Any] | None = None,
-    html_template: str = "",
-    reply_to: str = "",
-) -> bool:
-    """Queue an email to the client in ``language`` (the language of what they read).
-    Nothing without an address."""
-    if not to:
-        return False
-    studio = Studio.load()
-    with translation.override(language or studio.locale):
-        context = {"studio": studio, "deal": deal, **context}
-        queue_email(
-            to=to,
             subject=_subject(subject, subject_params),
             body=render_to_string(template, context),
             body_html=render_to_string(html_template, context) if html_template else "",

@@ -19,11 +19,10 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
-from studiocrm.billing import services as billing_services
 from studiocrm.billing.models import Invoice, Payment
 from studiocrm.briefs import services as brief_services
 from studiocrm.briefs.models import Brief
-from studiocrm.core.models import Studio, User
+from studiocrm.core.models import User
 from studiocrm.core.money import format_money
 from studiocrm.core.urls_util import absolute_url
 from studiocrm.deals import events
@@ -45,8 +44,9 @@ from studiocrm.deals.models import (
 )
 from studiocrm.documents import services as document_services
 from studiocrm.documents.models import Acceptance, Document, Kind, Revision
+from studiocrm.flow import addressing, notify, rules
+from studiocrm.flow.letters import send_letter
 from studiocrm.flow.messages import (
-    email_client,
     email_manager,
     manager_language,
     responsible_manager,
@@ -56,9 +56,14 @@ Reaction = Callable[[Event], None]
 
 
 def react(event: Event) -> None:
-    """The event handler (``settings.EVENT_HANDLERS``): run the event's reactions."""
+    """The event handler (``settings.EVENT_HANDLERS``): run the event's reactions, then
+    ring the manager's bell for what a client did (``flow.notify``), and start the timers of
+    the studio's rules for it (``flow.rules``)."""
     for reaction in REACTIONS.get(event.name, ()):
         reaction(event)
+    if event.deal is not None and event.name in notify.CLIENT_ACTIONS:
+        notify.client_acted(event)
+    rules.schedule(event)
 
 
 # --- Building blocks ---------------------------------------------------------------------
@@ -119,22 +124,17 @@ def _brief_manager(brief: Brief) -> User | None:
     return brief.deal.manager or brief.sent_by
 
 
-def _email_client_about_brief(
-    brief: Brief, *, template: str, subject: str, dedupe_key: str
-) -> None:
-    """The client reads emails in the brief's language (the language of its questions)."""
-    studio = Studio.load()
-    manager = _brief_manager(brief)
-    email_client(
-        brief.sent_to,
-        brief.deal,
-        language=brief.language,
-        template=template,
-        subject=subject,
-        subject_params={"title": brief.title, "studio": studio.name},
+def _letter(key: str, deal: Deal, addressee: addressing.Addressee, dedupe_key: str) -> None:
+    """Queue the studio's letter ``key`` (``flow.letters``) to a client addressee."""
+    send_letter(
+        key,
+        to=addressee.to,
+        deal=deal,
+        language=addressee.language,
+        context=addressee.context,
         dedupe_key=dedupe_key,
-        context={"brief": brief, "manager": manager, "link": brief_services.client_link(brief)},
-        reply_to=(manager.email if manager and manager.email else studio.email),
+        reply_to=addressee.reply_to,
+        manager=addressee.manager,
     )
 
 
@@ -176,21 +176,15 @@ def email_client_brief_link(event: Event) -> None:
         key = f"brief-resent:{brief.pk}:{event.payload['sent_count']}"
     else:
         key = f"brief-sent:{brief.pk}"
-    _email_client_about_brief(
-        brief,
-        template="briefs/email/brief_sent.txt",
-        subject=gettext_noop("Brief: %(title)s"),
-        dedupe_key=key,
-    )
+    _letter("brief_link", brief.deal, addressing.for_brief(brief), key)
 
 
 def email_client_brief_reopened(event: Event) -> None:
     brief: Brief = event.subject
-    _email_client_about_brief(
-        brief,
-        template="briefs/email/brief_reopened.txt",
-        subject=gettext_noop("Please complete the brief: %(title)s"),
-        dedupe_key=f"brief-reopened:{brief.pk}:{brief.reopen_count}",
+    addressee = addressing.for_brief(brief)
+    addressee.context["comment"] = brief.reopen_comment
+    _letter(
+        "brief_reopened", brief.deal, addressee, f"brief-reopened:{brief.pk}:{brief.reopen_count}"
     )
 
 
@@ -258,42 +252,17 @@ def _email_manager_about_document(
 
 
 def email_client_documents(event: Event) -> None:
-    """One email for a document and the parts sent with it (a contract and its appendices),
-    a link each, in the document's language."""
+    """One letter for a document and the parts sent with it (a contract and its
+    appendices), a link each, in the document's language."""
     main: Document = event.subject
-    deal = main.deal
     by_pk = Document.objects.in_bulk(event.payload["documents"])
     documents = [by_pk[pk] for pk in event.payload["documents"]]
     revisions = Revision.objects.in_bulk(event.payload["revisions"])
-    numbers = [revisions[pk].number for pk in event.payload["revisions"]]
-    studio = Studio.load()
-
-    def subject() -> str:
-        text = _("%(title)s from %(studio)s") % {"title": main.title, "studio": studio.name}
-        return _("Updated: %(subject)s") % {"subject": text} if numbers[0] > 1 else text
-
-    with translation.override(main.language or studio.locale):
-        links = [
-            {"title": item.title, "url": document_services.client_url(item), "version": number}
-            for item, number in zip(documents, numbers, strict=True)
-        ]
-    email_client(
-        event.payload["to"],
-        deal,
-        language=main.language,
-        template="documents/email/document_sent.txt",
-        html_template="documents/email/document_sent.html",
-        subject=subject,
-        dedupe_key=f"document-sent:{main.pk}:v{numbers[0]}",
-        context={
-            "document": main,
-            "links": links,
-            "version": numbers[0],
-            "contact": deal.contact,
-            "manager": deal.manager,
-        },
-        reply_to=deal.manager.email if deal.manager and deal.manager.email else "",
-    )
+    version = revisions[event.payload["revisions"][0]].number
+    addressee = addressing.for_documents(main, documents, version=version)
+    addressee.to = event.payload["to"]
+    key = "proposal_ready" if main.kind == Kind.PROPOSAL else "contract_ready"
+    _letter(key, main.deal, addressee, f"document-sent:{main.pk}:v{version}")
 
 
 def close_review_task(event: Event) -> None:
@@ -398,21 +367,13 @@ def email_client_invoice_link(event: Event) -> None:
     invoice: Invoice = event.subject
     if invoice.is_credit_note or not event.payload.get("notify_client"):
         return
-    studio_brand = invoice.seller.get("brand", "")
-    email_client(
-        invoice.buyer.get("email", ""),
+    addressee = addressing.for_invoice(invoice)
+    addressee.to = invoice.buyer.get("email", "")
+    _letter(
+        "invoice_issued",
         invoice.deal,
-        language=invoice.language,
-        template="billing/email/invoice_issued.txt",
-        subject=gettext_noop("Invoice No. %(number)s from %(studio)s"),
-        subject_params={"number": invoice.number, "studio": studio_brand},
-        dedupe_key=f"billing-invoice-link:{invoice.pk}:{invoice.token_hash[:16]}",
-        context={
-            "invoice": invoice,
-            "link": billing_services.client_link(invoice.link_token()),
-            "seller": invoice.seller,
-        },
-        reply_to=invoice.seller.get("email", ""),
+        addressee,
+        f"billing-invoice-link:{invoice.pk}:{invoice.token_hash[:16]}",
     )
 
 
@@ -459,25 +420,11 @@ def _email_manager_about_payment(
 
 def email_client_receipt(event: Event) -> None:
     payment: Payment = event.subject
-    invoice = payment.invoice
-    contact = invoice.deal.contact if invoice.deal.contact_id else None
-    to = (contact.email if contact and contact.email else "") or invoice.buyer.get("email", "")
-    email_client(
-        to,
-        invoice.deal,
-        language=invoice.language,
-        template="billing/email/receipt.txt",
-        subject=gettext_noop("Payment received: invoice No. %(number)s"),
-        subject_params={"number": invoice.number},
-        dedupe_key=f"billing-receipt:{payment.pk}",
-        context={
-            "invoice": invoice,
-            "payment": payment,
-            "amount": format_money(payment.amount, payment.currency, invoice.language),
-            "due": format_money(invoice.amount_due, invoice.currency, invoice.language),
-            "seller": invoice.seller,
-        },
-        reply_to=invoice.seller.get("email", ""),
+    _letter(
+        "payment_received",
+        payment.invoice.deal,
+        addressing.for_payment(payment),
+        f"billing-receipt:{payment.pk}",
     )
 
 

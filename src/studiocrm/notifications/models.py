@@ -23,6 +23,8 @@ class Outbox(models.Model):
     body = models.TextField(_("text"))
     body_html = models.TextField(blank=True)
     reply_to = models.CharField(max_length=254, blank=True)
+    # Who the message is from ("Studio <hello@studio>"); empty: DEFAULT_FROM_EMAIL.
+    from_email = models.CharField(max_length=300, blank=True)
     deal = models.ForeignKey(
         "deals.Deal", null=True, blank=True, on_delete=models.SET_NULL, related_name="outbox"
     )

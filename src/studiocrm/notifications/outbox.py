@@ -39,6 +39,7 @@ def queue_email(
     body_html: str = "",
     deal: object | None = None,
     reply_to: str = "",
+    from_email: str = "",
 ) -> Outbox:
     """Write an email to the outbox (see ``queue_message``)."""
     return queue_message(
@@ -50,6 +51,7 @@ def queue_email(
         body_html=body_html,
         deal=deal,
         reply_to=reply_to,
+        from_email=from_email,
     )
 
 
@@ -63,6 +65,7 @@ def queue_message(
     body_html: str = "",
     deal: object | None = None,
     reply_to: str = "",
+    from_email: str = "",
 ) -> Outbox:
     """Write a message for a channel to the outbox; delivery is enqueued after commit.
 
@@ -84,6 +87,7 @@ def queue_message(
                 dedupe_key=dedupe_key,
                 deal=deal,
                 reply_to=reply_to,
+                from_email=from_email,
             )
     except IntegrityError:
         return Outbox.objects.get(dedupe_key=dedupe_key)
@@ -159,7 +163,9 @@ def due_ids(limit: int = 500) -> list[int]:
             Q(status__in=[Outbox.Status.QUEUED, Outbox.Status.RETRY], next_attempt_at__lte=now)
             | Q(status=Outbox.Status.SENDING, claimed_until__lt=now)
         )
-        .order_by("next_attempt_at")
+        # Oldest first, and in the order they were queued when due together (after an
+        # outage the letters of one deal still arrive in the order they were written).
+        .order_by("next_attempt_at", "pk")
         .values_list("pk", flat=True)[:limit]
     )
 

@@ -44,7 +44,7 @@ class EmailChannel(Channel):
         email = EmailMultiAlternatives(
             subject=message.subject,
             body=message.body,
-            from_email=settings.DEFAULT_FROM_EMAIL,
+            from_email=message.from_email or settings.DEFAULT_FROM_EMAIL,
             to=[message.to],
             reply_to=[message.reply_to] if message.reply_to else None,
             headers={"Message-ID": message.message_id},

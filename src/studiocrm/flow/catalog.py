@@ -1,0 +1,339 @@
+"""The letters the studio sends by itself: each key, who reads it, its placeholders, and the
+default wording in Russian and English (installed by a data migration, edited by the owner
+in Settings → Letters).
+
+Templates are Jinja2 run in the documents sandbox against plain data: ``client``, ``studio``,
+``manager`` and ``deal`` always, plus what the letter is about. Subjects are phrased so the
+studio's name needs no declension ("Студия «Кварц»: счёт № 12").
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.utils.translation import gettext_lazy as _
+
+COMMON = ("client.name", "studio.name", "studio.phone", "studio.email", "studio.website",
+          "manager.name", "manager.email", "manager.phone", "deal.title")  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Letter:
+    key: str
+    title: object  # lazy translation
+    placeholders: tuple[str, ...]
+    ru: tuple[str, str]  # subject, HTML body
+    en: tuple[str, str]
+
+    def default(self, language: str) -> tuple[str, str]:
+        return self.ru if language == "ru" else self.en
+
+    @property
+    def all_placeholders(self) -> tuple[str, ...]:
+        return COMMON + self.placeholders
+
+
+HELLO_RU = "<p>{% if client.name %}Здравствуйте, {{ client.name }}!{% else %}Здравствуйте!{% endif %}</p>\n"  # noqa: E501
+HELLO_EN = "<p>{% if client.name %}Dear {{ client.name }},{% else %}Hello,{% endif %}</p>\n"
+
+LETTERS: tuple[Letter, ...] = (
+    Letter(
+        "brief_link",
+        _("Brief: the link"),
+        ("brief.title", "link"),
+        (
+            "{{ studio.name }}: бриф «{{ brief.title }}»",
+            HELLO_RU + "<p>Чтобы мы точно поняли задачу и посчитали проект без сюрпризов, "
+            "ответьте, пожалуйста, на вопросы короткого брифа «{{ brief.title }}». "
+            "Это займёт 10–15 минут.</p>\n"
+            '<p><a class="button" href="{{ link }}">Заполнить бриф</a></p>\n'
+            "<p>Ответы сохраняются по ходу: можно прерваться и вернуться по той же ссылке. "
+            "Если какой-то вопрос непонятен — просто ответьте на это письмо.</p>",
+        ),
+        (
+            "{{ studio.name }}: brief “{{ brief.title }}”",
+            HELLO_EN + "<p>So that we understand the task and estimate the project without "
+            "surprises, please answer the questions of the short brief “{{ brief.title }}”. "
+            "It takes 10–15 minutes.</p>\n"
+            '<p><a class="button" href="{{ link }}">Fill in the brief</a></p>\n'
+            "<p>Your answers are saved as you type, so you can stop and come back to the same "
+            "link. If a question is unclear, just reply to this email.</p>",
+        ),
+    ),
+    Letter(
+        "brief_reopened",
+        _("Brief: please complete"),
+        ("brief.title", "link", "comment"),
+        (
+            "{{ studio.name }}: дополните, пожалуйста, бриф",
+            HELLO_RU + "<p>Спасибо за ответы! Чтобы посчитать проект точно, нам не хватает "
+            "нескольких деталей:</p>\n<blockquote>{{ comment }}</blockquote>\n"
+            '<p><a class="button" href="{{ link }}">Дополнить бриф</a></p>',
+        ),
+        (
+            "{{ studio.name }}: please complete the brief",
+            HELLO_EN + "<p>Thank you for your answers! To estimate the project accurately we "
+            "need a few more details:</p>\n<blockquote>{{ comment }}</blockquote>\n"
+            '<p><a class="button" href="{{ link }}">Complete the brief</a></p>',
+        ),
+    ),
+    Letter(
+        "brief_reminder",
+        _("Brief: reminder"),
+        ("brief.title", "link"),
+        (
+            "{{ studio.name }}: напоминаем о брифе",
+            HELLO_RU + "<p>Напоминаем о брифе «{{ brief.title }}»: как только вы ответите "
+            "на вопросы, мы подготовим смету и предложение.</p>\n"
+            '<p><a class="button" href="{{ link }}">Продолжить бриф</a></p>\n'
+            "<p>Удобнее обсудить голосом? Ответьте на письмо — созвонимся в удобное время.</p>",
+        ),
+        (
+            "{{ studio.name }}: a reminder about the brief",
+            HELLO_EN + "<p>A gentle reminder about the brief “{{ brief.title }}”: as soon as "
+            "you answer the questions we will prepare the estimate and the proposal.</p>\n"
+            '<p><a class="button" href="{{ link }}">Continue the brief</a></p>\n'
+            "<p>Would you rather talk it through? Reply to this email and we will call you.</p>",
+        ),
+    ),
+    Letter(
+        "brief_thanks",
+        _("Brief: thank you"),
+        ("brief.title",),
+        (
+            "{{ studio.name }}: спасибо за бриф",
+            HELLO_RU + "<p>Спасибо, бриф «{{ brief.title }}» у нас. Мы изучим ответы и "
+            "пришлём смету и предложение в течение двух рабочих дней. Если появятся "
+            "вопросы — напишем.</p>",
+        ),
+        (
+            "{{ studio.name }}: thank you for the brief",
+            HELLO_EN + "<p>Thank you, we have received the brief “{{ brief.title }}”. We will "
+            "study your answers and send the estimate and the proposal within two business "
+            "days. If anything is unclear we will write to you.</p>",
+        ),
+    ),
+    Letter(
+        "proposal_ready",
+        _("Proposal ready"),
+        ("document.title", "document.updated", "links", "link"),
+        (
+            "{{ studio.name }}: {% if document.updated %}обновлено — {% endif %}"
+            "{{ document.title }}",
+            HELLO_RU + "<p>{% if document.updated %}Мы обновили предложение «{{ document.title }}»."
+            "{% else %}Мы подготовили для вас предложение «{{ document.title }}».{% endif %} "
+            "На странице можно сравнить варианты, добавить опции, увидеть итог и сроки, принять "
+            "предложение или задать вопрос.</p>\n"
+            '<p><a class="button" href="{{ link }}">Открыть предложение</a></p>\n'
+            "<p>Ссылка персональная, пожалуйста, не пересылайте её.</p>",
+        ),
+        (
+            "{{ studio.name }}: {% if document.updated %}updated — {% endif %}{{ document.title }}",
+            HELLO_EN + "<p>{% if document.updated %}We have updated the proposal "
+            "“{{ document.title }}”.{% else %}We have prepared the proposal "
+            "“{{ document.title }}” for you.{% endif %} On the page you can compare the options, "
+            "add extras, see the total and the timeline, accept it or ask us a question.</p>\n"
+            '<p><a class="button" href="{{ link }}">Open the proposal</a></p>\n'
+            "<p>The link is personal; please do not forward it.</p>",
+        ),
+    ),
+    Letter(
+        "contract_ready",
+        _("Contract ready to sign"),
+        ("document.title", "document.updated", "links", "link"),
+        (
+            "{{ studio.name }}: {% if document.updated %}обновлено — {% endif %}"
+            "{{ document.title }} на подпись",
+            HELLO_RU + "<p>Договор готов. Прочитайте документы на странице и подпишите их там "
+            "же — понадобятся только имя и email. PDF-копию можно скачать в любой момент.</p>\n"
+            '<ul>{% for item in links %}<li><a href="{{ item.url }}">{{ item.title }}</a></li>'
+            "{% endfor %}</ul>\n"
+            '<p><a class="button" href="{{ link }}">Открыть договор</a></p>',
+        ),
+        (
+            "{{ studio.name }}: {% if document.updated %}updated — {% endif %}"
+            "{{ document.title }} to sign",
+            HELLO_EN + "<p>The contract is ready. Read the documents on the page and sign them "
+            "there — all it takes is your name and email. You can download a PDF copy at any "
+            "time.</p>\n"
+            '<ul>{% for item in links %}<li><a href="{{ item.url }}">{{ item.title }}</a></li>'
+            "{% endfor %}</ul>\n"
+            '<p><a class="button" href="{{ link }}">Open the contract</a></p>',
+        ),
+    ),
+    Letter(
+        "proposal_followup",
+        _("Proposal: follow-up"),
+        ("document.title", "link"),
+        (
+            "{{ studio.name }}: как вам предложение?",
+            HELLO_RU + "<p>Несколько дней назад мы отправили предложение «{{ document.title }}». "
+            "Удалось посмотреть? Если что-то хочется изменить — состав, сроки или бюджет — "
+            "ответьте на письмо, поправим.</p>\n"
+            '<p><a class="button" href="{{ link }}">Открыть предложение</a></p>',
+        ),
+        (
+            "{{ studio.name }}: what do you think of the proposal?",
+            HELLO_EN + "<p>A few days ago we sent you the proposal “{{ document.title }}”. Have "
+            "you had a chance to look at it? If you would like to change anything — scope, "
+            "timeline or budget — reply to this email and we will adjust it.</p>\n"
+            '<p><a class="button" href="{{ link }}">Open the proposal</a></p>',
+        ),
+    ),
+    Letter(
+        "signing_reminder",
+        _("Contract: signing reminder"),
+        ("document.title", "link"),
+        (
+            "{{ studio.name }}: договор ждёт подписи",
+            HELLO_RU + "<p>Напоминаем, что «{{ document.title }}» ждёт вашей подписи. Как только "
+            "договор будет подписан, мы выставим счёт и начнём работу.</p>\n"
+            '<p><a class="button" href="{{ link }}">Подписать договор</a></p>',
+        ),
+        (
+            "{{ studio.name }}: the contract is waiting for your signature",
+            HELLO_EN + "<p>A reminder that “{{ document.title }}” is waiting for your signature. "
+            "As soon as it is signed we will send the invoice and start the work.</p>\n"
+            '<p><a class="button" href="{{ link }}">Sign the contract</a></p>',
+        ),
+    ),
+    Letter(
+        "signed_copies",
+        _("Contract signed: copies"),
+        ("document.title", "links", "link"),
+        (
+            "{{ studio.name }}: договор подписан",
+            HELLO_RU + "<p>Спасибо! Договор подписан обеими сторонами. Подписанные документы с "
+            "листом подписания всегда доступны по ссылкам:</p>\n"
+            '<ul>{% for item in links %}<li><a href="{{ item.url }}">{{ item.title }}</a></li>'
+            "{% endfor %}</ul>\n<p>Счёт на предоплату придёт отдельным письмом.</p>",
+        ),
+        (
+            "{{ studio.name }}: the contract is signed",
+            HELLO_EN + "<p>Thank you! The contract is signed by both parties. The signed "
+            "documents with their signature certificate are always available here:</p>\n"
+            '<ul>{% for item in links %}<li><a href="{{ item.url }}">{{ item.title }}</a></li>'
+            "{% endfor %}</ul>\n<p>The deposit invoice follows in a separate email.</p>",
+        ),
+    ),
+    Letter(
+        "invoice_issued",
+        _("Invoice issued"),
+        ("invoice.number", "invoice.amount", "invoice.due_date", "invoice.pay_online", "link"),
+        (
+            "{{ studio.name }}: счёт № {{ invoice.number }}",
+            HELLO_RU + "<p>Направляем счёт № {{ invoice.number }} на сумму "
+            "{{ invoice.amount }}{% if invoice.due_date %}, оплатить до "
+            "{{ invoice.due_date }}{% endif %}.</p>\n"
+            '<p><a class="button" href="{{ link }}">Открыть счёт</a></p>\n'
+            "<p>{% if invoice.pay_online %}На странице можно оплатить онлайн или банковским "
+            "переводом, а также скачать счёт в PDF.{% else %}На странице — реквизиты для "
+            "банковского перевода и счёт в PDF.{% endif %}</p>",
+        ),
+        (
+            "{{ studio.name }}: invoice No. {{ invoice.number }}",
+            HELLO_EN + "<p>Please find invoice No. {{ invoice.number }} for "
+            "{{ invoice.amount }}{% if invoice.due_date %}, due by {{ invoice.due_date }}"
+            "{% endif %}.</p>\n"
+            '<p><a class="button" href="{{ link }}">Open the invoice</a></p>\n'
+            "<p>{% if invoice.pay_online %}On the page you can pay online or by bank transfer "
+            "and download the invoice as PDF.{% else %}The page has the bank details for the "
+            "transfer and the invoice as PDF.{% endif %}</p>",
+        ),
+    ),
+    Letter(
+        "payment_due_soon",
+        _("Payment due soon"),
+        ("invoice.number", "invoice.amount", "invoice.due_date", "link"),
+        (
+            "{{ studio.name }}: срок оплаты счёта № {{ invoice.number }}",
+            HELLO_RU + "<p>Напоминаем: срок оплаты счёта № {{ invoice.number }} на "
+            "{{ invoice.amount }} — {{ invoice.due_date }}. Если уже оплатили, спасибо и "
+            "не обращайте внимания на это письмо.</p>\n"
+            '<p><a class="button" href="{{ link }}">Открыть счёт</a></p>',
+        ),
+        (
+            "{{ studio.name }}: invoice No. {{ invoice.number }} is due soon",
+            HELLO_EN + "<p>A reminder: invoice No. {{ invoice.number }} for {{ invoice.amount }} "
+            "is due on {{ invoice.due_date }}. If you have already paid, thank you, and please "
+            "ignore this email.</p>\n"
+            '<p><a class="button" href="{{ link }}">Open the invoice</a></p>',
+        ),
+    ),
+    Letter(
+        "payment_overdue",
+        _("Payment overdue"),
+        ("invoice.number", "invoice.amount", "invoice.due_date", "link"),
+        (
+            "{{ studio.name }}: счёт № {{ invoice.number }} не оплачен",
+            HELLO_RU + "<p>Срок оплаты счёта № {{ invoice.number }} на {{ invoice.amount }} "
+            "прошёл {{ invoice.due_date }}, а оплату мы пока не видим. Если платёж уже в пути, "
+            "пришлите, пожалуйста, платёжное поручение ответом на это письмо.</p>\n"
+            '<p><a class="button" href="{{ link }}">Оплатить счёт</a></p>',
+        ),
+        (
+            "{{ studio.name }}: invoice No. {{ invoice.number }} is overdue",
+            HELLO_EN + "<p>Invoice No. {{ invoice.number }} for {{ invoice.amount }} was due on "
+            "{{ invoice.due_date }} and we have not received the payment yet. If it is on its "
+            "way, please reply with the payment confirmation.</p>\n"
+            '<p><a class="button" href="{{ link }}">Pay the invoice</a></p>',
+        ),
+    ),
+    Letter(
+        "payment_received",
+        _("Payment received"),
+        ("invoice.number", "payment.amount", "payment.date", "payment.still_due"),
+        (
+            "{{ studio.name }}: оплата по счёту № {{ invoice.number }} получена",
+            HELLO_RU + "<p>Мы получили {{ payment.amount }} по счёту № {{ invoice.number }} "
+            "({{ payment.date }}). Спасибо!</p>\n<p>{% if payment.still_due %}"
+            "К оплате по счёту осталось {{ payment.still_due }}.{% else %}Счёт оплачен "
+            "полностью.{% endif %}</p>",
+        ),
+        (
+            "{{ studio.name }}: payment for invoice No. {{ invoice.number }} received",
+            HELLO_EN + "<p>We have received {{ payment.amount }} for invoice "
+            "No. {{ invoice.number }} ({{ payment.date }}). Thank you!</p>\n<p>"
+            "{% if payment.still_due %}Still due on this invoice: {{ payment.still_due }}."
+            "{% else %}The invoice is paid in full.{% endif %}</p>",
+        ),
+    ),
+    Letter(
+        "kickoff",
+        _("Kickoff: what to prepare"),
+        ("checklist",),
+        (
+            "{{ studio.name }}: начинаем работу",
+            HELLO_RU + "<p>Предоплата получена — мы начинаем работу над проектом "
+            "«{{ deal.title }}». Чтобы старт прошёл быстро, подготовьте, пожалуйста:</p>\n"
+            "<ul>{% for item in checklist %}<li>{{ item }}</li>{% endfor %}</ul>\n"
+            "<p>{{ manager.name or 'Ваш менеджер' }} свяжется с вами, чтобы договориться "
+            "о встрече-знакомстве.</p>",
+        ),
+        (
+            "{{ studio.name }}: we are starting",
+            HELLO_EN + "<p>The deposit has arrived — we are starting work on "
+            "“{{ deal.title }}”. To get off to a quick start, please prepare:</p>\n"
+            "<ul>{% for item in checklist %}<li>{{ item }}</li>{% endfor %}</ul>\n"
+            "<p>{{ manager.name or 'Your manager' }} will contact you to arrange the "
+            "kickoff meeting.</p>",
+        ),
+    ),
+)
+
+BY_KEY = {letter.key: letter for letter in LETTERS}
+
+KICKOFF_CHECKLIST = {
+    "ru": [
+        "логотип и фирменный стиль (если есть)",
+        "тексты и фотографии, которые точно войдут на сайт",
+        "доступы к домену, хостингу и текущему сайту",
+        "контакт человека, который будет согласовывать макеты",
+    ],
+    "en": [
+        "your logo and brand guide (if you have them)",
+        "texts and photos that will certainly be on the site",
+        "access to the domain, hosting and the current site",
+        "the contact of the person who will approve the designs",
+    ],
+}

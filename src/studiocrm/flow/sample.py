@@ -1,0 +1,95 @@
+"""Data to preview a letter with: a real deal's (its latest brief, document, invoice or
+payment), completed with sample values where the deal has nothing yet, so every
+placeholder renders while the owner edits."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import models
+
+from studiocrm.billing.models import Invoice, Payment
+from studiocrm.briefs.models import Brief
+from studiocrm.core.urls_util import absolute_url
+from studiocrm.deals.models import Deal
+from studiocrm.documents.models import Document, Kind
+from studiocrm.flow import addressing
+from studiocrm.flow.catalog import KICKOFF_CHECKLIST
+from studiocrm.flow.letters import base_context
+
+SAMPLE = {
+    "ru": {
+        "brief": {"title": "Корпоративный сайт"},
+        "document": {
+            "title": "Коммерческое предложение № 12",
+            "kind": "proposal",
+            "updated": False,
+        },
+        "invoice": {
+            "number": "12",
+            "amount": "120 000 ₽",
+            "due_date": "12 мая 2027 г.",
+            "pay_online": True,
+        },
+        "payment": {"amount": "60 000 ₽", "date": "8 мая 2027 г.", "still_due": ""},
+        "comment": "Уточните, пожалуйста, сколько будет товаров в каталоге.",
+    },
+    "en": {
+        "brief": {"title": "Company website"},
+        "document": {"title": "Proposal No. 12", "kind": "proposal", "updated": False},
+        "invoice": {
+            "number": "12",
+            "amount": "$1,200",
+            "due_date": "12 May 2027",
+            "pay_online": True,
+        },
+        "payment": {"amount": "$600", "date": "8 May 2027", "still_due": ""},
+        "comment": "Please tell us how many products the catalogue will hold.",
+    },
+}
+
+
+def _subject_for(key: str, deal: Deal) -> models.Model | None:
+    if key.startswith("brief"):
+        return Brief.objects.filter(deal=deal).order_by("-pk").first()
+    if key.startswith("proposal"):
+        return Document.objects.filter(deal=deal, kind=Kind.PROPOSAL).order_by("-pk").first()
+    if key.startswith(("contract", "signing", "signed")):
+        return Document.objects.filter(deal=deal, kind=Kind.CONTRACT).order_by("-pk").first()
+    if key.startswith(("invoice", "payment_due", "payment_overdue")):
+        return Invoice.objects.filter(deal=deal).exclude(number="").order_by("-pk").first()
+    if key in ("payment_received", "kickoff"):
+        return (
+            Payment.objects.filter(invoice__deal=deal, status=Payment.Status.SUCCEEDED)
+            .order_by("-pk")
+            .first()
+        )
+    return None
+
+
+def context_for(key: str, language: str, deal: Deal | None) -> tuple[dict[str, Any], Deal | None]:
+    """The context a letter would get on ``deal`` (the newest deal when None; sample data
+    alone in a studio without deals)."""
+    deal = (
+        deal or Deal.objects.select_related("contact", "client", "manager").order_by("-pk").first()
+    )
+    sample = SAMPLE.get(language, SAMPLE["en"])
+    if deal is None:
+        example = Deal(title=sample["brief"]["title"])
+        context = {**base_context(example), **sample, "link": "https://example.com/"}
+        context["links"] = [{"title": sample["document"]["title"], "url": context["link"]}]
+        context["checklist"] = KICKOFF_CHECKLIST.get(language, KICKOFF_CHECKLIST["en"])
+        return context, None
+    link = absolute_url(deal.get_absolute_url())
+    context: dict[str, Any] = {
+        **base_context(deal),
+        **sample,
+        "link": link,
+        "links": [{"title": sample["document"]["title"], "url": link}],
+        "checklist": KICKOFF_CHECKLIST.get(language, KICKOFF_CHECKLIST["en"]),
+    }
+    subject = _subject_for(key, deal)
+    if subject is not None:
+        real = addressing.for_subject(subject, deal).context
+        context.update(real)
+    return context, deal
