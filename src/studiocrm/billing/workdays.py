@@ -19,12 +19,11 @@ from django.core.exceptions import ImproperlyConfigured
 def _calendar(country: str) -> holidays.HolidayBase | None:
     if not country:
         return None
-    try:
-        return holidays.country_holidays(country)
-    except NotImplementedError as error:
+    if country not in holidays.list_supported_countries():
         raise ImproperlyConfigured(
             f"BILLING_WORKDAY_CALENDAR={country!r} is not a country the holidays package knows"
-        ) from error
+        )
+    return holidays.country_holidays(country)
 
 
 def is_working_day(day: date, country: str | None = None) -> bool:
