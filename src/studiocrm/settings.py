@@ -344,6 +344,7 @@ PERIODIC_JOBS = [
     ("studiocrm.billing.payments.mark_overdue", 3600),
     ("studiocrm.flow.rules.fire_due", env.integer("AUTOMATION_SWEEP_SECONDS", 30, minimum=1)),
     ("studiocrm.flow.digest.send_digests", 600),
+    ("studiocrm.documents.services.expire_proposals", 600),
 ]
 
 # Who reacts to what happens on a deal (deals.events): dotted paths to

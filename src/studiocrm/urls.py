@@ -43,4 +43,5 @@ urlpatterns = [
     path("c/b/", include("studiocrm.briefs.client_urls")),
     path("c/doc/", include("studiocrm.documents.client_urls")),
     path("c/pay/", include("studiocrm.billing.client_urls")),
+    path("c/k/", include("studiocrm.flow.client_urls")),
 ]

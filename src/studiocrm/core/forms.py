@@ -55,6 +55,7 @@ class StudioForm(forms.ModelForm):
             "time_zone",
             "tax_mode",
             "vat_rate",
+            "proposal_valid_days",
             "assignment_rule",
             "default_manager",
         ]

@@ -78,6 +78,11 @@ class Studio(models.Model):
         _("tax mode"), max_length=16, choices=TaxMode.choices, default=TaxMode.NO_VAT
     )
     vat_rate = models.DecimalField(_("VAT rate, %"), max_digits=5, decimal_places=2, default=0)
+    proposal_valid_days = models.PositiveSmallIntegerField(
+        _("proposals valid for, days"),
+        default=14,
+        help_text=_("A proposal can be accepted until this many days after it is sent."),
+    )
     assignment_rule = models.CharField(
         _("new leads go to"),
         max_length=20,

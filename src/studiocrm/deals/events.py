@@ -40,6 +40,7 @@ ESTIMATE_SAVED = "estimate.saved"  # subject: Estimate; payload: total
 DOCUMENT_SENT = "document.sent"  # subject: the main Document; payload: documents, revisions
 DOCUMENT_FIRST_VIEWED = "document.first_viewed"  # subject: Document
 PROPOSAL_ACCEPTED = "proposal.accepted"  # subject: Acceptance; payload: total
+PROPOSAL_EXPIRED = "proposal.expired"  # subject: the proposal Document; payload: valid_until
 CONTRACT_ISSUED = "contract.issued"  # subject: the contract Document
 DOCUMENT_SIGNED = "document.signed"  # subject: Acceptance (contract, appendix or act)
 CONTRACT_SIGNED = "contract.signed"  # subject: the contract Document (every part signed)
@@ -53,6 +54,7 @@ PAYMENT_FAILED = "payment.failed"  # subject: Payment (failed or canceled at the
 PAYMENT_NEEDS_REVIEW = "payment.needs_review"  # subject: Payment (amount/currency mismatch)
 INVOICE_PAID = "invoice.paid"  # subject: Invoice
 TASK_DUE = "task.due"  # subject: Task
+CHECKLIST_TICKED = "checklist.ticked"  # subject: flow ChecklistItem; payload: item, text, done
 
 VOCABULARY = (
     LEAD_RECEIVED,
@@ -66,6 +68,7 @@ VOCABULARY = (
     DOCUMENT_SENT,
     DOCUMENT_FIRST_VIEWED,
     PROPOSAL_ACCEPTED,
+    PROPOSAL_EXPIRED,
     CONTRACT_ISSUED,
     DOCUMENT_SIGNED,
     CONTRACT_SIGNED,
@@ -79,6 +82,7 @@ VOCABULARY = (
     PAYMENT_NEEDS_REVIEW,
     INVOICE_PAID,
     TASK_DUE,
+    CHECKLIST_TICKED,
 )
 
 Handler = Callable[[Event], None]

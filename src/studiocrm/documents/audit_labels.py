@@ -16,6 +16,7 @@ VERBS = {
     "document.accepted": _("The client accepted a document"),
     "document.question": _("The client asked about a document"),
     "document.link_revoked": _("Revoked a document link"),
+    "document.expired": _("A proposal expired"),
     "document_template.updated": _("Changed a document template"),
     "document_template.reset": _("Reset a document template to the default text"),
 }

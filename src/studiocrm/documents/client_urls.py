@@ -10,6 +10,7 @@ urlpatterns = [
     path("<str:token>/choose/", client_views.choose, name="choose"),
     path("<str:token>/accept/", client_views.accept, name="accept"),
     path("<str:token>/ask/", client_views.ask, name="ask"),
+    path("<str:token>/renew/", client_views.renew, name="renew"),
     path("<str:token>/details/", client_views.details, name="details"),
     path("<str:token>/pdf/", client_views.pdf, name="pdf"),
     path("<str:token>/v/<int:number>/", client_views.revision, name="revision"),

@@ -155,6 +155,7 @@ def _render_page(
             "children": _children(document) if children is None else children,
             "details_form": details_form or _details_form(document),
             "missing_details": _missing_details(document),
+            "expired": services.is_expired(document),
             **extra,
         },
         status=status,
@@ -285,6 +286,8 @@ def page(request: HttpRequest, document: Document) -> HttpResponse:
                 translation.get_language(),
                 studio and _studio_branding(studio),
                 _known_signer(document),
+                document.valid_until,
+                services.is_expired(document),
             )
         )
     )
@@ -427,6 +430,26 @@ def ask(request: HttpRequest, document: Document) -> HttpResponse:
     return redirect(
         f"{reverse('documents_client:page', args=[_token(request)])}?done=asked#question"
     )
+
+
+@require_POST
+@client_link_page(Document, count_views=False, queryset=_queryset)
+@no_referrer_csrf_protect
+def renew(request: HttpRequest, document: Document) -> HttpResponse:
+    """The client of an expired proposal asks the studio for a new one (one request until
+    the studio sends it again, however often the button is pressed)."""
+    _open(document)
+    if is_ratelimited(
+        request, group="documents-question", key="ip", rate=QUESTION_RATE, increment=True
+    ):
+        return _render_page(
+            request, document, error=_("Too many attempts. Please wait a few minutes."), status=429
+        )
+    try:
+        services.request_new_proposal(document, request_meta=_meta(request))
+    except services.DocumentError as error:
+        return _render_page(request, document, error=str(error), status=409)
+    return redirect(f"{reverse('documents_client:page', args=[_token(request)])}?done=renewal")
 
 
 @require_POST

@@ -126,6 +126,10 @@ class Document(ClientLink):
         "deals.Task", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     last_viewed_at = models.DateTimeField(_("last viewed at"), null=True, blank=True)
+    # Proposals: the last day (in the studio's time zone) the client may accept it, and when
+    # its expiry was noticed (the manager told once; sending again renews it).
+    valid_until = models.DateField(_("valid until"), null=True, blank=True)
+    expired_at = models.DateTimeField(_("expired at"), null=True, blank=True)
 
     class Meta:
         ordering = ["created_at", "pk"]

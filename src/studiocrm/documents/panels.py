@@ -46,12 +46,14 @@ def documents_panel(request: HttpRequest, deal: Deal) -> str:
     editable = can_edit(request.user, deal)
     has_estimate = estimates.saved_estimates(deal).exists()
     items = []
+    today = services.studio_today()
     for document in documents:
         items.append(
             {
                 "document": document,
                 "acceptance": document.acceptance_list[0] if document.acceptance_list else None,
                 "link": _link(document),
+                "expired": services.is_expired(document, today),
                 "can_send": editable
                 and document.status != Document.Status.ACCEPTED
                 and not (

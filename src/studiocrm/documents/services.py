@@ -28,8 +28,9 @@ from __future__ import annotations
 
 import json
 import logging
+import zoneinfo
 from dataclasses import dataclass
-from datetime import UTC, timedelta
+from datetime import UTC, date, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -50,6 +51,7 @@ from studiocrm.deals.models import (
 )
 from studiocrm.documents import defaults, estimate_data, sandbox
 from studiocrm.documents.context import ScheduleError, canonical_json, validate_schedule
+from studiocrm.documents.filters import long_date as _long_date
 from studiocrm.documents.filters import to_decimal
 from studiocrm.documents.models import (
     Acceptance,
@@ -123,6 +125,20 @@ class AlreadyAccepted(DocumentError):
     def __init__(self, acceptance: Acceptance | None = None) -> None:
         super().__init__(_("This version has already been accepted."))
         self.acceptance = acceptance
+
+
+class ProposalExpired(NotOpenForAcceptance):
+    """The proposal's validity date has passed: the client asks for a new one instead."""
+
+    def __init__(self, valid_until: date | None) -> None:
+        super().__init__(
+            _(
+                "This proposal was valid until %(date)s and can no longer be accepted. "
+                "Ask us for a new one below: we will send it shortly."
+            )
+            % {"date": long_date(valid_until) if valid_until else ""}
+        )
+        self.valid_until = valid_until
 
 
 class StaleRevision(DocumentError):
@@ -338,6 +354,109 @@ def document_language(deal: Deal) -> str:
     return language if language in defaults.LANGUAGES else Studio.load().locale
 
 
+# Validity of proposals ---------------------------------------------------------------------
+
+
+def long_date(day: date) -> str:
+    """The date as the client reads it, in the active language."""
+    return _long_date(day, translation.get_language() or Studio.load().locale)
+
+
+def studio_today() -> date:
+    """Today in the studio's time zone: a proposal is valid to the end of its last day there."""
+    studio = Studio.load()
+    try:
+        zone = zoneinfo.ZoneInfo(studio.time_zone)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        zone = timezone.get_default_timezone()
+    return timezone.now().astimezone(zone).date()
+
+
+def default_valid_until(today: date | None = None) -> date:
+    """The studio's validity (Settings → Studio, "proposals valid for") from today."""
+    return (today or studio_today()) + timedelta(days=Studio.load().proposal_valid_days)
+
+
+def is_expired(document: Document, today: date | None = None) -> bool:
+    """A proposal not accepted whose last valid day has passed in the studio's time zone."""
+    return (
+        document.kind == Kind.PROPOSAL
+        and document.valid_until is not None
+        and document.status != Document.Status.ACCEPTED
+        and (today or studio_today()) > document.valid_until
+    )
+
+
+def note_expired(document: Document) -> bool:
+    """True if the proposal has expired. The first time, it is recorded and
+    ``proposal.expired`` is emitted (the manager is told); later calls change nothing."""
+    with transaction.atomic():
+        locked = Document.objects.select_for_update().select_related("deal").get(pk=document.pk)
+        if not is_expired(locked):
+            return False
+        if locked.expired_at is None:
+            locked.expired_at = timezone.now()
+            locked.save(update_fields=["expired_at"])
+            audit.record(
+                "document.expired",
+                locked,
+                actor=None,
+                data={"valid_until": locked.valid_until.isoformat()},
+            )
+            events.emit(
+                events.PROPOSAL_EXPIRED,
+                locked.deal,
+                subject=locked,
+                payload={"valid_until": locked.valid_until.isoformat()},
+            )
+    document.valid_until, document.expired_at = locked.valid_until, locked.expired_at
+    return True
+
+
+def expire_proposals(limit: int = 500) -> int:
+    """The periodic job: notice every sent proposal whose validity has passed (once each)."""
+    candidates = Document.objects.filter(
+        kind=Kind.PROPOSAL,
+        status__in=[Document.Status.SENT, Document.Status.CHANGED],
+        valid_until__lt=studio_today(),
+        expired_at__isnull=True,
+    ).order_by("valid_until", "pk")
+    return sum(note_expired(document) for document in list(candidates[:limit]))
+
+
+def request_new_proposal(document: Document, *, request_meta: RequestMeta) -> bool:
+    """The client of an expired proposal asks for a new one: the manager gets the request as a
+    question (a task and an email). Asking again before a new version is sent adds
+    nothing (False)."""
+    if not note_expired(document):
+        raise DocumentError(_("This proposal can still be accepted."))
+    with transaction.atomic():
+        locked = Document.objects.select_for_update().select_related("deal").get(pk=document.pk)
+        already = locked.deal.events.filter(
+            name=events.DOCUMENT_QUESTION,
+            object_type="documents.document",
+            object_id=str(locked.pk),
+            payload__renewal=True,
+            at__gte=locked.expired_at,
+        ).exists()
+    if already:
+        return False
+    contact = locked.deal.contact
+    with translation.override(locked.language):
+        text = _("The proposal expired on %(date)s. Please send me a new one.") % {
+            "date": long_date(locked.valid_until)
+        }
+    ask_question(
+        locked,
+        name=contact.name if contact else "",
+        email=contact.email if contact else "",
+        text=text,
+        request_meta=request_meta,
+        renewal=True,
+    )
+    return True
+
+
 # Creating -----------------------------------------------------------------------------------
 
 
@@ -517,13 +636,19 @@ def _contact_email(deal: Deal) -> str:
     return (deal.contact.email if deal.contact else "").strip()
 
 
-def send_document(document: Document, *, actor: User | None) -> Revision:
+def send_document(
+    document: Document, *, actor: User | None, valid_until: date | None = None
+) -> Revision:
     """Freeze the current version and emit ``document.sent``: the reactions email the
     client its link and move the deal forward (a proposal to ``proposal_sent``, a contract
     to ``contract_sent``).
 
     A contract goes out together with its appendices (one email, a link each). Sending an
-    unchanged version again sends nothing new (same revision, same dedupe key).
+    unchanged version again sends nothing new (same revision, same dedupe key) — except a
+    proposal that had expired: sending renews its validity and the client hears again.
+
+    A proposal is valid until ``valid_until`` (the manager's date), else the date it had if
+    that has not passed, else the studio's default from today.
     """
     with transaction.atomic():
         locked = (
@@ -550,6 +675,17 @@ def send_document(document: Document, *, actor: User | None) -> Revision:
                 .exclude(status=Document.Status.ACCEPTED)
                 .order_by("sequence", "pk")
             )
+        renewed = False
+        if locked.kind == Kind.PROPOSAL:
+            today = studio_today()
+            renewed = locked.expired_at is not None or is_expired(locked, today)
+            if valid_until is not None:
+                if valid_until < today:
+                    raise DocumentError(_("The proposal cannot be valid until a past date."))
+                locked.valid_until = valid_until
+            elif locked.valid_until is None or locked.valid_until < today:
+                locked.valid_until = default_valid_until(today)
+            locked.expired_at = None
         revisions = []
         now = timezone.now()
         for item in documents:
@@ -563,7 +699,12 @@ def send_document(document: Document, *, actor: User | None) -> Revision:
                 item.revoked_at = None
             item.status = Document.Status.SENT
             item.sent_at = now
-            item.save(update_fields=["status", "sent_at", "token_hash", "token_salt", "revoked_at"])
+            item.save(
+                update_fields=[
+                    "status", "sent_at", "token_hash", "token_salt", "revoked_at",
+                    "valid_until", "expired_at",
+                ]
+            )  # fmt: skip
             audit.record("document.sent", item, actor=actor, data={"revision": revision.number})
         events.emit(
             events.DOCUMENT_SENT,
@@ -574,6 +715,11 @@ def send_document(document: Document, *, actor: User | None) -> Revision:
                 "to": recipient,
                 "documents": [item.pk for item in documents],
                 "revisions": [revision.pk for revision in revisions],
+                **(
+                    {"valid_until": locked.valid_until.isoformat(), "renewed": renewed}
+                    if locked.valid_until
+                    else {}
+                ),
             },
         )
     return revisions[0]
@@ -626,12 +772,17 @@ def accept_document(
     email = signer.email.strip()[:254]
     if len(name) < 2 or "@" not in email:
         raise DocumentError(_("Type your full name and email address."))
+    if document.kind == Kind.PROPOSAL and note_expired(document):
+        # Noticed in its own transaction, so the manager hears of it although this fails.
+        raise ProposalExpired(document.valid_until)
     with transaction.atomic():
         locked = Document.objects.select_for_update().select_related("deal").get(pk=document.pk)
         if not locked.link_is_usable or locked.status == Document.Status.DRAFT:
             raise NotOpenForAcceptance(_("This document is not open for acceptance."))
         if locked.status == Document.Status.ACCEPTED:
             raise AlreadyAccepted(latest_acceptance(locked))
+        if is_expired(locked):  # midnight passed since the check above
+            raise ProposalExpired(locked.valid_until)
         rendered = _render(locked)
         if rendered.fingerprint != fingerprint:
             raise StaleRevision()
@@ -892,7 +1043,13 @@ def _selection_record(document: Document, selection: dict[str, Any] | None) -> d
 
 
 def ask_question(
-    document: Document, *, name: str, email: str, text: str, request_meta: RequestMeta
+    document: Document,
+    *,
+    name: str,
+    email: str,
+    text: str,
+    request_meta: RequestMeta,
+    renewal: bool = False,
 ) -> None:
     """The client's question about a document: an email to the manager (reply goes to the
     client) and a note plus a task on the deal."""
@@ -921,7 +1078,13 @@ def ask_question(
             events.DOCUMENT_QUESTION,
             deal,
             subject=document,
-            payload={"note": note.pk, "text": text, "name": name, "email": email},
+            payload={
+                "note": note.pk,
+                "text": text,
+                "name": name,
+                "email": email,
+                **({"renewal": True} if renewal else {}),
+            },
         )
 
 

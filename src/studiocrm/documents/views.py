@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from datetime import date
 from functools import wraps
 from typing import Any
 from urllib.parse import urlencode
@@ -232,8 +233,34 @@ def detail(request: HttpRequest, pk: int) -> HttpResponse:
             "source_problem": source_problem,
             "children": list(document.children.order_by("kind", "sequence")),
             "missing_details": _missing_for_send(document),
+            **_validity(document),
         },
     )
+
+
+def _validity(document: Document) -> dict[str, Any]:
+    """The proposal's validity: the date the send form proposes (the current one while it
+    lasts, else the studio's default from today) and whether it has passed."""
+    if document.kind != Kind.PROPOSAL:
+        return {}
+    today = services.studio_today()
+    current = document.valid_until
+    return {
+        "today": today,
+        "expired": services.is_expired(document, today),
+        "valid_until_default": current
+        if current and current >= today
+        else services.default_valid_until(today),
+    }
+
+
+def _valid_until(request: HttpRequest) -> date | None:
+    """The date the manager typed in the send form; None when empty or malformed."""
+    value = request.POST.get("valid_until", "").strip()
+    try:
+        return date.fromisoformat(value) if value else None
+    except ValueError:
+        return None
 
 
 def _missing_for_send(document: Document) -> list[str]:
@@ -281,7 +308,9 @@ def send(request: HttpRequest, pk: int) -> HttpResponse:
         )
         return redirect(f"{document.get_absolute_url()}#missing-details")
     try:
-        revision = services.send_document(document, actor=request.user)
+        revision = services.send_document(
+            document, actor=request.user, valid_until=_valid_until(request)
+        )
     except services.NotAllowed as error:
         raise PermissionDenied(str(error)) from error
     except services.DocumentError as error:

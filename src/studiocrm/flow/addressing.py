@@ -20,7 +20,7 @@ from studiocrm.deals.models import Deal
 from studiocrm.documents import services as document_services
 from studiocrm.documents.filters import format_amount, long_date
 from studiocrm.documents.models import Document, Kind
-from studiocrm.flow.catalog import KICKOFF_CHECKLIST
+from studiocrm.flow import checklist as checklists
 from studiocrm.flow.letters import language_of
 
 
@@ -74,6 +74,7 @@ def for_documents(main: Document, documents: list[Document], *, version: int = 1
                 "title": main.title,
                 "kind": main.kind,
                 "updated": version > 1,
+                "valid_until": _date(main.valid_until, language),
             },
             "links": links,
             "link": links[0]["url"],
@@ -140,7 +141,7 @@ def for_payment(payment: Payment) -> Addressee:
                 "date": _date(payment.received_on, language),
                 "still_due": _money(due, invoice.currency, language) if due else "",
             },
-            "checklist": KICKOFF_CHECKLIST.get(language, KICKOFF_CHECKLIST["en"]),
+            **checklists.letter_context(invoice.deal, language),
         },
         reply_to=invoice.seller.get("email", ""),
         manager=invoice.deal.manager,
@@ -163,7 +164,7 @@ def for_subject(subject: models.Model | None, deal: Deal) -> Addressee:
     return Addressee(
         to=contact_email(deal),
         language=language,
-        context={"checklist": KICKOFF_CHECKLIST.get(language, KICKOFF_CHECKLIST["en"])},
+        context=checklists.letter_context(deal, language),
         reply_to=_manager_reply(deal.manager),
         manager=deal.manager,
     )

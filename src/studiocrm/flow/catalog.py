@@ -181,6 +181,27 @@ LETTERS: tuple[Letter, ...] = (
         ),
     ),
     Letter(
+        "proposal_expiring",
+        _("Proposal: validity ends soon"),
+        ("document.title", "document.valid_until", "link"),
+        (
+            "{{ studio.name }}: предложение действует до {{ document.valid_until }}",
+            HELLO_RU + "<p>Напоминаем, что предложение «{{ document.title }}» действует до "
+            "{{ document.valid_until }} включительно: до этой даты мы держим цены и сроки. "
+            "Если всё подходит, его можно принять на странице в пару кликов; если хочется что-то "
+            "поменять — ответьте на письмо.</p>\n"
+            '<p><a class="button" href="{{ link }}">Открыть предложение</a></p>',
+        ),
+        (
+            "{{ studio.name }}: the proposal is valid until {{ document.valid_until }}",
+            HELLO_EN + "<p>A reminder that the proposal “{{ document.title }}” is valid until "
+            "{{ document.valid_until }} inclusive: until then we hold the prices and the "
+            "timeline. If it suits you, you can accept it on the page in a couple of clicks; if "
+            "you would like to change anything, just reply to this email.</p>\n"
+            '<p><a class="button" href="{{ link }}">Open the proposal</a></p>',
+        ),
+    ),
+    Letter(
         "signing_reminder",
         _("Contract: signing reminder"),
         ("document.title", "link"),
@@ -301,12 +322,16 @@ LETTERS: tuple[Letter, ...] = (
     Letter(
         "kickoff",
         _("Kickoff: what to prepare"),
-        ("checklist",),
+        ("checklist", "checklist_link"),
         (
             "{{ studio.name }}: начинаем работу",
             HELLO_RU + "<p>Предоплата получена — мы начинаем работу над проектом "
             "«{{ deal.title }}». Чтобы старт прошёл быстро, подготовьте, пожалуйста:</p>\n"
             "<ul>{% for item in checklist %}<li>{{ item }}</li>{% endfor %}</ul>\n"
+            "{% if checklist_link %}<p>Отмечайте готовое на странице — так мы сразу увидим, "
+            "что можно начинать, и не будем беспокоить вас вопросами.</p>\n"
+            '<p><a class="button" href="{{ checklist_link }}">Отметить, что готово</a></p>\n'
+            "{% endif %}"
             "<p>{{ manager.name or 'Ваш менеджер' }} свяжется с вами, чтобы договориться "
             "о встрече-знакомстве.</p>",
         ),
@@ -315,6 +340,10 @@ LETTERS: tuple[Letter, ...] = (
             HELLO_EN + "<p>The deposit has arrived — we are starting work on "
             "“{{ deal.title }}”. To get off to a quick start, please prepare:</p>\n"
             "<ul>{% for item in checklist %}<li>{{ item }}</li>{% endfor %}</ul>\n"
+            "{% if checklist_link %}<p>Tick what is ready on the page: we see it at once and "
+            "will not chase you with questions.</p>\n"
+            '<p><a class="button" href="{{ checklist_link }}">Tick what is ready</a></p>\n'
+            "{% endif %}"
             "<p>{{ manager.name or 'Your manager' }} will contact you to arrange the "
             "kickoff meeting.</p>",
         ),

@@ -7,7 +7,7 @@ from typing import Any
 
 from django.utils.translation import gettext_noop as _
 
-from studiocrm.flow.catalog import LETTERS
+from studiocrm.flow.catalog import BY_KEY, KICKOFF_CHECKLIST, LETTERS
 
 # Names and task titles are English sources marked for translation: the pages and the tasks
 # show them in the reader's language until the owner renames them.
@@ -34,6 +34,10 @@ DEFAULT_RULES: tuple[dict[str, Any], ...] = (
      "event": "document.sent", "kind": "proposal", "delay": 8, "unit": "business_days",
      "condition": "not_accepted", "action": "create_task",
      "task_title": _("Call the client: no answer to the proposal for 8 days")},
+    {"code": "proposal-expiring", "name": _("Proposal validity ends in 2 business days"),
+     "event": "document.sent", "kind": "proposal", "anchor": "valid_until", "delay": -2,
+     "unit": "business_days", "condition": "not_accepted", "action": "email_client",
+     "template_key": "proposal_expiring"},
     {"code": "signing-reminder-2", "name": _("Signing reminder after 2 days"),
      "event": "document.sent", "kind": "contract", "delay": 2, "unit": "business_days",
      "condition": "contract_not_signed", "action": "email_client",
@@ -89,3 +93,22 @@ def install_default_letters(template_model: Any) -> None:
                 language=language,
                 defaults={"subject": subject, "body_html": body},
             )
+
+
+def refresh_unedited_letters(template_model: Any, keys: tuple[str, ...]) -> None:
+    """Give letters the owner never edited the new shipped wording of ``keys``."""
+    for key in keys:
+        for language in ("ru", "en"):
+            subject, body = BY_KEY[key].default(language)
+            template_model.objects.filter(key=key, language=language, updated_by=None).update(
+                subject=subject, body_html=body, body_text=""
+            )
+
+
+def install_default_checklist(item_model: Any) -> None:
+    """The shipped "what to prepare" list, in each language that has none yet."""
+    for language, items in KICKOFF_CHECKLIST.items():
+        if item_model.objects.filter(language=language).exists():
+            continue
+        for position, text in enumerate(items):
+            item_model.objects.create(language=language, text=text, position=position)

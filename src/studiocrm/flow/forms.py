@@ -125,3 +125,18 @@ class ChannelsForm(forms.ModelForm):
         if chat and not chat.lstrip("-").isdigit():
             raise forms.ValidationError(_("A chat id is a number."))
         return chat
+
+
+class ChecklistForm(forms.Form):
+    """The studio's "what to prepare" list in each language, one item per line."""
+
+    ru = forms.CharField(
+        label=_("In Russian"), required=False, widget=forms.Textarea(attrs={"rows": 8})
+    )
+    en = forms.CharField(
+        label=_("In English"), required=False, widget=forms.Textarea(attrs={"rows": 8})
+    )
+
+    def lines(self, language: str) -> list[str]:
+        text = self.cleaned_data.get(language, "")
+        return [line for line in text.splitlines() if line.strip()][:30]

@@ -8,6 +8,8 @@
 - ``Timer``: one pending firing of a rule for one event. Rows in the database, so they
   survive restarts; claimed with a conditional UPDATE, so several workers share them.
 - ``DealPause``: "this client wants no reminders" for one deal.
+- ``KickoffItem`` / ``Checklist`` / ``ChecklistItem``: the studio's "what to prepare" list
+  and each deal's copy, which the client ticks on a page behind a link.
 """
 
 from __future__ import annotations
@@ -16,6 +18,8 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+
+from studiocrm.portal.links import ClientLink
 
 
 class MessageTemplate(models.Model):
@@ -52,6 +56,7 @@ class Rule(models.Model):
     class Anchor(models.TextChoices):
         EVENT = "event", _("after the event")
         DUE_DATE = "due_date", _("from the invoice's due date")
+        VALID_UNTIL = "valid_until", _("from the proposal's last valid day")
 
     class Action(models.TextChoices):
         EMAIL_CLIENT = "email_client", _("Email the client")
@@ -192,3 +197,42 @@ class ManagerChannels(models.Model):
 
     def __str__(self) -> str:
         return f"channels of {self.user_id}"
+
+
+class KickoffItem(models.Model):
+    """One line of the studio's "what to prepare" list, per language (Settings → Letters →
+    Kickoff checklist). Each deal's checklist copies the lines when the deposit arrives."""
+
+    language = models.CharField(_("language"), max_length=8, choices=settings.LANGUAGES)
+    text = models.CharField(_("item"), max_length=300)
+    position = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["language", "position", "pk"]
+
+    def __str__(self) -> str:
+        return self.text
+
+
+class Checklist(ClientLink):
+    """The client's kickoff checklist for one deal, ticked on its own page (/c/k/<token>/)."""
+
+    deal = models.OneToOneField("deals.Deal", on_delete=models.CASCADE, related_name="checklist")
+    language = models.CharField(_("language"), max_length=8, choices=settings.LANGUAGES)
+    completed_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"checklist {self.deal_id}"
+
+
+class ChecklistItem(models.Model):
+    checklist = models.ForeignKey(Checklist, on_delete=models.CASCADE, related_name="items")
+    text = models.CharField(max_length=300)
+    position = models.PositiveSmallIntegerField(default=0)
+    done_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["position", "pk"]
+
+    def __str__(self) -> str:
+        return self.text

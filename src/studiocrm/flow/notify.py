@@ -63,12 +63,19 @@ def notify(
     return notification
 
 
-def client_acted(event: Event) -> None:
-    """The reaction: the deal's manager hears that the client did something."""
-    deal = event.deal
+def tell_manager(
+    deal: Deal, message: str, *, key: str, event: Event | None = None
+) -> Notification | None:
+    """Ring the bell of the deal's responsible manager: ``message`` (an untranslated source,
+    ``gettext_noop``) in their language, followed by the deal's title."""
     manager = responsible_manager(deal)
     if manager is None:
-        return
+        return None
     with translation.override(manager_language(manager)):
-        text = f"{_(CLIENT_ACTIONS[event.name])}: {deal.title}"
-    notify(manager, deal, text, key=f"bell:{event.pk}", event=event)
+        text = f"{_(message)}: {deal.title}"
+    return notify(manager, deal, text, key=key, event=event)
+
+
+def client_acted(event: Event) -> None:
+    """The reaction: the deal's manager hears that the client did something."""
+    tell_manager(event.deal, CLIENT_ACTIONS[event.name], key=f"bell:{event.pk}", event=event)

@@ -8,7 +8,8 @@ from django.template.loader import render_to_string
 
 from studiocrm.deals.models import Deal
 from studiocrm.deals.services import can_edit
-from studiocrm.flow.models import DealPause, Timer
+from studiocrm.flow import checklist as checklists
+from studiocrm.flow.models import Checklist, DealPause, Timer
 from studiocrm.notifications.models import Outbox
 
 
@@ -24,9 +25,15 @@ def automation_panel(request: HttpRequest, deal: Deal) -> str:
         {"timer": timer, "message": letters.get(key)}
         for timer, key in zip(timers, keys, strict=True)
     ]
+    checklist = Checklist.objects.filter(deal=deal).first()
+    checklist_items = list(checklist.items.all()) if checklist else []
     return render_to_string(
         "flow/panel.html",
         {
+            "checklist": checklist,
+            "checklist_items": checklist_items,
+            "checklist_done": sum(1 for item in checklist_items if item.done_at),
+            "checklist_link": checklists.client_url(checklist) if checklist else "",
             "deal": deal,
             "timers": rows,
             "paused": DealPause.objects.filter(deal=deal).exists(),

@@ -45,6 +45,7 @@ from studiocrm.deals.models import (
 from studiocrm.documents import services as document_services
 from studiocrm.documents.models import Acceptance, Document, Kind, Revision
 from studiocrm.flow import addressing, notify, rules
+from studiocrm.flow import checklist as checklists
 from studiocrm.flow.letters import send_letter
 from studiocrm.flow.messages import (
     email_manager,
@@ -262,7 +263,10 @@ def email_client_documents(event: Event) -> None:
     addressee = addressing.for_documents(main, documents, version=version)
     addressee.to = event.payload["to"]
     key = "proposal_ready" if main.kind == Kind.PROPOSAL else "contract_ready"
-    _letter(key, main.deal, addressee, f"document-sent:{main.pk}:v{version}")
+    dedupe_key = f"document-sent:{main.pk}:v{version}"
+    if event.payload.get("renewed"):  # an expired proposal sent again: a new letter
+        dedupe_key += f":until-{event.payload['valid_until']}"
+    _letter(key, main.deal, addressee, dedupe_key)
 
 
 def close_review_task(event: Event) -> None:
@@ -306,6 +310,24 @@ def email_manager_accepted(event: Event) -> None:
             "revision": acceptance.revision,
             "together": [together[pk] for pk in event.payload.get("together", [])],
         },
+    )
+
+
+def tell_manager_proposal_expired(event: Event) -> None:
+    """The bell and an email: the client can no longer accept; send it again to renew."""
+    document: Document = event.subject
+    notify.tell_manager(
+        event.deal,
+        gettext_noop("The proposal expired unaccepted"),
+        key=f"bell:{event.pk}",
+        event=event,
+    )
+    _email_manager_about_document(
+        document,
+        template="flow/email/proposal_expired.txt",
+        subject=gettext_noop("Proposal expired: %(title)s"),
+        dedupe_key=f"proposal-expired:{document.pk}:{event.payload['valid_until']}",
+        extra={"valid_until": document.valid_until},
     )
 
 
@@ -454,6 +476,14 @@ def advance_when_paid(event: Event) -> None:
         deal_services.advance_deal(event.deal, IN_WORK, actor=None)
 
 
+def open_kickoff_checklist(event: Event) -> None:
+    """The deposit starts the work: the deal gets its "what to prepare" checklist, which the
+    kickoff letter (a rule) links to."""
+    payment: Payment = event.subject
+    deal = payment.invoice.deal
+    checklists.open_for(deal, addressing.language_of(payment.invoice.language))
+
+
 def email_manager_payment_review(event: Event) -> None:
     payment: Payment = event.subject
     _email_manager_about_payment(
@@ -509,6 +539,7 @@ REACTIONS: dict[str, tuple[Reaction, ...]] = {
         set_deal_amount,
         email_manager_accepted,
     ),
+    events.PROPOSAL_EXPIRED: (tell_manager_proposal_expired,),
     events.CONTRACT_ISSUED: (contract_review_task,),
     events.DOCUMENT_SIGNED: (email_manager_accepted,),
     events.CONTRACT_SIGNED: (advance_to(CONTRACT_SIGNED),),
@@ -516,7 +547,12 @@ REACTIONS: dict[str, tuple[Reaction, ...]] = {
     events.INVOICE_ISSUED: (advance_on_invoice, email_client_invoice_link),
     events.INVOICE_LINK_RENEWED: (email_client_invoice_link,),
     events.INVOICE_FIRST_VIEWED: (email_manager_invoice_viewed,),
-    events.PAYMENT_RECEIVED: (email_client_receipt, email_manager_payment, advance_when_paid),
+    events.PAYMENT_RECEIVED: (
+        open_kickoff_checklist,
+        email_client_receipt,
+        email_manager_payment,
+        advance_when_paid,
+    ),
     events.PAYMENT_NEEDS_REVIEW: (email_manager_payment_review,),
     events.TASK_DUE: (email_task_reminder,),
 }

@@ -34,6 +34,7 @@ from studiocrm.core.urls_util import absolute_url
 from studiocrm.deals import services as deal_services
 from studiocrm.deals.models import NEW, Deal, Event, Note, StageChange
 from studiocrm.documents import public as documents_public
+from studiocrm.documents import services as document_services
 from studiocrm.documents.models import Document
 from studiocrm.flow import addressing, calendar, notify
 from studiocrm.flow.letters import send_letter
@@ -76,8 +77,13 @@ def _brief_not_submitted(subject: Any, deal: Deal, event: Event) -> bool:
 
 
 def _not_accepted(subject: Any, deal: Deal, event: Event) -> bool:
+    """Sent and waiting for the client (a proposal past its validity waits no more)."""
     document = _document_of(subject)
-    return document is not None and document.status == Document.Status.SENT
+    return (
+        document is not None
+        and document.status == Document.Status.SENT
+        and not document_services.is_expired(document)
+    )
 
 
 def _not_opened(subject: Any, deal: Deal, event: Event) -> bool:
@@ -169,6 +175,11 @@ def due_time(rule: Rule, event: Event, subject: Any) -> datetime | None:
         if invoice is None or invoice.due_date is None:
             return None
         start = datetime.combine(invoice.due_date, calendar.WORK_START, tzinfo=ZoneInfo(zone))
+    elif rule.anchor == Rule.Anchor.VALID_UNTIL:
+        document = _document_of(subject)
+        if document is None or document.valid_until is None:
+            return None
+        start = datetime.combine(document.valid_until, calendar.WORK_START, tzinfo=ZoneInfo(zone))
     moment = calendar.shift(start, rule.delay, rule.unit, zone)
     if rule.quiet_hours and rule.action == Rule.Action.EMAIL_CLIENT:
         moment = calendar.next_working_moment(moment, zone)

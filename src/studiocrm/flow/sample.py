@@ -24,6 +24,7 @@ SAMPLE = {
             "title": "Коммерческое предложение № 12",
             "kind": "proposal",
             "updated": False,
+            "valid_until": "15 мая 2027 г.",
         },
         "invoice": {
             "number": "12",
@@ -36,7 +37,12 @@ SAMPLE = {
     },
     "en": {
         "brief": {"title": "Company website"},
-        "document": {"title": "Proposal No. 12", "kind": "proposal", "updated": False},
+        "document": {
+            "title": "Proposal No. 12",
+            "kind": "proposal",
+            "updated": False,
+            "valid_until": "15 May 2027",
+        },
         "invoice": {
             "number": "12",
             "amount": "$1,200",
@@ -79,6 +85,7 @@ def context_for(key: str, language: str, deal: Deal | None) -> tuple[dict[str, A
         context = {**base_context(example), **sample, "link": "https://example.com/"}
         context["links"] = [{"title": sample["document"]["title"], "url": context["link"]}]
         context["checklist"] = KICKOFF_CHECKLIST.get(language, KICKOFF_CHECKLIST["en"])
+        context["checklist_link"] = context["link"]
         return context, None
     link = absolute_url(deal.get_absolute_url())
     context: dict[str, Any] = {
@@ -87,6 +94,7 @@ def context_for(key: str, language: str, deal: Deal | None) -> tuple[dict[str, A
         "link": link,
         "links": [{"title": sample["document"]["title"], "url": link}],
         "checklist": KICKOFF_CHECKLIST.get(language, KICKOFF_CHECKLIST["en"]),
+        "checklist_link": link,
     }
     subject = _subject_for(key, deal)
     if subject is not None:

@@ -8,6 +8,7 @@ urlpatterns = [
     path("letters/<slug:key>/<str:language>/", views.letter, name="letter"),
     path("letters/<slug:key>/<str:language>/preview/", views.letter_preview, name="preview"),
     path("letters/<slug:key>/<str:language>/restore/", views.letter_restore, name="restore"),
+    path("checklist/", views.checklist_defaults, name="checklist"),
     path("rules/", views.rules, name="rules"),
     path("rules/new/", views.rule_edit, name="rule_new"),
     path("rules/<int:pk>/", views.rule_edit, name="rule_edit"),

@@ -21,9 +21,10 @@ from studiocrm.core.permissions import owner_required
 from studiocrm.deals.models import Deal, Event
 from studiocrm.deals.services import NotAllowed
 from studiocrm.documents.sandbox import TemplateProblem
+from studiocrm.flow import checklist as checklists
 from studiocrm.flow import services
 from studiocrm.flow.catalog import BY_KEY, LETTERS
-from studiocrm.flow.forms import ChannelsForm, LetterForm, RuleForm
+from studiocrm.flow.forms import ChannelsForm, ChecklistForm, LetterForm, RuleForm
 from studiocrm.flow.letters import render as render_letter
 from studiocrm.flow.models import ManagerChannels, MessageTemplate, Notification, Rule, Timer
 from studiocrm.flow.rules import CONDITIONS
@@ -148,6 +149,19 @@ def letter_restore(request: HttpRequest, key: str, language: str) -> HttpRespons
     services.restore_letter(key, language, actor=request.user)
     messages.success(request, _("The standard wording is back."))
     return redirect("flow:letter", key, language)
+
+
+@owner_required
+def checklist_defaults(request: HttpRequest) -> HttpResponse:
+    """The kickoff checklist a new client gets, in Russian and English."""
+    initial = {language: "\n".join(checklists.default_items(language)) for language in LANGUAGES}
+    form = ChecklistForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        for language in LANGUAGES:
+            checklists.save_defaults(language, form.lines(language), actor=request.user)
+        messages.success(request, _("Checklist saved. New clients get it from now on."))
+        return redirect("flow:checklist")
+    return render(request, "flow/checklist.html", {"form": form, "active": "letters"})
 
 
 @owner_required
