@@ -4,13 +4,15 @@ broken template never stops a letter and the owners hear about it."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from studiocrm.billing.models import ProviderAccount
 from studiocrm.briefs import services as brief_services
 from studiocrm.briefs.models import BriefTemplate
 from studiocrm.flow import letters
-from studiocrm.flow.catalog import LETTERS
+from studiocrm.flow.catalog import CLIENT_LETTERS, LETTERS, MANAGER_LETTERS
 from studiocrm.flow.models import MessageTemplate
 from studiocrm.flow.sample import context_for
 from studiocrm.notifications import outbox
@@ -32,7 +34,7 @@ def _send_brief(deal, manager, language="ru"):
     return brief_services.send_brief(deal, template, actor=manager)
 
 
-@pytest.mark.parametrize("letter", LETTERS, ids=lambda letter: letter.key)
+@pytest.mark.parametrize("letter", CLIENT_LETTERS, ids=lambda letter: letter.key)
 @pytest.mark.parametrize("language", ["ru", "en"])
 def test_every_letter_ships_in_both_languages_and_renders_with_greeting_and_signature(
     letter, language, brief_deal
@@ -112,3 +114,20 @@ def test_a_broken_template_falls_back_to_the_shipped_wording_and_tells_the_owner
     other = DealFactory(manager=manager, client=brief_deal.client, contact=brief_deal.contact)
     _send_brief(other, manager)
     assert reports.count() == 1  # one report per edit, not per letter
+
+
+@pytest.mark.parametrize("letter", MANAGER_LETTERS, ids=lambda letter: letter.key)
+@pytest.mark.parametrize("language", ["ru", "en"])
+def test_every_manager_letter_ships_in_both_languages_and_renders_without_a_client_signature(
+    letter, language, brief_deal
+):
+    assert letter in LETTERS
+    assert MessageTemplate.objects.filter(key=letter.key, language=language).exists()
+    context, _deal = context_for(letter.key, language, brief_deal)
+    rendered = letters.render(letter.key, language, context)
+    assert rendered.subject and "{{" not in rendered.subject
+    assert "С уважением," not in rendered.text and "Kind regards," not in rendered.text
+    assert f'href="http://testserver/deals/{brief_deal.pk}/"' in rendered.html or (
+        "http://testserver/" in rendered.text
+    )
+    assert not re.search(r"</?[a-z]+[ >/]", rendered.text)  # no tags in the plain text

@@ -24,6 +24,7 @@ class Letter:
     placeholders: tuple[str, ...]
     ru: tuple[str, str]  # subject, HTML body
     en: tuple[str, str]
+    audience: str = "client"  # or "manager": no client greeting, no signature
 
     def default(self, language: str) -> tuple[str, str]:
         return self.ru if language == "ru" else self.en
@@ -31,6 +32,10 @@ class Letter:
     @property
     def all_placeholders(self) -> tuple[str, ...]:
         return COMMON + self.placeholders
+
+    @property
+    def to_manager(self) -> bool:
+        return self.audience == "manager"
 
 
 HELLO_RU = "<p>{% if client.name %}Здравствуйте, {{ client.name }}!{% else %}Здравствуйте!{% endif %}</p>\n"  # noqa: E501
@@ -350,8 +355,6 @@ LETTERS: tuple[Letter, ...] = (
     ),
 )
 
-BY_KEY = {letter.key: letter for letter in LETTERS}
-
 KICKOFF_CHECKLIST = {
     "ru": [
         "логотип и фирменный стиль (если есть)",
@@ -366,3 +369,304 @@ KICKOFF_CHECKLIST = {
         "the contact of the person who will approve the designs",
     ],
 }
+
+
+# --- The manager's letters ------------------------------------------------------------------
+# What the studio's CRM tells its own people. Same editor, same sandbox; no client greeting and
+# no signature (``audience="manager"``), the subject names the deal rather than the studio.
+
+LINK_RU = '<p><a class="button" href="{{ link }}">Открыть сделку</a></p>'
+LINK_EN = '<p><a class="button" href="{{ link }}">Open the deal</a></p>'
+
+MANAGER_LETTERS: tuple[Letter, ...] = (
+    Letter(
+        "manager_new_lead",
+        _("Manager: new application"),
+        ("lead.contact", "lead.email", "lead.phone", "lead.description", "link"),
+        (
+            "Новая заявка: {{ deal.title }}",
+            "<p>{% if manager.name %}Здравствуйте, {{ manager.name }}!{% else %}Здравствуйте!"
+            "{% endif %}</p>\n<p>Пришла новая заявка, она назначена вам.</p>\n"
+            "<p><strong>{{ deal.title }}</strong><br>\nКлиент: {{ client.company }}"
+            "{% if lead.contact %}<br>\nКонтакт: {{ lead.contact }}{% if lead.email %} "
+            "&lt;{{ lead.email }}&gt;{% endif %}{% if lead.phone %}, {{ lead.phone }}{% endif %}"
+            "{% endif %}</p>\n{% if lead.description %}<blockquote>{{ lead.description }}"
+            "</blockquote>\n{% endif %}" + LINK_RU,
+        ),
+        (
+            "New application: {{ deal.title }}",
+            "<p>{% if manager.name %}Hello, {{ manager.name }}!{% else %}Hello!{% endif %}</p>\n"
+            "<p>A new application has arrived and is assigned to you.</p>\n"
+            "<p><strong>{{ deal.title }}</strong><br>\nClient: {{ client.company }}"
+            "{% if lead.contact %}<br>\nContact: {{ lead.contact }}{% if lead.email %} "
+            "&lt;{{ lead.email }}&gt;{% endif %}{% if lead.phone %}, {{ lead.phone }}{% endif %}"
+            "{% endif %}</p>\n{% if lead.description %}<blockquote>{{ lead.description }}"
+            "</blockquote>\n{% endif %}" + LINK_EN,
+        ),
+        audience="manager",
+    ),
+    Letter(
+        "manager_brief_viewed",
+        _("Manager: the client opened the brief"),
+        ("brief.title", "link"),
+        (
+            "Клиент открыл бриф: {{ deal.title }}",
+            "<p>Клиент впервые открыл бриф по сделке «{{ deal.title }}» ({{ client.company }})."
+            "</p>\n" + LINK_RU.replace("Открыть сделку", "Открыть бриф"),
+        ),
+        (
+            "The client opened the brief: {{ deal.title }}",
+            "<p>The client opened the brief for “{{ deal.title }}” ({{ client.company }}) for "
+            "the first time.</p>\n" + LINK_EN.replace("Open the deal", "Open the brief"),
+        ),
+        audience="manager",
+    ),
+    Letter(
+        "manager_brief_submitted",
+        _("Manager: brief received"),
+        ("brief.title", "link"),
+        (
+            "Получен бриф: {{ deal.title }}",
+            "<p>Клиент заполнил бриф по сделке «{{ deal.title }}» ({{ client.company }}).</p>\n"
+            + LINK_RU.replace("Открыть сделку", "Читать ответы"),
+        ),
+        (
+            "Brief received: {{ deal.title }}",
+            "<p>The client has sent the brief for “{{ deal.title }}” ({{ client.company }}).</p>\n"
+            + LINK_EN.replace("Open the deal", "Read the answers"),
+        ),
+        audience="manager",
+    ),
+    Letter(
+        "manager_document_viewed",
+        _("Manager: the client opened a document"),
+        ("document.title", "document_link", "link"),
+        (
+            "Клиент открыл: {{ document.title }}",
+            "<p>Клиент впервые открыл документ «{{ document.title }}» (сделка "
+            "«{{ deal.title }}»).</p>\n<p>Хороший момент, чтобы позвонить.</p>\n" + LINK_RU,
+        ),
+        (
+            "The client opened {{ document.title }}",
+            "<p>The client has just opened “{{ document.title }}” (deal “{{ deal.title }}”) for "
+            "the first time.</p>\n<p>A good moment to call.</p>\n" + LINK_EN,
+        ),
+        audience="manager",
+    ),
+    Letter(
+        "manager_accepted",
+        _("Manager: accepted or signed"),
+        (
+            "document.title",
+            "document.kind",
+            "acceptance.name",
+            "acceptance.email",
+            "acceptance.version",
+            "acceptance.option",
+            "acceptance.total",
+            "together",
+            "link",
+        ),
+        (
+            "Принято: {{ document.title }}",
+            "<p>{{ acceptance.name }} ({{ acceptance.email }}) принял(а) версию "
+            "{{ acceptance.version }} документа «{{ document.title }}».</p>\n"
+            "{% for title in together %}<p>Подписано тем же действием: «{{ title }}».</p>\n"
+            "{% endfor %}{% if acceptance.option %}<p>Выбранный вариант: {{ acceptance.option }}"
+            " — {{ acceptance.total }}</p>\n{% endif %}{% if document.kind == 'proposal' %}"
+            "<p>Договор и приложение подготовлены по выбранному варианту. Проверьте их и "
+            "отправьте клиенту.</p>\n{% endif %}" + LINK_RU,
+        ),
+        (
+            "Accepted: {{ document.title }}",
+            "<p>{{ acceptance.name }} ({{ acceptance.email }}) has accepted version "
+            "{{ acceptance.version }} of “{{ document.title }}”.</p>\n"
+            "{% for title in together %}<p>Signed in the same act: “{{ title }}”.</p>\n"
+            "{% endfor %}{% if acceptance.option %}<p>Chosen option: {{ acceptance.option }}"
+            " — {{ acceptance.total }}</p>\n{% endif %}{% if document.kind == 'proposal' %}"
+            "<p>The contract and its appendix have been prepared from the chosen option. "
+            "Review them and send them to the client.</p>\n{% endif %}" + LINK_EN,
+        ),
+        audience="manager",
+    ),  # fmt: skip
+    Letter(
+        "manager_question",
+        _("Manager: the client's question"),
+        ("document.title", "question.text", "question.who", "question.email", "link"),
+        (
+            "Вопрос по документу: {{ document.title }}",
+            "<p>Вопрос по документу «{{ document.title }}» (сделка «{{ deal.title }}»):</p>\n"
+            "<blockquote>{{ question.text }}</blockquote>\n<p>{% if question.who %}"
+            "{{ question.who }}, {% endif %}{{ question.email }}<br>\nОтветьте на это письмо, "
+            "чтобы ответить клиенту.</p>\n" + LINK_RU,
+        ),
+        (
+            "Question about {{ document.title }}",
+            "<p>A question about “{{ document.title }}” (deal “{{ deal.title }}”):</p>\n"
+            "<blockquote>{{ question.text }}</blockquote>\n<p>{% if question.who %}"
+            "{{ question.who }}, {% endif %}{{ question.email }}<br>\nReply to this email to "
+            "answer the client.</p>\n" + LINK_EN,
+        ),
+        audience="manager",
+    ),
+    Letter(
+        "manager_proposal_expired",
+        _("Manager: proposal expired"),
+        ("document.title", "document.valid_until", "link"),
+        (
+            "Истёк срок предложения: {{ deal.title }}",
+            "<p>Предложение «{{ document.title }}» (сделка «{{ deal.title }}») действовало до "
+            "{{ document.valid_until }}, а клиент его не принял. Теперь принять его нельзя.</p>\n"
+            "<p>Позвоните клиенту или отправьте предложение снова с новым сроком действия.</p>\n"
+            + LINK_RU,
+        ),
+        (
+            "Proposal expired: {{ deal.title }}",
+            "<p>The proposal “{{ document.title }}” (deal “{{ deal.title }}”) was valid until "
+            "{{ document.valid_until }} and the client has not accepted it. The client can no "
+            "longer accept it.</p>\n<p>Call the client, or send the proposal again with a new "
+            "validity date.</p>\n" + LINK_EN,
+        ),
+        audience="manager",
+    ),
+    Letter(
+        "manager_invoice_viewed",
+        _("Manager: the client opened an invoice"),
+        ("invoice.number", "invoice.buyer", "link"),
+        (
+            "Клиент открыл счёт № {{ invoice.number }}",
+            "<p>{{ invoice.buyer }} впервые открыл(а) счёт № {{ invoice.number }} "
+            "({{ deal.title }}).</p>\n" + LINK_RU.replace("Открыть сделку", "Открыть счёт"),
+        ),
+        (
+            "The client opened invoice No. {{ invoice.number }}",
+            "<p>{{ invoice.buyer }} opened invoice No. {{ invoice.number }} ({{ deal.title }}) "
+            "for the first time.</p>\n" + LINK_EN.replace("Open the deal", "Open the invoice"),
+        ),
+        audience="manager",
+    ),
+    Letter(
+        "manager_payment_received",
+        _("Manager: payment received"),
+        ("invoice.number", "invoice.status", "payment.amount", "payment.method", "link"),
+        (
+            "Оплата получена: счёт № {{ invoice.number }}",
+            "<p>Получена оплата по счёту № {{ invoice.number }} ({{ deal.title }}).</p>\n"
+            "<p>Сумма: {{ payment.amount }}<br>\nСпособ: {{ payment.method }}<br>\n"
+            "Статус счёта: {{ invoice.status }}</p>\n"
+            + LINK_RU.replace("Открыть сделку", "Открыть счёт"),
+        ),
+        (
+            "Payment received: invoice No. {{ invoice.number }}",
+            "<p>Payment received for invoice No. {{ invoice.number }} ({{ deal.title }}).</p>\n"
+            "<p>Amount: {{ payment.amount }}<br>\nMethod: {{ payment.method }}<br>\n"
+            "Invoice status: {{ invoice.status }}</p>\n"
+            + LINK_EN.replace("Open the deal", "Open the invoice"),
+        ),
+        audience="manager",
+    ),
+    Letter(
+        "manager_overpaid",
+        _("Manager: overpayment"),
+        ("invoice.number", "payment.overpaid", "link"),
+        (
+            "Переплата по счёту № {{ invoice.number }}",
+            "<p>Клиент заплатил больше суммы счёта № {{ invoice.number }} ({{ deal.title }}).</p>"
+            "\n<p>Переплата: {{ payment.overpaid }}</p>\n<p>Верните разницу клиенту или "
+            "договоритесь, как её учесть, и отметьте возврат на странице счёта.</p>\n"
+            + LINK_RU.replace("Открыть сделку", "Открыть счёт"),
+        ),
+        (
+            "Overpayment on invoice No. {{ invoice.number }}",
+            "<p>The client paid more than invoice No. {{ invoice.number }} ({{ deal.title }}) "
+            "asks for.</p>\n<p>Overpaid: {{ payment.overpaid }}</p>\n<p>Return the difference "
+            "to the client or agree how to use it, and record the refund on the invoice page."
+            "</p>\n" + LINK_EN.replace("Open the deal", "Open the invoice"),
+        ),
+        audience="manager",
+    ),
+    Letter(
+        "manager_payment_review",
+        _("Manager: payment needs review"),
+        ("invoice.number", "payment.amount", "payment.reported", "payment.detail", "link"),
+        (
+            "Платёж требует проверки: счёт № {{ invoice.number }}",
+            "<p>Платёжный сервис сообщил о платеже по счёту № {{ invoice.number }} "
+            "({{ deal.title }}), который не совпадает с запрошенным. Он не учтён.</p>\n"
+            "<p>Ожидалось: {{ payment.amount }}<br>\nСообщено сервисом: {{ payment.reported }}"
+            "{% if payment.detail %}<br>\n{{ payment.detail }}{% endif %}</p>\n<p>Проверьте "
+            "платёж в личном кабинете платёжного сервиса и, если деньги поступили, отметьте его "
+            "вручную.</p>\n" + LINK_RU.replace("Открыть сделку", "Открыть счёт"),
+        ),
+        (
+            "Payment needs review: invoice No. {{ invoice.number }}",
+            "<p>The payment service reported a payment for invoice No. {{ invoice.number }} "
+            "({{ deal.title }}) that does not match what we asked for. It was not counted.</p>\n"
+            "<p>Expected: {{ payment.amount }}<br>\nReported: {{ payment.reported }}"
+            "{% if payment.detail %}<br>\n{{ payment.detail }}{% endif %}</p>\n<p>Check the "
+            "payment in the provider's dashboard, then record it by hand if the money arrived."
+            "</p>\n" + LINK_EN.replace("Open the deal", "Open the invoice"),
+        ),
+        audience="manager",
+    ),
+    Letter(
+        "manager_task_due",
+        _("Manager: task reminder"),
+        ("task.title", "link"),
+        (
+            "Напоминание: {{ task.title }}",
+            "<p>Подошёл срок задачи: <strong>{{ task.title }}</strong>{% if deal.title %}<br>\n"
+            "Сделка: {{ deal.title }}{% endif %}</p>\n" + LINK_RU.replace("сделку", "задачу"),
+        ),
+        (
+            "Reminder: {{ task.title }}",
+            "<p>A task is due: <strong>{{ task.title }}</strong>{% if deal.title %}<br>\n"
+            "Deal: {{ deal.title }}{% endif %}</p>\n" + LINK_EN.replace("the deal", "the task"),
+        ),
+        audience="manager",
+    ),
+    Letter(
+        "manager_rule_notice",
+        _("Manager: automatic alert"),
+        ("rule.name", "deal.stage", "link"),
+        (
+            "{{ rule.name }}: {{ deal.title }}",
+            "<p>Автоматическое напоминание «{{ rule.name }}» по сделке «{{ deal.title }}».</p>\n"
+            "{% if deal.stage %}<p>Этап: {{ deal.stage }}</p>\n{% endif %}" + LINK_RU,
+        ),
+        (
+            "{{ rule.name }}: {{ deal.title }}",
+            "<p>Automatic reminder “{{ rule.name }}” for the deal “{{ deal.title }}”.</p>\n"
+            "{% if deal.stage %}<p>Stage: {{ deal.stage }}</p>\n{% endif %}" + LINK_EN,
+        ),
+        audience="manager",
+    ),
+)
+
+STATUS_UPDATE = Letter(
+    "status_update",
+    _("Status update"),
+    ("status.stage", "status.note", "status.moved"),
+    (
+        "{{ studio.name }}: как идут дела с «{{ deal.title }}»",
+        HELLO_RU + "<p>{% if status.moved %}Проект «{{ deal.title }}» перешёл на этап "
+        "«{{ status.stage }}».{% else %}Коротко о том, как идёт работа над «{{ deal.title }}» "
+        "(сейчас этап «{{ status.stage }}»).{% endif %}</p>\n"
+        "{% if status.note %}<blockquote>{{ status.note }}</blockquote>\n{% endif %}"
+        "<p>Если есть вопросы или что-то изменилось с вашей стороны — просто ответьте на это "
+        "письмо.</p>",
+    ),
+    (
+        "{{ studio.name }}: how “{{ deal.title }}” is going",
+        HELLO_EN + "<p>{% if status.moved %}The project “{{ deal.title }}” has moved to the "
+        "stage “{{ status.stage }}”.{% else %}A short update on how the work on "
+        "“{{ deal.title }}” is going (currently at the stage “{{ status.stage }}”).{% endif %}"
+        "</p>\n{% if status.note %}<blockquote>{{ status.note }}</blockquote>\n{% endif %}"
+        "<p>If you have questions, or something has changed on your side, just reply to this "
+        "email.</p>",
+    ),
+)
+
+CLIENT_LETTERS = LETTERS + (STATUS_UPDATE,)
+LETTERS = CLIENT_LETTERS + MANAGER_LETTERS
+BY_KEY = {letter.key: letter for letter in LETTERS}

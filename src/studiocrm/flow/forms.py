@@ -9,7 +9,7 @@ from django.utils.translation import gettext_lazy as _
 from studiocrm.deals import events
 from studiocrm.deals.models import Stage
 from studiocrm.documents.sandbox import TemplateProblem
-from studiocrm.flow.catalog import BY_KEY, LETTERS
+from studiocrm.flow.catalog import BY_KEY, CLIENT_LETTERS
 from studiocrm.flow.letters import render
 from studiocrm.flow.models import ManagerChannels, MessageTemplate, Rule
 from studiocrm.flow.rules import CONDITIONS
@@ -96,13 +96,14 @@ class RuleForm(forms.ModelForm):
         self.fields["template_key"] = forms.ChoiceField(
             label=_("Letter"),
             required=False,
-            choices=[("", "—")] + [(letter.key, letter.title) for letter in LETTERS],
+            choices=[("", "—")] + [(letter.key, letter.title) for letter in CLIENT_LETTERS],
         )
 
     def clean(self) -> dict[str, Any]:
         data = super().clean()
         action = data.get("action")
-        if action == Rule.Action.EMAIL_CLIENT and data.get("template_key") not in BY_KEY:
+        letter = BY_KEY.get(data.get("template_key") or "")
+        if action == Rule.Action.EMAIL_CLIENT and (letter is None or letter.to_manager):
             self.add_error("template_key", _("Choose the letter to send."))
         if action == Rule.Action.ADVANCE_DEAL and not data.get("target_stage"):
             self.add_error("target_stage", _("Choose the stage to move the deal to."))

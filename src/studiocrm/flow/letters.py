@@ -147,14 +147,18 @@ def render(
         "manager": context.get("manager", {}),
         "logo": logo_url(studio),
         "language": language,
+        "internal": letter.to_manager,
     }
     with translation.override(language):
         full_html = render_to_string("flow/email/letter.html", layout)
-        signature = render_to_string("flow/email/signature.txt", layout)
+        signature = (
+            "" if letter.to_manager else render_to_string("flow/email/signature.txt", layout)
+        )
+    plain = (text or html_to_text(body)).rstrip() + "\n"
     return Rendered(
         subject=" ".join(subject.split()),
         html=full_html,
-        text=(text or html_to_text(body)).rstrip() + "\n\n" + signature.strip() + "\n",
+        text=plain + ("\n" + signature.strip() + "\n" if signature.strip() else ""),
     )
 
 
@@ -234,3 +238,28 @@ def send_letter(
         from_email=sender(studio),
     )
     return True
+
+
+def send_manager_letter(
+    key: str,
+    recipient: User | None,
+    deal: Deal | None,
+    *,
+    context: dict[str, Any],
+    dedupe_key: str,
+    reply_to: str = "",
+) -> bool:
+    """Queue the studio's manager letter ``key`` (``audience="manager"``) to ``recipient`` in
+    their language; ``manager`` in the template is the recipient. Nothing without an address."""
+    if recipient is None or not recipient.email:
+        return False
+    return send_letter(
+        key,
+        to=recipient.email,
+        deal=deal,
+        language=recipient.language or Studio.load().locale,
+        context=context,
+        dedupe_key=dedupe_key,
+        reply_to=reply_to or "",
+        manager=recipient,
+    )

@@ -3,6 +3,8 @@ switch, the timers waiting and fired, and each automatic letter's delivery statu
 
 from __future__ import annotations
 
+import uuid
+
 from django.http import HttpRequest
 from django.template.loader import render_to_string
 
@@ -31,6 +33,12 @@ def automation_panel(request: HttpRequest, deal: Deal) -> str:
         "flow/panel.html",
         {
             "checklist": checklist,
+            "status_key": uuid.uuid4().hex,
+            "status_updates": list(
+                Outbox.objects.filter(deal=deal, dedupe_key__startswith="status-update:").order_by(
+                    "-created_at"
+                )[:5]
+            ),
             "checklist_items": checklist_items,
             "checklist_done": sum(1 for item in checklist_items if item.done_at),
             "checklist_link": checklists.client_url(checklist) if checklist else "",

@@ -23,7 +23,6 @@ from studiocrm.billing.models import Invoice, Payment
 from studiocrm.briefs import services as brief_services
 from studiocrm.briefs.models import Brief
 from studiocrm.core.models import User
-from studiocrm.core.money import format_money
 from studiocrm.core.urls_util import absolute_url
 from studiocrm.deals import events
 from studiocrm.deals import services as deal_services
@@ -44,11 +43,10 @@ from studiocrm.deals.models import (
 )
 from studiocrm.documents import services as document_services
 from studiocrm.documents.models import Acceptance, Document, Kind, Revision
-from studiocrm.flow import addressing, notify, rules
+from studiocrm.flow import addressing, manager_letters, notify, rules, status
 from studiocrm.flow import checklist as checklists
 from studiocrm.flow.letters import send_letter
 from studiocrm.flow.messages import (
-    email_manager,
     manager_language,
     responsible_manager,
 )
@@ -106,16 +104,7 @@ def email_manager_new_lead(event: Event) -> None:
     deal = event.deal
     if not event.payload.get("notify_manager") or deal.manager is None:
         return
-    email_manager(
-        deal.manager,
-        deal,
-        template="deals/email/new_deal.txt",
-        html_template="deals/email/new_deal.html",
-        subject=gettext_noop("New application: %(title)s"),
-        subject_params={"title": deal.title},
-        dedupe_key=f"deal-new:{deal.pk}",
-        context={"link": absolute_url(deal.get_absolute_url())},
-    )
+    manager_letters.new_lead(deal.manager, deal)
 
 
 # --- Brief -------------------------------------------------------------------------------
@@ -139,18 +128,8 @@ def _letter(key: str, deal: Deal, addressee: addressing.Addressee, dedupe_key: s
     )
 
 
-def _email_manager_about_brief(
-    brief: Brief, *, template: str, subject: str, dedupe_key: str
-) -> None:
-    email_manager(
-        _brief_manager(brief),
-        brief.deal,
-        template=template,
-        subject=subject,
-        subject_params={"title": brief.deal.title},
-        dedupe_key=dedupe_key,
-        context={"brief": brief, "link": absolute_url(brief.get_absolute_url())},
-    )
+def _email_manager_about_brief(brief: Brief, *, key: str, dedupe_key: str) -> None:
+    manager_letters.about_brief(_brief_manager(brief), brief, key=key, dedupe_key=dedupe_key)
 
 
 def brief_reminder(title: str) -> Reaction:
@@ -201,8 +180,7 @@ def email_manager_brief_submitted(event: Event) -> None:
     brief: Brief = event.subject
     _email_manager_about_brief(
         brief,
-        template="briefs/email/brief_submitted.txt",
-        subject=gettext_noop("Brief received: %(title)s"),
+        key="manager_brief_submitted",
         dedupe_key=f"brief-submitted:{brief.pk}:{brief.reopen_count}",
     )
 
@@ -211,8 +189,7 @@ def email_manager_brief_viewed(event: Event) -> None:
     brief: Brief = event.subject
     _email_manager_about_brief(
         brief,
-        template="briefs/email/brief_viewed.txt",
-        subject=gettext_noop("The client opened the brief: %(title)s"),
+        key="manager_brief_viewed",
         dedupe_key=f"brief-viewed:{brief.pk}",
     )
 
@@ -231,24 +208,21 @@ def set_deal_amount(event: Event) -> None:
 
 
 def _email_manager_about_document(
-    document: Document, *, template: str, subject: str, dedupe_key: str, extra: dict | None = None
+    document: Document,
+    *,
+    key: str,
+    dedupe_key: str,
+    extra: dict | None = None,
+    reply_to: str = "",
 ) -> None:
     """To the deal's manager, else the studio's default manager, else an owner."""
-    deal = document.deal
-    email_manager(
-        responsible_manager(deal),
-        deal,
-        template=template,
-        subject=subject,
-        subject_params={"title": document.title, "deal": deal.title},
+    manager_letters.about_document(
+        responsible_manager(document.deal),
+        document,
+        key=key,
         dedupe_key=dedupe_key,
-        context={
-            "document": document,
-            "link": absolute_url(deal.get_absolute_url()),
-            "document_link": absolute_url(document.get_absolute_url()),
-            **(extra or {}),
-        },
-        reply_to=(extra or {}).get("reply_to", ""),
+        extra=extra,
+        reply_to=reply_to,
     )
 
 
@@ -290,8 +264,7 @@ def email_manager_document_viewed(event: Event) -> None:
     document: Document = event.subject
     _email_manager_about_document(
         document,
-        template="documents/email/first_view.txt",
-        subject=gettext_noop("The client opened %(title)s"),
+        key="manager_document_viewed",
         dedupe_key=f"document-viewed:{document.pk}",
     )
 
@@ -302,14 +275,11 @@ def email_manager_accepted(event: Event) -> None:
     together = Document.objects.in_bulk(event.payload.get("together", []))
     _email_manager_about_document(
         acceptance.document,
-        template="documents/email/accepted.txt",
-        subject=gettext_noop("Accepted: %(title)s"),
+        key="manager_accepted",
         dedupe_key=f"document-accepted:{acceptance.pk}",
-        extra={
-            "acceptance": acceptance,
-            "revision": acceptance.revision,
-            "together": [together[pk] for pk in event.payload.get("together", [])],
-        },
+        extra=manager_letters.acceptance_data(
+            acceptance, [together[pk] for pk in event.payload.get("together", [])]
+        ),
     )
 
 
@@ -324,10 +294,8 @@ def tell_manager_proposal_expired(event: Event) -> None:
     )
     _email_manager_about_document(
         document,
-        template="flow/email/proposal_expired.txt",
-        subject=gettext_noop("Proposal expired: %(title)s"),
+        key="manager_proposal_expired",
         dedupe_key=f"proposal-expired:{document.pk}:{event.payload['valid_until']}",
-        extra={"valid_until": document.valid_until},
     )
 
 
@@ -365,15 +333,12 @@ def email_manager_question(event: Event) -> None:
     payload = event.payload
     _email_manager_about_document(
         document,
-        template="documents/email/question.txt",
-        subject=gettext_noop("Question about %(title)s"),
+        key="manager_question",
         dedupe_key=f"document-question:{document.pk}:{payload['note']}",
         extra={
-            "question": payload["text"],
-            "who": payload["name"],
-            "email": payload["email"],
-            "reply_to": payload["email"],
+            "question": {"text": payload["text"], "who": payload["name"], "email": payload["email"]}
         },
+        reply_to=payload["email"],
     )
 
 
@@ -406,37 +371,12 @@ def _invoice_manager(invoice: Invoice) -> User | None:
 
 def email_manager_invoice_viewed(event: Event) -> None:
     invoice: Invoice = event.subject
-    email_manager(
-        _invoice_manager(invoice),
-        invoice.deal,
-        template="billing/email/invoice_viewed.txt",
-        subject=gettext_noop("The client opened invoice No. %(number)s"),
-        subject_params={"number": invoice.number},
-        dedupe_key=f"billing-invoice-viewed:{invoice.pk}",
-        context={"invoice": invoice, "link": absolute_url(invoice.get_absolute_url())},
-    )
+    manager_letters.invoice_viewed(_invoice_manager(invoice), invoice)
 
 
-def _email_manager_about_payment(
-    payment: Payment, *, template: str, subject: str, dedupe_key: str
-) -> None:
-    invoice = payment.invoice
-    recipient = _invoice_manager(invoice)
-    language = manager_language(recipient) if recipient else invoice.language
-    email_manager(
-        recipient,
-        invoice.deal,
-        template=template,
-        subject=subject,
-        subject_params={"number": invoice.number},
-        dedupe_key=dedupe_key,
-        context={
-            "invoice": invoice,
-            "payment": payment,
-            "amount": format_money(payment.amount, payment.currency, language),
-            "overpaid": format_money(invoice.overpaid_amount, invoice.currency, language),
-            "link": absolute_url(invoice.get_absolute_url()),
-        },
+def _email_manager_about_payment(payment: Payment, *, key: str, dedupe_key: str) -> None:
+    manager_letters.about_payment(
+        _invoice_manager(payment.invoice), payment, key=key, dedupe_key=dedupe_key
     )
 
 
@@ -454,15 +394,13 @@ def email_manager_payment(event: Event) -> None:
     payment: Payment = event.subject
     _email_manager_about_payment(
         payment,
-        template="billing/email/payment_received_manager.txt",
-        subject=gettext_noop("Payment received: invoice No. %(number)s"),
+        key="manager_payment_received",
         dedupe_key=f"billing-payment:{payment.pk}",
     )
     if event.payload.get("overpaid"):
         _email_manager_about_payment(
             payment,
-            template="billing/email/overpaid.txt",
-            subject=gettext_noop("Overpayment on invoice No. %(number)s"),
+            key="manager_overpaid",
             dedupe_key=f"billing-overpaid:{payment.pk}",
         )
 
@@ -488,8 +426,7 @@ def email_manager_payment_review(event: Event) -> None:
     payment: Payment = event.subject
     _email_manager_about_payment(
         payment,
-        template="billing/email/payment_mismatch.txt",
-        subject=gettext_noop("Payment needs review: invoice No. %(number)s"),
+        key="manager_payment_review",
         dedupe_key=f"billing-mismatch:{payment.pk}",
     )
 
@@ -500,15 +437,7 @@ def email_manager_payment_review(event: Event) -> None:
 def email_task_reminder(event: Event) -> None:
     task: Task = event.subject
     link = absolute_url(task.deal.get_absolute_url() if task.deal else "/deals/my-day/")
-    email_manager(
-        task.assignee,
-        task.deal,
-        template="deals/email/task_due.txt",
-        subject=gettext_noop("Reminder: %(title)s"),
-        subject_params={"title": task.title},
-        dedupe_key=f"task-due:{task.pk}",
-        context={"task": task, "link": link},
-    )
+    manager_letters.task_due(task, link)
 
 
 # --- The table ---------------------------------------------------------------------------
@@ -555,4 +484,5 @@ REACTIONS: dict[str, tuple[Reaction, ...]] = {
     ),
     events.PAYMENT_NEEDS_REVIEW: (email_manager_payment_review,),
     events.TASK_DUE: (email_task_reminder,),
+    events.STAGE_CHANGED: (status.on_stage_changed,),
 }

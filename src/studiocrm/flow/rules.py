@@ -30,15 +30,14 @@ from studiocrm.billing import services as billing_services
 from studiocrm.billing.models import Invoice, Payment
 from studiocrm.briefs.models import Brief
 from studiocrm.core.models import Studio
-from studiocrm.core.urls_util import absolute_url
 from studiocrm.deals import services as deal_services
 from studiocrm.deals.models import NEW, Deal, Event, Note, StageChange
 from studiocrm.documents import public as documents_public
 from studiocrm.documents import services as document_services
 from studiocrm.documents.models import Document
-from studiocrm.flow import addressing, calendar, notify
+from studiocrm.flow import addressing, calendar, manager_letters, notify
 from studiocrm.flow.letters import send_letter
-from studiocrm.flow.messages import email_manager, manager_language, responsible_manager
+from studiocrm.flow.messages import manager_language, responsible_manager
 from studiocrm.flow.models import DealPause, Rule, Timer
 
 log = logging.getLogger(__name__)
@@ -314,13 +313,12 @@ def notify_manager_action(rule: Rule, deal: Deal, event: Event, subject: Any) ->
         with translation.override(manager_language(manager)):
             text = f"{_(rule.name)}: {deal.title}"
         notify.notify(manager, deal, text, key=_dedupe(rule, event))
-    sent = email_manager(
-        manager,
-        deal,
-        template="flow/email/rule_notice.txt",
-        subject=lambda: _("%(rule)s: %(deal)s") % {"rule": _(rule.name), "deal": deal.title},
-        dedupe_key=_dedupe(rule, event),
-        context={"rule": rule, "link": absolute_url(deal.get_absolute_url())},
+    rule_name = ""
+    if manager is not None:
+        with translation.override(manager_language(manager)):
+            rule_name = _(rule.name)
+    sent = manager_letters.rule_notice(
+        manager, deal, rule_name=rule_name, dedupe_key=_dedupe(rule, event)
     )
     return "manager notified" if sent else "no manager address"
 

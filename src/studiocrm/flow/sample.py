@@ -31,9 +31,45 @@ SAMPLE = {
             "amount": "120 000 ₽",
             "due_date": "12 мая 2027 г.",
             "pay_online": True,
+            "buyer": "ООО «Ромашка»",
+            "status": "Выставлен",
         },
-        "payment": {"amount": "60 000 ₽", "date": "8 мая 2027 г.", "still_due": ""},
+        "payment": {
+            "amount": "60 000 ₽",
+            "date": "8 мая 2027 г.",
+            "still_due": "",
+            "method": "Банковский перевод",
+            "overpaid": "1 000 ₽",
+            "reported": "59 000 ₽",
+            "detail": "",
+        },
         "comment": "Уточните, пожалуйста, сколько будет товаров в каталоге.",
+        "lead": {
+            "contact": "Ирина Петрова",
+            "email": "irina@example.com",
+            "phone": "+7 900 000-00-00",
+            "description": "Нужен сайт для пекарни с онлайн-заказом.",
+        },
+        "acceptance": {
+            "name": "Ирина Петрова",
+            "email": "irina@example.com",
+            "version": 2,
+            "option": "Корпоративный сайт",
+            "total": "120 000 ₽",
+        },
+        "together": [],
+        "question": {
+            "text": "Можно ли оплатить в два этапа?",
+            "who": "Ирина",
+            "email": "irina@example.com",
+        },
+        "task": {"title": "Позвонить клиенту"},
+        "rule": {"name": "Сделка без движения 7 дней"},
+        "status": {
+            "stage": "В работе",
+            "note": "Дизайн главной страницы готов, на этой неделе показываем макет.",
+            "moved": False,
+        },
     },
     "en": {
         "brief": {"title": "Company website"},
@@ -48,9 +84,45 @@ SAMPLE = {
             "amount": "$1,200",
             "due_date": "12 May 2027",
             "pay_online": True,
+            "buyer": "Acme Ltd",
+            "status": "Issued",
         },
-        "payment": {"amount": "$600", "date": "8 May 2027", "still_due": ""},
+        "payment": {
+            "amount": "$600",
+            "date": "8 May 2027",
+            "still_due": "",
+            "method": "Bank transfer",
+            "overpaid": "$10",
+            "reported": "$590",
+            "detail": "",
+        },
         "comment": "Please tell us how many products the catalogue will hold.",
+        "lead": {
+            "contact": "Jane Doe",
+            "email": "jane@example.com",
+            "phone": "+44 20 0000 0000",
+            "description": "A site for a bakery with online orders.",
+        },
+        "acceptance": {
+            "name": "Jane Doe",
+            "email": "jane@example.com",
+            "version": 2,
+            "option": "Company website",
+            "total": "$1,200",
+        },
+        "together": [],
+        "question": {
+            "text": "Can we pay in two steps?",
+            "who": "Jane",
+            "email": "jane@example.com",
+        },
+        "task": {"title": "Call the client"},
+        "rule": {"name": "Deal idle for 7 days"},
+        "status": {
+            "stage": "In work",
+            "note": "The home page design is ready; we will show you the mock-up this week.",
+            "moved": False,
+        },
     },
 }
 
@@ -85,7 +157,7 @@ def context_for(key: str, language: str, deal: Deal | None) -> tuple[dict[str, A
         context = {**base_context(example), **sample, "link": "https://example.com/"}
         context["links"] = [{"title": sample["document"]["title"], "url": context["link"]}]
         context["checklist"] = KICKOFF_CHECKLIST.get(language, KICKOFF_CHECKLIST["en"])
-        context["checklist_link"] = context["link"]
+        context["checklist_link"] = context["document_link"] = context["link"]
         return context, None
     link = absolute_url(deal.get_absolute_url())
     context: dict[str, Any] = {
@@ -95,7 +167,10 @@ def context_for(key: str, language: str, deal: Deal | None) -> tuple[dict[str, A
         "links": [{"title": sample["document"]["title"], "url": link}],
         "checklist": KICKOFF_CHECKLIST.get(language, KICKOFF_CHECKLIST["en"]),
         "checklist_link": link,
+        "document_link": link,
     }
+    if deal.stage_id:
+        context["deal"] = {**context["deal"], "stage": deal.stage.name}
     subject = _subject_for(key, deal)
     if subject is not None:
         real = addressing.for_subject(subject, deal).context

@@ -14,6 +14,7 @@ urlpatterns = [
     path("rules/<int:pk>/", views.rule_edit, name="rule_edit"),
     path("rules/<int:pk>/toggle/", views.rule_toggle, name="rule_toggle"),
     path("deals/<int:pk>/pause/", views.deal_pause, name="deal_pause"),
+    path("deals/<int:pk>/status/", views.status_update, name="status_update"),
     path("logo/<str:name>", views.logo, name="logo"),
     path("bell/", views.bell, name="bell"),
     path("notifications/", views.notifications, name="notifications"),

@@ -22,8 +22,8 @@ from studiocrm.deals.models import Deal, Event
 from studiocrm.deals.services import NotAllowed
 from studiocrm.documents.sandbox import TemplateProblem
 from studiocrm.flow import checklist as checklists
-from studiocrm.flow import services
-from studiocrm.flow.catalog import BY_KEY, LETTERS
+from studiocrm.flow import services, status
+from studiocrm.flow.catalog import BY_KEY, CLIENT_LETTERS, LETTERS
 from studiocrm.flow.forms import ChannelsForm, ChecklistForm, LetterForm, RuleForm
 from studiocrm.flow.letters import render as render_letter
 from studiocrm.flow.models import ManagerChannels, MessageTemplate, Notification, Rule, Timer
@@ -52,7 +52,15 @@ def letters(request: HttpRequest) -> HttpResponse:
         }
         for letter in LETTERS
     ]
-    return render(request, "flow/letters.html", {"rows": rows, "active": "letters"})
+    return render(
+        request,
+        "flow/letters.html",
+        {
+            "client_rows": [row for row in rows if not row["letter"].to_manager],
+            "manager_rows": [row for row in rows if row["letter"].to_manager],
+            "active": "letters",
+        },
+    )
 
 
 def _letter_or_404(key: str, language: str) -> None:
@@ -180,7 +188,7 @@ def rules(request: HttpRequest) -> HttpResponse:
         waiting=Count("timers", filter=Q(timers__status=Timer.Status.PENDING)),
     ).order_by("order", "pk")  # Meta.ordering does not apply to an aggregating query
     conditions = {code: label for code, (label, _check) in CONDITIONS.items()}
-    letter_titles = {letter.key: letter.title for letter in LETTERS}
+    letter_titles = {letter.key: letter.title for letter in CLIENT_LETTERS}
     return render(
         request,
         "flow/rules.html",
@@ -230,6 +238,30 @@ def deal_pause(request: HttpRequest, pk: int) -> HttpResponse:
         services.set_paused(deal, request.POST.get("paused") == "1", actor=request.user)
     except NotAllowed as error:
         raise PermissionDenied(str(error)) from error
+    return redirect(safe_next(request, deal.get_absolute_url()))
+
+
+@require_POST
+def status_update(request: HttpRequest, pk: int) -> HttpResponse:
+    """The manager's "send a status update" with a short note (deal page)."""
+    if not request.user.is_authenticated:
+        raise PermissionDenied
+    deal = get_object_or_404(Deal, pk=pk)
+    note = request.POST.get("note", "")
+    if len(note) > status.NOTE_MAX_LENGTH:
+        messages.error(request, _("The note is too long: keep it under 1000 characters."))
+        return redirect(safe_next(request, deal.get_absolute_url()))
+    try:
+        sent = status.send_status_update(
+            deal, note=note, actor=request.user, key=request.POST.get("key", "") or uuid.uuid4().hex
+        )
+    except NotAllowed as error:
+        raise PermissionDenied(str(error)) from error
+    except status.NoClientAddress:
+        messages.error(request, _("The deal's contact has no email address. Add one first."))
+    else:
+        if sent:
+            messages.success(request, _("The status update is on its way to the client."))
     return redirect(safe_next(request, deal.get_absolute_url()))
 
 
