@@ -347,6 +347,11 @@ PERIODIC_JOBS = [
     ("studiocrm.documents.services.expire_proposals", 600),
 ]
 
+# How long a worker's claim on a message or a timer lasts: one that dies mid-way (a restart,
+# a crash) leaves its claim, and the next worker takes the job over once the claim expires.
+OUTBOX_CLAIM_SECONDS = env.integer("OUTBOX_CLAIM_SECONDS", 300, minimum=1)
+AUTOMATION_CLAIM_SECONDS = env.integer("AUTOMATION_CLAIM_SECONDS", 300, minimum=1)
+
 # Who reacts to what happens on a deal (deals.events): dotted paths to
 # ``handler(event) -> None``, called in the emitting transaction. The flow app's table of
 # event → reactions is the sales path.

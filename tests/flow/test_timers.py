@@ -192,7 +192,7 @@ def test_a_timer_held_by_a_worker_that_died_is_fired_by_the_next_one(issued_invo
     timer = Timer.objects.get(rule__code="payment-overdue-1")
     assert timer.pk in rules.claim_due(100)  # this worker dies without firing
     assert rules.claim_due(100) == []  # the claim holds while it is fresh
-    clock.run_jobs_at(at(30) + timedelta(seconds=rules.CLAIM_SECONDS + 1))
+    clock.run_jobs_at(at(30) + timedelta(seconds=rules.claim_seconds() + 1))
     timer.refresh_from_db()
     assert timer.status == "done"
     assert len(rule_letters("payment-overdue-1")) == 1

@@ -20,6 +20,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.apps import apps
+from django.conf import settings
 from django.db import models, transaction
 from django.db.models import Q
 from django.utils import timezone, translation
@@ -218,6 +219,11 @@ def _enabled_rules() -> list[Rule]:
 # --- Firing ----------------------------------------------------------------------------
 
 
+def claim_seconds() -> int:
+    """How long a claim lasts before another worker may take the timer over."""
+    return getattr(settings, "AUTOMATION_CLAIM_SECONDS", CLAIM_SECONDS)
+
+
 def claim_due(limit: int, now: datetime | None = None) -> list[int]:
     """Take up to ``limit`` due timers for this worker (one conditional UPDATE each)."""
     now = now or timezone.now()
@@ -235,7 +241,7 @@ def claim_due(limit: int, now: datetime | None = None) -> list[int]:
             Timer.objects.filter(pk=pk, status=status)
             .filter(Q(claimed_until__isnull=True) | Q(claimed_until__lt=now))
             .update(
-                status=Timer.Status.RUNNING, claimed_until=now + timedelta(seconds=CLAIM_SECONDS)
+                status=Timer.Status.RUNNING, claimed_until=now + timedelta(seconds=claim_seconds())
             )
         )
         if taken:
