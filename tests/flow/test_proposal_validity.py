@@ -11,7 +11,8 @@ import pytest
 from django.test import Client as HttpClient
 from django.urls import reverse
 
-from studiocrm.deals.models import PROPOSAL_SENT, Event, Task
+from studiocrm.deals import services as deal_services
+from studiocrm.deals.models import LOST, PROPOSAL_SENT, Event, Task
 from studiocrm.documents import services as document_services
 from studiocrm.documents.models import Acceptance
 from studiocrm.documents.rendering import render_document
@@ -190,3 +191,10 @@ def test_sending_again_renews_the_proposal_and_the_client_can_accept(offered, cl
     assert letters.count() == 2  # the first offer and the renewed one
     accept(offered)
     assert Acceptance.objects.filter(document=offered).count() == 1
+
+
+def test_the_job_leaves_the_proposals_of_closed_deals_alone(offered, clock, manager):
+    deal_services.move_deal(offered.deal, LOST, actor=manager, lost_reason="Выбрали другую студию")
+    clock.move_to(datetime(2027, 3, 20, 10, 0, tzinfo=MOSCOW))
+    assert document_services.expire_proposals() == 0
+    assert not expired_events(offered).exists()

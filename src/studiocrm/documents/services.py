@@ -414,9 +414,11 @@ def note_expired(document: Document) -> bool:
 
 
 def expire_proposals(limit: int = 500) -> int:
-    """The periodic job: notice every sent proposal whose validity has passed (once each)."""
+    """The periodic job: notice every sent proposal of an open deal whose validity has passed
+    (once each)."""
     candidates = Document.objects.filter(
         kind=Kind.PROPOSAL,
+        deal__closed_at__isnull=True,  # a lost or won deal's old offer tells nobody anything
         status__in=[Document.Status.SENT, Document.Status.CHANGED],
         valid_until__lt=studio_today(),
         expired_at__isnull=True,

@@ -667,6 +667,40 @@ STATUS_UPDATE = Letter(
     ),
 )
 
+DIGEST = Letter(
+    "manager_digest",
+    _("Manager: morning digest"),
+    ("day", "tasks", "client_actions", "idle", "idle_days", "link"),
+    (
+        "Ваш день, {{ day }}",
+        "<p>{% if manager.name %}Доброе утро, {{ manager.name }}!{% else %}Доброе утро!"
+        "{% endif %}</p>\n{% if tasks %}<h3>Задачи на сегодня</h3>\n<ul>{% for task in tasks %}"
+        "<li>{{ task.time }} {{ task.title }}{% if task.deal %} ({{ task.deal }}){% endif %}"
+        "</li>{% endfor %}</ul>\n{% endif %}{% if client_actions %}<h3>Что клиенты сделали "
+        'вчера</h3>\n<ul>{% for item in client_actions %}<li><a href="{{ item.link }}">'
+        "{{ item.label }}: {{ item.deal }}</a></li>{% endfor %}</ul>\n{% endif %}{% if idle %}"
+        "<h3>Сделки без движения {{ idle_days }} дней и дольше</h3>\n<ul>{% for deal in idle %}"
+        '<li><a href="{{ deal.link }}">{{ deal.title }}</a> ({{ deal.stage }}, с '
+        "{{ deal.since }})</li>{% endfor %}</ul>\n{% endif %}"
+        '<p><a class="button" href="{{ link }}">Мой день</a></p>',
+    ),
+    (
+        "Your day, {{ day }}",
+        "<p>{% if manager.name %}Good morning, {{ manager.name }}!{% else %}Good morning!"
+        "{% endif %}</p>\n{% if tasks %}<h3>Tasks for today</h3>\n<ul>{% for task in tasks %}"
+        "<li>{{ task.time }} {{ task.title }}{% if task.deal %} ({{ task.deal }}){% endif %}"
+        "</li>{% endfor %}</ul>\n{% endif %}{% if client_actions %}<h3>What clients did "
+        'yesterday</h3>\n<ul>{% for item in client_actions %}<li><a href="{{ item.link }}">'
+        "{{ item.label }}: {{ item.deal }}</a></li>{% endfor %}</ul>\n{% endif %}{% if idle %}"
+        "<h3>Deals without a move for {{ idle_days }} days or more</h3>\n<ul>"
+        '{% for deal in idle %}<li><a href="{{ deal.link }}">{{ deal.title }}</a> '
+        "({{ deal.stage }}, since {{ deal.since }})</li>{% endfor %}</ul>\n{% endif %}"
+        '<p><a class="button" href="{{ link }}">My day</a></p>',
+    ),
+    audience="manager",
+)
+
 CLIENT_LETTERS = LETTERS + (STATUS_UPDATE,)
+MANAGER_LETTERS += (DIGEST,)
 LETTERS = CLIENT_LETTERS + MANAGER_LETTERS
 BY_KEY = {letter.key: letter for letter in LETTERS}

@@ -4,19 +4,19 @@ the deals that went quiet and what clients did yesterday. A periodic job; the de
 
 from __future__ import annotations
 
-import functools
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from django.db.models import Q
-from django.utils import timezone
-from django.utils.formats import date_format
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from studiocrm.core.models import Studio, User
 from studiocrm.core.urls_util import absolute_url
 from studiocrm.deals.models import IDLE_DAYS, Deal, Event, Task
-from studiocrm.flow.messages import email_manager
+from studiocrm.documents.filters import long_date
+from studiocrm.flow.letters import send_manager_letter
+from studiocrm.flow.messages import manager_language
 from studiocrm.flow.models import ManagerChannels
 from studiocrm.flow.notify import CLIENT_ACTIONS
 from studiocrm.notifications.models import Outbox
@@ -77,27 +77,53 @@ def send_digests(now: datetime | None = None) -> int:
         quiet = idle_deals(user, now)
         if not (tasks or yesterday or quiet):
             continue
-        if email_manager(
-            user,
-            None,
-            template="flow/email/digest.txt",
-            subject=functools.partial(_subject, local.date()),
-            dedupe_key=key,
-            context={
-                "tasks": tasks,
-                "client_actions": [
-                    {"event": event, "label": CLIENT_ACTIONS[event.name]} for event in yesterday
-                ],
-                "idle": quiet,
-                "idle_days": IDLE_DAYS,
-                "link": absolute_url("/deals/my-day/"),
-                "base_url": absolute_url(""),
-            },
-        ):
+        if _send(user, zone, local.date(), key, tasks=tasks, yesterday=yesterday, quiet=quiet):
             queued += 1
     return queued
 
 
-def _subject(day: date) -> str:
-    """Built inside the manager's language (``email_manager`` calls it there)."""
-    return _("Your day, %(date)s") % {"date": date_format(day, "DATE_FORMAT")}
+def _send(
+    user: User,
+    zone: ZoneInfo,
+    day: date,
+    key: str,
+    *,
+    tasks: list[Task],
+    yesterday: list[Event],
+    quiet: list[Deal],
+) -> bool:
+    """The studio's ``manager_digest`` letter, from plain data in the manager's language and
+    time zone."""
+    language = manager_language(user)
+    with translation.override(language):
+        context = {
+            "day": long_date(day, language),
+            "tasks": [
+                {
+                    "time": task.due_at.astimezone(zone).strftime("%H:%M"),
+                    "title": task.title,
+                    "deal": task.deal.title if task.deal else "",
+                }
+                for task in tasks
+            ],
+            "client_actions": [
+                {
+                    "label": _(CLIENT_ACTIONS[event.name]),
+                    "deal": event.deal.title,
+                    "link": absolute_url(event.deal.get_absolute_url()),
+                }
+                for event in yesterday
+            ],
+            "idle": [
+                {
+                    "title": deal.title,
+                    "stage": str(deal.stage.label),
+                    "since": long_date(deal.stage_changed_at.astimezone(zone).date(), language),
+                    "link": absolute_url(deal.get_absolute_url()),
+                }
+                for deal in quiet
+            ],
+            "idle_days": IDLE_DAYS,
+            "link": absolute_url("/deals/my-day/"),
+        }
+    return send_manager_letter("manager_digest", user, None, context=context, dedupe_key=key)

@@ -58,9 +58,12 @@ def person(user: User | None) -> dict[str, str]:
     return {"name": user.get_full_name() or user.username, "email": user.email, "phone": ""}
 
 
-def base_context(deal: Deal, *, manager: User | None = None) -> dict[str, Any]:
-    """What every letter may use: the client, the studio, the manager and the deal."""
+def base_context(deal: Deal | None, *, manager: User | None = None) -> dict[str, Any]:
+    """What every letter may use: the client, the studio, the manager and the deal (empty
+    for a letter about no deal, such as the manager's morning digest)."""
     studio = Studio.load()
+    if deal is None:
+        deal = Deal(title="")
     contact = deal.contact if deal.contact_id else None
     return {
         "client": {
@@ -219,7 +222,7 @@ def send_letter(
     if not to:
         return False
     language = language_of(language)
-    common = base_context(deal, manager=manager) if deal is not None else {}
+    common = base_context(deal, manager=manager)
     full_context = {**common, **context}
     with translation.override(language):
         if source is not None:

@@ -65,6 +65,20 @@ SAMPLE = {
         },
         "task": {"title": "Позвонить клиенту"},
         "rule": {"name": "Сделка без движения 7 дней"},
+        "day": "8 мая 2027 г.",
+        "tasks": [{"time": "11:00", "title": "Позвонить клиенту", "deal": "Сайт пекарни"}],
+        "client_actions": [
+            {"label": "Клиент открыл счёт", "deal": "Сайт пекарни", "link": "https://example.com/"}
+        ],
+        "idle": [
+            {
+                "title": "Лендинг для автосервиса",
+                "stage": "Предложение отправлено",
+                "since": "28 апреля 2027 г.",
+                "link": "https://example.com/",
+            }
+        ],
+        "idle_days": 7,
         "status": {
             "stage": "В работе",
             "note": "Дизайн главной страницы готов, на этой неделе показываем макет.",
@@ -118,6 +132,24 @@ SAMPLE = {
         },
         "task": {"title": "Call the client"},
         "rule": {"name": "Deal idle for 7 days"},
+        "day": "8 May 2027",
+        "tasks": [{"time": "11:00", "title": "Call the client", "deal": "Bakery website"}],
+        "client_actions": [
+            {
+                "label": "The client opened the invoice",
+                "deal": "Bakery website",
+                "link": "https://example.com/",
+            }
+        ],
+        "idle": [
+            {
+                "title": "Landing page for a garage",
+                "stage": "Proposal sent",
+                "since": "28 April 2027",
+                "link": "https://example.com/",
+            }
+        ],
+        "idle_days": 7,
         "status": {
             "stage": "In work",
             "note": "The home page design is ready; we will show you the mock-up this week.",
