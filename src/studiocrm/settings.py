@@ -99,6 +99,7 @@ INSTALLED_APPS = [
     "studiocrm.flow",
     "studiocrm.demo",
     "studiocrm.analytics",
+    "studiocrm.transfer",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -344,7 +345,15 @@ PERIODIC_JOBS = [
     ("studiocrm.billing.payments.mark_overdue", 3600),
     ("studiocrm.flow.rules.fire_due", env.integer("AUTOMATION_SWEEP_SECONDS", 30, minimum=1)),
     ("studiocrm.flow.digest.send_digests", 600),
+    ("studiocrm.intake.mailbox.poll_mailbox", env.integer("MAILBOX_POLL_SECONDS", 120, minimum=10)),
 ]
+
+# Applications from email (Settings → Mailbox): an extra CA bundle to trust for the IMAP
+# server's certificate (a studio's own server with a private CA); empty: the system's.
+MAILBOX_CA_FILE = env.string("MAILBOX_CA_FILE", "")
+# Import (Settings → Import and export): the largest file and the most rows accepted.
+IMPORT_MAX_BYTES = env.integer("IMPORT_MAX_BYTES", 20 * 1024 * 1024, minimum=1024)
+IMPORT_MAX_ROWS = env.integer("IMPORT_MAX_ROWS", 100_000, minimum=1)
 
 # Who reacts to what happens on a deal (deals.events): dotted paths to
 # ``handler(event) -> None``, called in the emitting transaction. The flow app's table of
@@ -355,6 +364,7 @@ EVENT_HANDLERS: list[str] = ["studiocrm.flow.reactions.react"]
 # ``panel(request, deal) -> str | None`` returning rendered HTML (see deals.panels).
 DEAL_PANELS: list[str] = [
     "studiocrm.intake.panels.lead_panel",
+    "studiocrm.intake.panels.email_panel",
     "studiocrm.briefs.panels.brief_panel",
     "studiocrm.estimates.panels.estimate_panel",
     "studiocrm.documents.panels.documents_panel",

@@ -53,6 +53,7 @@ PAYMENT_FAILED = "payment.failed"  # subject: Payment (failed or canceled at the
 PAYMENT_NEEDS_REVIEW = "payment.needs_review"  # subject: Payment (amount/currency mismatch)
 INVOICE_PAID = "invoice.paid"  # subject: Invoice
 TASK_DUE = "task.due"  # subject: Task
+EMAIL_RECEIVED = "email.received"  # subject: intake InboundEmail; payload: note, from, subject
 
 VOCABULARY = (
     LEAD_RECEIVED,
@@ -79,6 +80,7 @@ VOCABULARY = (
     PAYMENT_NEEDS_REVIEW,
     INVOICE_PAID,
     TASK_DUE,
+    EMAIL_RECEIVED,
 )
 
 Handler = Callable[[Event], None]
