@@ -1,9 +1,9 @@
 from django_tasks import task
 
-from studiocrm.transfer import services
+from studiocrm.transfer import importing
 
 
 @task()
 def run_import_task(job_id: int) -> None:
     """A large import, in the worker (the page polls its progress)."""
-    services.run_import(job_id)
+    importing.run_import(job_id)

@@ -13,7 +13,7 @@ from django.views.decorators.http import require_GET, require_POST
 from studiocrm.core import audit
 from studiocrm.core.permissions import owner_required
 from studiocrm.deals.models import Stage
-from studiocrm.transfer import exports, services
+from studiocrm.transfer import exports, importing, services
 from studiocrm.transfer.mapping import FIELDS, guess_stage
 from studiocrm.transfer.models import ImportJob
 from studiocrm.transfer.reading import UnreadableFile, max_bytes
@@ -96,7 +96,7 @@ def job_page(request: HttpRequest, pk: int) -> HttpResponse:
     stage_rows = []
     preview: list[list] = []
     try:
-        table = services.load_table(job)
+        table = importing.load_table(job)
     except UnreadableFile as error:
         table_error = str(error)
     else:
@@ -129,7 +129,7 @@ def job_page(request: HttpRequest, pk: int) -> HttpResponse:
             "stage_rows": stage_rows,
             "errors": errors,
             "table_error": table_error,
-            "progress": cache.get(services.progress_key(job.pk)),
+            "progress": cache.get(importing.progress_key(job.pk)),
         },
         status=400 if errors else 200,
     )
@@ -154,7 +154,7 @@ def status(request: HttpRequest, pk: int) -> HttpResponse:
     return render(
         request,
         "transfer/_status.html",
-        {"job": job, "progress": cache.get(services.progress_key(job.pk))},
+        {"job": job, "progress": cache.get(importing.progress_key(job.pk))},
     )
 
 
