@@ -24,6 +24,7 @@ from studiocrm.clients.models import Client, Contact
 from studiocrm.clients.phones import normalize_phone
 from studiocrm.core.models import Studio, User
 from studiocrm.deals.models import Stage
+from studiocrm.transfer.mapping import FIELDS
 from studiocrm.transfer.reading import Table, cell_text
 
 CREATE, UPDATE, SKIP = "create", "update", "skip"
@@ -269,7 +270,7 @@ def _plan_row(row, values, plan, matcher, stages, stage_mapping, zone, studio, a
         if len(text) > limit:
             row.errors.append(
                 _("“%(field)s” is longer than %(limit)d characters.")
-                % {"field": name, "limit": limit}
+                % {"field": FIELDS[name], "limit": limit}
             )
     email = values.get("contact_email", "")
     if email:
