@@ -162,6 +162,7 @@ def main() -> None:
             ["export deals CSV", deals, round(export_s, 2), round(deals / export_s)],
         ],
     )
+    print(f"load average (1 min): {os.getloadavg()[0]:.2f} on {os.cpu_count()} CPUs")
     print(
         f"created {counts['clients_created']} clients, {counts['contacts_created']} contacts, "
         f"{deals} deals; {counts['errors']} rows with errors"
@@ -181,6 +182,8 @@ def main() -> None:
                 "deals_created": deals,
                 "goal_dry_run_plus_import_s": round(goal, 1),
                 "goal_met": total <= goal,
+                # The machine is shared; a high load stretches every figure above.
+                "load_average_1m": round(os.getloadavg()[0], 2),
             }
         )
     )

@@ -203,3 +203,36 @@ def test_oversized_file_is_refused(settings):
     settings.IMPORT_MAX_BYTES = 1024
     with pytest.raises(UnreadableFile, match="larger"):
         read_table("big.csv", b"a,b\n" + b"1,2\n" * 1000)
+
+
+def test_utf16_tab_separated_text_from_excel_is_read():
+    table = read_table("unicode.txt", "Компания\tEmail\nООО А\ta@a.test\n".encode("utf-16"))
+    assert (table.encoding, table.delimiter) == ("utf-16", "\t")
+    assert table.rows == [["ООО А", "a@a.test"]]
+
+
+def test_a_large_file_is_imported_by_the_worker_with_progress(
+    owner, monkeypatch, django_capture_on_commit_callbacks
+):
+    from django.core.cache import cache
+    from django_tasks import default_task_backend
+
+    from studiocrm.transfer import importing
+    from studiocrm.transfer.tasks import run_import_task
+
+    monkeypatch.setattr(services, "INLINE_ROWS", 0)
+    default_task_backend.clear()
+    job = check(upload(owner, "amo.csv", AMO.encode()), owner)
+    with django_capture_on_commit_callbacks(execute=True):
+        assert services.confirm(job, actor=owner) is False
+    job.refresh_from_db()
+    assert job.status == ImportJob.Status.QUEUED and not Deal.objects.exists()
+    [queued] = default_task_backend.results
+    assert queued.args == [job.pk]
+    seen = []
+    monkeypatch.setattr(cache, "set", lambda key, value, timeout: seen.append(value))
+    run_import_task.call(job.pk)
+    job.refresh_from_db()
+    assert job.status == ImportJob.Status.DONE
+    assert seen[-1] == [3, 3]  # a client, a contact and a deal
+    assert cache.get(importing.progress_key(job.pk)) is None

@@ -103,3 +103,31 @@ def test_history_export_lists_every_stage_change(owner_client):
     response = owner_client.get("/transfer/export/history.csv")
     rows = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode()[1:])))
     assert [row[3] for row in rows[1:] if row[1] == str(deal.pk)][-1] == "Brief sent"
+
+
+def test_the_job_page_polls_while_the_worker_imports(owner_client, owner):
+    from django.core.cache import cache
+
+    from studiocrm.transfer import importing
+
+    owner_client.post("/transfer/", {"file": SimpleUploadedFile("d.csv", CSV.encode())})
+    job = ImportJob.objects.get()
+    job.status = ImportJob.Status.RUNNING
+    job.save()
+    cache.set(importing.progress_key(job.pk), [40, 100])
+    body = owner_client.get(f"/transfer/jobs/{job.pk}/status/").content.decode()
+    assert f'hx-get="/transfer/jobs/{job.pk}/status/"' in body
+    assert "40 / 100" in body
+    # Re-checking or re-importing a running job is refused.
+    owner_client.post(f"/transfer/jobs/{job.pk}/confirm/")
+    job.refresh_from_db()
+    assert job.status == ImportJob.Status.RUNNING and not Deal.objects.exists()
+
+
+def test_pages_speak_russian(owner_client, owner):
+    owner.language = "ru"
+    owner.save()
+    owner_client.post("/transfer/", {"file": SimpleUploadedFile("d.csv", CSV.encode())})
+    job = ImportJob.objects.get()
+    body = owner_client.get(f"/transfer/jobs/{job.pk}/", HTTP_ACCEPT_LANGUAGE="ru").content.decode()
+    assert "Что в каждой колонке" in body

@@ -130,7 +130,7 @@ class MailboxForm(forms.ModelForm):
     """The mailbox settings. The password is never shown back; empty keeps the stored one."""
 
     password = forms.CharField(
-        label=_("password"),
+        label=_("Password"),
         required=False,
         widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "new-password"}),
         help_text=_("Leave empty to keep the saved password. An app password is best."),

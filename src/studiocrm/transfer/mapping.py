@@ -5,26 +5,27 @@ from __future__ import annotations
 
 import re
 
-from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from studiocrm.deals.models import DEFAULT_STAGE_NAMES, LOST, NEW, PAID, Stage
 
-# Target field key -> its label (also the export's header, so an export imports back).
+# Target field key -> its label (also the export's header, so an export imports back). A
+# context of their own: other apps translate "Created" or "Notes" differently.
 FIELDS = {
-    "client_name": _("Company"),
-    "client_tax_id": _("INN / tax ID"),
-    "contact_name": _("Contact"),
-    "contact_position": _("Position"),
-    "contact_email": _("Email"),
-    "contact_phone": _("Phone"),
-    "deal_title": _("Deal name"),
-    "deal_stage": _("Deal stage"),
-    "deal_amount": _("Amount"),
-    "deal_currency": _("Currency"),
-    "deal_manager": _("Responsible"),
-    "deal_created": _("Created"),
-    "deal_closed": _("Closed"),
-    "deal_notes": _("Notes"),
+    "client_name": pgettext_lazy("import column", "Company"),
+    "client_tax_id": pgettext_lazy("import column", "INN / tax ID"),
+    "contact_name": pgettext_lazy("import column", "Contact"),
+    "contact_position": pgettext_lazy("import column", "Position"),
+    "contact_email": pgettext_lazy("import column", "Email"),
+    "contact_phone": pgettext_lazy("import column", "Phone"),
+    "deal_title": pgettext_lazy("import column", "Deal name"),
+    "deal_stage": pgettext_lazy("import column", "Deal stage"),
+    "deal_amount": pgettext_lazy("import column", "Amount"),
+    "deal_currency": pgettext_lazy("import column", "Currency"),
+    "deal_manager": pgettext_lazy("import column", "Responsible"),
+    "deal_created": pgettext_lazy("import column", "Created"),
+    "deal_closed": pgettext_lazy("import column", "Closed"),
+    "deal_notes": pgettext_lazy("import column", "Notes"),
 }
 
 # Header (lower case, spaces collapsed) -> field. Bitrix24 deal export: "Название сделки",

@@ -12,6 +12,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from decimal import Decimal, InvalidOperation
+from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -116,6 +117,21 @@ class Plan:
                 for row in shown
             ],
         }
+
+
+@lru_cache(maxsize=65536)
+def _phone(raw: str) -> str:
+    # Peer exports repeat a client's phone on each of its deals: parse each number once.
+    return normalize_phone(raw)
+
+
+@lru_cache(maxsize=65536)
+def _email_ok(email: str) -> bool:
+    try:
+        validate_email(email)
+    except ValidationError:
+        return False
+    return True
 
 
 def parse_amount(raw: Any) -> tuple[Decimal | None, str]:
@@ -273,13 +289,10 @@ def _plan_row(row, values, plan, matcher, stages, stage_mapping, zone, studio, a
                 % {"field": FIELDS[name], "limit": limit}
             )
     email = values.get("contact_email", "")
-    if email:
-        try:
-            validate_email(email)
-        except ValidationError:
-            row.errors.append(_("“%(email)s” is not an email address.") % {"email": email})
+    if email and not _email_ok(email):
+        row.errors.append(_("“%(email)s” is not an email address.") % {"email": email})
     phone = values.get("contact_phone", "")
-    phone_normalized = normalize_phone(phone) if phone else ""
+    phone_normalized = _phone(phone) if phone else ""
     if phone and not phone_normalized:
         row.warnings.append(_("Phone “%(phone)s” is not a number we can match.") % {"phone": phone})
     tax_id = re.sub(r"\D", "", values.get("client_tax_id", ""))

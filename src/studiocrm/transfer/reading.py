@@ -59,6 +59,12 @@ def detect_format(name: str, head: bytes) -> str:
 
 def decode(raw: bytes) -> tuple[str, str]:
     """The text and the encoding it was read with, or UnreadableFile for binary data."""
+    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
+        # Excel's "Unicode text" export: UTF-16 with a byte-order mark.
+        try:
+            return raw.decode("utf-16"), "utf-16"
+        except UnicodeDecodeError as error:
+            raise UnreadableFile(_("The file's encoding is not UTF-8 or Windows-1251.")) from error
     if b"\x00" in raw[:65536]:
         raise UnreadableFile(_("This is not a text file (it contains binary data)."))
     for encoding in ENCODINGS:

@@ -16,7 +16,7 @@ from studiocrm.deals.models import Stage
 from studiocrm.transfer import exports, importing, services
 from studiocrm.transfer.mapping import FIELDS, guess_stage
 from studiocrm.transfer.models import ImportJob
-from studiocrm.transfer.reading import UnreadableFile, max_bytes
+from studiocrm.transfer.reading import UnreadableFile, cell_text, max_bytes
 
 
 @owner_required
@@ -114,7 +114,11 @@ def job_page(request: HttpRequest, pk: int) -> HttpResponse:
             "index": index,
             "header": header,
             "field": job.mapping.get(str(index), ""),
-            "samples": [row[index] if index < len(row) else "" for row in preview],
+            "samples": [
+                text
+                for row in preview
+                if (text := cell_text(row[index] if index < len(row) else ""))
+            ],
         }
         for index, header in enumerate(job.headers)
     ]
