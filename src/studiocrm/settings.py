@@ -351,6 +351,8 @@ PERIODIC_JOBS = [
 # Applications from email (Settings → Mailbox): an extra CA bundle to trust for the IMAP
 # server's certificate (a studio's own server with a private CA); empty: the system's.
 MAILBOX_CA_FILE = env.string("MAILBOX_CA_FILE", "")
+# A larger message is not downloaded: its header is kept and it is listed as a problem.
+MAILBOX_MAX_MESSAGE_BYTES = env.integer("MAILBOX_MAX_MESSAGE_BYTES", 25 * 1024 * 1024, minimum=1024)
 # Import (Settings → Import and export): the largest file and the most rows accepted.
 IMPORT_MAX_BYTES = env.integer("IMPORT_MAX_BYTES", 20 * 1024 * 1024, minimum=1024)
 IMPORT_MAX_ROWS = env.integer("IMPORT_MAX_ROWS", 100_000, minimum=1)

@@ -274,3 +274,16 @@ def test_owner_saves_the_mailbox_with_the_password_encrypted(owner_client, manag
     assert bad.status_code == 400
     page = owner_client.get("/lead/mailbox/")
     assert "s3cret" not in page.content.decode()
+
+
+def test_an_oversized_message_is_not_downloaded_but_reported(mailbox, imap_server, settings):
+    settings.MAILBOX_MAX_MESSAGE_BYTES = 4096
+    imap_server.append(letter(attachment=("big.pdf", b"%PDF" + b"x" * 20_000)))
+    result = mailbox_service.poll_mailbox()
+    assert result.processed == 1
+    record = InboundEmail.objects.get()
+    assert record.outcome == "refused" and "over the limit" in record.problem
+    assert record.from_address == "anna@client.test"
+    assert len(record.raw.read()) < 4096  # the header only
+    assert not Deal.objects.exists()
+    assert imap_server.flags() == ["1 (FLAGS ($StudiocrmProcessed))"]

@@ -110,11 +110,8 @@ def read_mailbox(mailbox: Mailbox) -> PollResult:
             if InboundEmail.objects.filter(uidvalidity=uidvalidity, uid=uid).exists():
                 result.skipped += 1
             else:
-                status, parts = imap.uid("FETCH", str(uid), "(BODY.PEEK[])")
-                raw = _body(parts)
-                if status != "OK" or raw is None:
-                    raise MailboxError(f"cannot fetch message {uid}")
-                if process_message(raw, uidvalidity=uidvalidity, uid=uid) is None:
+                raw, size = _fetch(imap, uid)
+                if process_message(raw, uidvalidity=uidvalidity, uid=uid, size=size) is None:
                     result.skipped += 1
                 else:
                     result.processed += 1
@@ -123,6 +120,26 @@ def read_mailbox(mailbox: Mailbox) -> PollResult:
         with contextlib.suppress(OSError, imaplib.IMAP4.error):
             imap.logout()
     return result
+
+
+def message_limit() -> int:
+    return getattr(settings, "MAILBOX_MAX_MESSAGE_BYTES", 25 * 1024 * 1024)
+
+
+def _fetch(imap: imaplib.IMAP4, uid: int) -> tuple[bytes, int]:
+    """The whole message, or only its header when it is larger than the limit (the size
+    comes first, so a 500 MB letter is never downloaded)."""
+    status, data = imap.uid("FETCH", str(uid), "(RFC822.SIZE)")
+    match = re.search(rb"RFC822\.SIZE (\d+)", data[0] if data and data[0] else b"")
+    if status != "OK" or match is None:
+        raise MailboxError(f"cannot fetch message {uid}")
+    size = int(match.group(1))
+    part = "BODY.PEEK[HEADER]" if size > message_limit() else "BODY.PEEK[]"
+    status, parts = imap.uid("FETCH", str(uid), f"({part})")
+    raw = _body(parts)
+    if status != "OK" or raw is None:
+        raise MailboxError(f"cannot fetch message {uid}")
+    return raw, size
 
 
 def _quote(folder: str) -> str:
@@ -162,9 +179,14 @@ def find_thread_deal(parsed: mail.ParsedEmail) -> Deal | None:
     return Deal.objects.filter(pk=sent.deal_id).first() if sent else None
 
 
-def process_message(raw: bytes, *, uidvalidity: int, uid: int) -> InboundEmail | None:
+def process_message(
+    raw: bytes, *, uidvalidity: int, uid: int, size: int | None = None
+) -> InboundEmail | None:
     """Record one message and act on it, in one transaction. Returns None when it was
-    processed before (same UID or the same Message-ID)."""
+    processed before (same UID or the same Message-ID). A message over the size limit comes
+    as its header only: it is kept and reported, and opens nothing."""
+    oversized = size is not None and size > message_limit()
+    saved: list[EmailAttachment] = []
     try:
         parsed = mail.parse(raw)
     except Exception as error:  # noqa: BLE001 - an unparseable message is kept and reported
@@ -180,7 +202,15 @@ def process_message(raw: bytes, *, uidvalidity: int, uid: int) -> InboundEmail |
                 problem="; ".join(parsed.problems)[:2000],
             )
             record.raw.save(f"{uidvalidity}-{uid}.eml", ContentFile(raw), save=False)
-            record.outcome = _act(record, parsed)
+            if oversized:
+                record.note_id = None
+                record.outcome = InboundEmail.Outcome.REFUSED
+                record.problem = (
+                    f"message of {size} bytes is over the limit of {message_limit()}; "
+                    "only its header is kept"
+                )
+            else:
+                record.outcome = _act(record, parsed)
             record.save()
             for attachment in parsed.attachments if record.deal_id else []:
                 stored = EmailAttachment(
@@ -190,6 +220,7 @@ def process_message(raw: bytes, *, uidvalidity: int, uid: int) -> InboundEmail |
                     size=len(attachment.data),
                 )
                 stored.file.save(attachment.name, ContentFile(attachment.data), save=False)
+                saved.append(stored)
                 stored.save()
             if record.deal_id and record.outcome == InboundEmail.Outcome.REPLY:
                 events.emit(
@@ -215,8 +246,9 @@ def process_message(raw: bytes, *, uidvalidity: int, uid: int) -> InboundEmail |
             )
     except IntegrityError:
         # The same UID or Message-ID committed already (another worker, a second copy).
-        if record.raw.name:
-            record.raw.storage.delete(record.raw.name)
+        for name in [record.raw.name, *(stored.file.name for stored in saved)]:
+            if name:
+                record.raw.storage.delete(name)
         return None
     return record
 
