@@ -236,3 +236,29 @@ def test_a_large_file_is_imported_by_the_worker_with_progress(
     assert job.status == ImportJob.Status.DONE
     assert seen[-1] == [3, 3]  # a client, a contact and a deal
     assert cache.get(importing.progress_key(job.pk)) is None
+
+
+def test_amocrm_contact_columns_with_remarks_and_bitrix_split_names_are_recognised(owner):
+    from studiocrm.transfer.mapping import guess_mapping
+
+    headers = [
+        "Имя",
+        "Отчество",
+        "Фамилия",
+        "Рабочий телефон (контакт)",
+        "Рабочий email (контакт)",
+        "Бюджет ₽",
+        "Что-то своё",
+    ]
+    assert guess_mapping(headers) == {
+        "0": "contact_name",
+        "1": "contact_middle_name",
+        "2": "contact_last_name",
+        "3": "contact_phone",
+        "4": "contact_email",
+        "5": "deal_amount",
+    }
+    raw = "Имя;Отчество;Фамилия;Рабочий email (контакт)\nИван;Ильич;Петров;i@p.test\n"
+    job = check(upload(owner, "contacts.csv", raw.encode()), owner)
+    services.confirm(job, actor=owner)
+    assert Contact.objects.get().name == "Иван Ильич Петров"

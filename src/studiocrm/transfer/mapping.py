@@ -15,6 +15,8 @@ FIELDS = {
     "client_name": pgettext_lazy("import column", "Company"),
     "client_tax_id": pgettext_lazy("import column", "INN / tax ID"),
     "contact_name": pgettext_lazy("import column", "Contact"),
+    "contact_last_name": pgettext_lazy("import column", "Last name"),
+    "contact_middle_name": pgettext_lazy("import column", "Middle name"),
     "contact_position": pgettext_lazy("import column", "Position"),
     "contact_email": pgettext_lazy("import column", "Email"),
     "contact_phone": pgettext_lazy("import column", "Phone"),
@@ -61,6 +63,9 @@ ALIASES = {
         "контактное лицо",
         "полное имя",
     ],
+    # Bitrix24 contact exports split the name: "Имя", "Отчество", "Фамилия".
+    "contact_last_name": ["last name", "surname", "family name", "фамилия"],
+    "contact_middle_name": ["middle name", "patronymic", "отчество"],
     "contact_position": ["position", "job title", "title (job)", "должность"],
     "contact_email": [
         "email",
@@ -167,10 +172,14 @@ _ALIAS_INDEX = {_key(alias): field for field, aliases in ALIASES.items() for ali
 
 def guess_field(header: str) -> str:
     """The field a column header names, '' if none. The field labels in both languages
-    count too (an export in either language imports back)."""
+    count too (an export in either language imports back), and a remark in brackets or a
+    currency sign is ignored (amoCRM: "Рабочий телефон (контакт)", "Бюджет ₽")."""
     key = _key(header)
     if key in _ALIAS_INDEX:
         return _ALIAS_INDEX[key]
+    bare = _key(re.sub(r"\([^)]*\)|[₽$€£,:]", " ", key))
+    if bare in _ALIAS_INDEX:
+        return _ALIAS_INDEX[bare]
     from django.utils import translation
 
     for language in ("en", "ru"):

@@ -44,6 +44,8 @@ LIMITS = {
     "client_name": 300,
     "client_tax_id": 32,
     "contact_name": 200,
+    "contact_last_name": 100,
+    "contact_middle_name": 100,
     "contact_position": 200,
     "contact_email": 254,
     "contact_phone": 40,
@@ -299,7 +301,15 @@ def _plan_row(row, values, plan, matcher, stages, stage_mapping, zone, studio, a
     if values.get("client_tax_id") and len(tax_id) not in (10, 12):
         row.errors.append(_("INN must have 10 or 12 digits."))
     company = values.get("client_name", "")
-    person = values.get("contact_name", "")
+    person = " ".join(
+        part
+        for part in (
+            values.get("contact_name", ""),
+            values.get("contact_middle_name", ""),
+            values.get("contact_last_name", ""),
+        )
+        if part
+    )[:200]
     title = values.get("deal_title", "")
     if not (company or person or email or phone):
         row.errors.append(_("The row names no company, contact, email or phone."))
