@@ -262,3 +262,29 @@ def test_amocrm_contact_columns_with_remarks_and_bitrix_split_names_are_recognis
     job = check(upload(owner, "contacts.csv", raw.encode()), owner)
     services.confirm(job, actor=owner)
     assert Contact.objects.get().name == "Иван Ильич Петров"
+
+
+def test_an_xlsx_zip_bomb_is_refused_before_unpacking(settings):
+    import zipfile
+
+    settings.IMPORT_MAX_BYTES = 10_000
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("xl/worksheets/sheet1.xml", b"<row/>" * 100_000)
+    assert len(buffer.getvalue()) < 10_000
+    with pytest.raises(UnreadableFile, match="unpacks"):
+        read_table("bomb.xlsx", buffer.getvalue())
+
+
+def test_a_failed_import_can_be_checked_and_imported_again(owner, monkeypatch):
+    job = check(upload(owner, "amo.csv", AMO.encode()), owner)
+    real = StageChange.objects.bulk_create
+    monkeypatch.setattr(StageChange.objects, "bulk_create", lambda *a, **k: 1 / 0)
+    services.confirm(job, actor=owner)
+    job.refresh_from_db()
+    assert job.status == ImportJob.Status.FAILED
+    monkeypatch.setattr(StageChange.objects, "bulk_create", real)
+    job = check(job, owner)
+    services.confirm(job, actor=owner)
+    job.refresh_from_db()
+    assert job.status == ImportJob.Status.DONE and Deal.objects.count() == 1

@@ -127,6 +127,14 @@ def read_xlsx(raw: bytes) -> Table:
     from openpyxl import load_workbook
 
     try:
+        # A zip bomb: a few megabytes that unpack to gigabytes of sheet XML.
+        with zipfile.ZipFile(io.BytesIO(raw)) as archive:
+            unpacked = sum(item.file_size for item in archive.infolist())
+    except (zipfile.BadZipFile, OSError, ValueError) as error:
+        raise UnreadableFile(_("The workbook cannot be opened.")) from error
+    if unpacked > 20 * max_bytes():
+        raise UnreadableFile(_("The workbook unpacks to too much data; save it as CSV."))
+    try:
         # Formulas are read as their text (data_only=False) and refused per cell: a cached
         # result may be stale or crafted, and nothing here evaluates them.
         workbook = load_workbook(io.BytesIO(raw), read_only=True, data_only=False)

@@ -68,15 +68,16 @@ def _mapping_from_post(request: HttpRequest, job: ImportJob) -> tuple[dict, list
     return mapping, errors
 
 
+# A failed import saved nothing: its mapping may be changed and the file checked again.
+EDITABLE = (ImportJob.Status.UPLOADED, ImportJob.Status.CHECKED, ImportJob.Status.FAILED)
+
+
 @owner_required
 def job_page(request: HttpRequest, pk: int) -> HttpResponse:
     job = get_object_or_404(ImportJob, pk=pk)
     stages = list(Stage.objects.all())
     errors: list[str] = []
-    if request.method == "POST" and job.status in (
-        ImportJob.Status.UPLOADED,
-        ImportJob.Status.CHECKED,
-    ):
+    if request.method == "POST" and job.status in EDITABLE:
         mapping, errors = _mapping_from_post(request, job)
         codes = {stage.code for stage in stages}
         stage_mapping = {
@@ -134,6 +135,7 @@ def job_page(request: HttpRequest, pk: int) -> HttpResponse:
             "errors": errors,
             "table_error": table_error,
             "progress": cache.get(importing.progress_key(job.pk)),
+            "editable": job.status in EDITABLE,
         },
         status=400 if errors else 200,
     )
