@@ -70,7 +70,7 @@ def make_csv(rows: int, seed: int = 7) -> bytes:
                     f"ООО Компания {who}",
                     f"Контакт {who}",
                     f"+7 9{who % 100:02d} {who // 100 % 1000:03d}-{who % 97:02d}-{who % 89:02d}",
-                    f"contact{who}@client{who % 50}.test",
+                    f"contact{who}@client{who % 50}.ru",
                     "Перенесено из Битрикс24" if index % 3 == 0 else "",
                 ]
             )

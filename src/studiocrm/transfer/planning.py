@@ -16,13 +16,12 @@ from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from django.core.exceptions import ValidationError
-from django.core.validators import validate_email
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from studiocrm.clients.models import Client, Contact
 from studiocrm.clients.phones import normalize_phone
+from studiocrm.clients.validation import email_problem
 from studiocrm.core.models import Studio, User
 from studiocrm.deals.models import Stage
 from studiocrm.transfer.mapping import FIELDS
@@ -129,11 +128,8 @@ def _phone(raw: str) -> str:
 
 @lru_cache(maxsize=65536)
 def _email_ok(email: str) -> bool:
-    try:
-        validate_email(email)
-    except ValidationError:
-        return False
-    return True
+    # The rule every intake channel applies, so an import stores no address they refuse.
+    return email_problem(email) is None
 
 
 def parse_amount(raw: Any) -> tuple[Decimal | None, str]:
