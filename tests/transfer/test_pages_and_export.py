@@ -131,3 +131,33 @@ def test_pages_speak_russian(owner_client, owner):
     job = ImportJob.objects.get()
     body = owner_client.get(f"/transfer/jobs/{job.pk}/", HTTP_ACCEPT_LANGUAGE="ru").content.decode()
     assert "Что в каждой колонке" in body
+
+
+def test_a_large_file_is_checked_by_the_worker_and_the_page_reloads_when_done(
+    owner_client, owner, monkeypatch, django_capture_on_commit_callbacks
+):
+    from django_tasks import default_task_backend
+
+    from studiocrm.transfer import services
+    from studiocrm.transfer.tasks import run_check_task
+
+    monkeypatch.setattr(services, "INLINE_ROWS", 0)
+    default_task_backend.clear()
+    owner_client.post("/transfer/", {"file": SimpleUploadedFile("d.csv", CSV.encode())})
+    job = ImportJob.objects.get()
+    form = {f"column-{index}": field for index, field in job.mapping.items()}
+    with django_capture_on_commit_callbacks(execute=True):
+        owner_client.post(f"/transfer/jobs/{job.pk}/", form)
+    job.refresh_from_db()
+    assert job.status == ImportJob.Status.CHECKING and job.report == {}
+    [queued] = default_task_backend.results
+    assert queued.args == [job.pk]
+    polled = owner_client.get(f"/transfer/jobs/{job.pk}/status/", HTTP_HX_REQUEST="true")
+    assert "hx-get" in polled.content.decode() and "HX-Refresh" not in polled
+    run_check_task.call(job.pk)
+    job.refresh_from_db()
+    assert job.status == ImportJob.Status.CHECKED
+    assert job.report["counts"]["deals_created"] == 1
+    assert not Deal.objects.exists()
+    polled = owner_client.get(f"/transfer/jobs/{job.pk}/status/", HTTP_HX_REQUEST="true")
+    assert polled["HX-Refresh"] == "true"

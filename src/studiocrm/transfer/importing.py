@@ -47,6 +47,24 @@ def progress_key(job_id: int) -> str:
     return f"transfer:progress:{job_id}"
 
 
+def run_check(job_id: int) -> None:
+    """The dry run of a large file, in the worker: the plan's report, nothing else saved."""
+    job = ImportJob.objects.filter(pk=job_id, status=ImportJob.Status.CHECKING).first()
+    if job is None:
+        return
+    try:
+        plan = build_plan(load_table(job), job.mapping, job.stage_mapping, actor=job.created_by)
+    except Exception as error:  # noqa: BLE001 - the owner must see it
+        log.exception("transfer: check %s failed", job_id)
+        ImportJob.objects.filter(pk=job_id, status=ImportJob.Status.CHECKING).update(
+            status=ImportJob.Status.FAILED, error=str(error)[:2000]
+        )
+        return
+    ImportJob.objects.filter(pk=job_id, status=ImportJob.Status.CHECKING).update(
+        status=ImportJob.Status.CHECKED, report=plan.report(), error=""
+    )
+
+
 def run_import(job_id: int, *, on_progress: Callable[[int, int], None] | None = None) -> None:
     """Import a queued job in one transaction: everything or nothing. Claims the job with a
     conditional UPDATE, so two workers never import it twice."""

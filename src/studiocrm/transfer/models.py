@@ -17,6 +17,7 @@ class ImportJob(models.Model):
 
     class Status(models.TextChoices):
         UPLOADED = "uploaded", _("waiting for the column mapping")
+        CHECKING = "checking", _("checking")
         CHECKED = "checked", _("checked, waiting for confirmation")
         QUEUED = "queued", _("queued")
         RUNNING = "running", _("importing")

@@ -18,7 +18,7 @@ from studiocrm.transfer.importing import load_table, run_import
 from studiocrm.transfer.models import ImportJob
 from studiocrm.transfer.planning import build_plan
 from studiocrm.transfer.reading import Table, read_table
-from studiocrm.transfer.tasks import run_import_task
+from studiocrm.transfer.tasks import run_check_task, run_import_task
 
 # Up to this many rows the import runs in the request; above it, in the worker.
 INLINE_ROWS = 2000
@@ -59,11 +59,39 @@ def stage_names(job: ImportJob, table: Table) -> list[str]:
     return list(seen)
 
 
+BUSY = (
+    ImportJob.Status.CHECKING,
+    ImportJob.Status.QUEUED,
+    ImportJob.Status.RUNNING,
+    ImportJob.Status.DONE,
+)
+
+
+def start_check(
+    job: ImportJob, mapping: dict[str, str], stage_mapping: dict[str, str], *, actor: User
+) -> bool:
+    """The dry run, in this request for small files (True), else in the worker."""
+    if job.row_count <= INLINE_ROWS:
+        check(job, mapping, stage_mapping, actor=actor)
+        return True
+    with transaction.atomic():
+        job = ImportJob.objects.select_for_update().get(pk=job.pk)
+        if job.status in BUSY:
+            raise ImportRefused(_("This file is already imported or being imported."))
+        job.mapping = mapping
+        job.stage_mapping = stage_mapping
+        job.status = ImportJob.Status.CHECKING
+        job.report = {}
+        job.save(update_fields=["mapping", "stage_mapping", "status", "report"])
+        transaction.on_commit(lambda: run_check_task.enqueue(job.pk))
+    return False
+
+
 def check(
     job: ImportJob, mapping: dict[str, str], stage_mapping: dict[str, str], *, actor: User
 ) -> ImportJob:
     """The dry run: store the mapping and the plan's report; change nothing else."""
-    if job.status in (ImportJob.Status.QUEUED, ImportJob.Status.RUNNING, ImportJob.Status.DONE):
+    if job.status in BUSY:
         raise ImportRefused(_("This file is already imported or being imported."))
     table = load_table(job)
     plan = build_plan(table, mapping, stage_mapping, actor=actor)

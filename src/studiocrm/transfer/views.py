@@ -9,6 +9,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
+from django_htmx.http import HttpResponseClientRefresh
 
 from studiocrm.core import audit
 from studiocrm.core.permissions import owner_required
@@ -68,6 +69,7 @@ def _mapping_from_post(request: HttpRequest, job: ImportJob) -> tuple[dict, list
     return mapping, errors
 
 
+WORKING = (ImportJob.Status.CHECKING, ImportJob.Status.QUEUED, ImportJob.Status.RUNNING)
 # A failed import saved nothing: its mapping may be changed and the file checked again.
 EDITABLE = (ImportJob.Status.UPLOADED, ImportJob.Status.CHECKED, ImportJob.Status.FAILED)
 
@@ -91,7 +93,10 @@ def job_page(request: HttpRequest, pk: int) -> HttpResponse:
             job.mapping = mapping
             job.save(update_fields=["mapping"])
             if "remap" not in request.POST:
-                services.check(job, mapping, stage_mapping, actor=request.user)
+                try:
+                    services.start_check(job, mapping, stage_mapping, actor=request.user)
+                except services.ImportRefused as error:
+                    messages.error(request, str(error))
             return redirect("transfer:job", job.pk)
     table_error = ""
     stage_rows = []
@@ -155,8 +160,11 @@ def confirm(request: HttpRequest, pk: int) -> HttpResponse:
 @owner_required
 @require_GET
 def status(request: HttpRequest, pk: int) -> HttpResponse:
-    """The progress block the job page polls with htmx while the worker imports."""
+    """The progress block the job page polls with htmx while the worker checks or imports;
+    once it has finished, the whole page reloads to show the result."""
     job = get_object_or_404(ImportJob, pk=pk)
+    if request.htmx and job.status not in WORKING:
+        return HttpResponseClientRefresh()
     return render(
         request,
         "transfer/_status.html",
