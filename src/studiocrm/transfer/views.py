@@ -17,7 +17,7 @@ from studiocrm.deals.models import Stage
 from studiocrm.transfer import exports, importing, services
 from studiocrm.transfer.mapping import FIELDS, guess_stage
 from studiocrm.transfer.models import ImportJob
-from studiocrm.transfer.reading import UnreadableFile, cell_text, max_bytes
+from studiocrm.transfer.reading import Table, UnreadableFile, cell_text, max_bytes
 
 
 @owner_required
@@ -101,11 +101,14 @@ def job_page(request: HttpRequest, pk: int) -> HttpResponse:
     table_error = ""
     stage_rows = []
     preview: list[list] = []
+    editable = job.status in EDITABLE
     try:
-        table = importing.load_table(job)
+        # Only the mapping form needs the file (read again: a large one takes seconds).
+        table = importing.load_table(job) if editable else None
     except UnreadableFile as error:
         table_error = str(error)
     else:
+        table = table or Table(headers=job.headers, rows=[], file_format=job.file_format)
         preview = table.rows[:3]
         for index, name in enumerate(services.stage_names(job, table)):
             stage_rows.append(
@@ -140,7 +143,7 @@ def job_page(request: HttpRequest, pk: int) -> HttpResponse:
             "errors": errors,
             "table_error": table_error,
             "progress": cache.get(importing.progress_key(job.pk)),
-            "editable": job.status in EDITABLE,
+            "editable": editable,
         },
         status=400 if errors else 200,
     )
