@@ -38,7 +38,7 @@ from studiocrm.intake.services import InvalidLead, LeadData, submit_lead
 from studiocrm.notifications.models import Outbox
 
 log = logging.getLogger(__name__)
-FLAG_RE = re.compile(r"\\Seen|\\Flagged|\$?[A-Za-z0-9_]{1,60}")
+FLAG_RE = re.compile(r"\\Seen|\$?[A-Za-z0-9_]{1,60}")
 FETCH_LIMIT = 200  # messages per run; the rest wait for the next run
 TIMEOUT = 30
 
