@@ -99,6 +99,7 @@ INSTALLED_APPS = [
     "studiocrm.flow",
     "studiocrm.demo",
     "studiocrm.analytics",
+    "studiocrm.transfer",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -345,12 +346,22 @@ PERIODIC_JOBS = [
     ("studiocrm.flow.rules.fire_due", env.integer("AUTOMATION_SWEEP_SECONDS", 30, minimum=1)),
     ("studiocrm.flow.digest.send_digests", 600),
     ("studiocrm.documents.services.expire_proposals", 600),
+    ("studiocrm.intake.mailbox.poll_mailbox", env.integer("MAILBOX_POLL_SECONDS", 120, minimum=10)),
 ]
 
 # How long a worker's claim on a message or a timer lasts: one that dies mid-way (a restart,
 # a crash) leaves its claim, and the next worker takes the job over once the claim expires.
 OUTBOX_CLAIM_SECONDS = env.integer("OUTBOX_CLAIM_SECONDS", 300, minimum=1)
 AUTOMATION_CLAIM_SECONDS = env.integer("AUTOMATION_CLAIM_SECONDS", 300, minimum=1)
+
+# Applications from email (Settings → Mailbox): an extra CA bundle to trust for the IMAP
+# server's certificate (a studio's own server with a private CA); empty: the system's.
+MAILBOX_CA_FILE = env.string("MAILBOX_CA_FILE", "")
+# A larger message is not downloaded: its header is kept and it is listed as a problem.
+MAILBOX_MAX_MESSAGE_BYTES = env.integer("MAILBOX_MAX_MESSAGE_BYTES", 25 * 1024 * 1024, minimum=1024)
+# Import (Settings → Import and export): the largest file and the most rows accepted.
+IMPORT_MAX_BYTES = env.integer("IMPORT_MAX_BYTES", 20 * 1024 * 1024, minimum=1024)
+IMPORT_MAX_ROWS = env.integer("IMPORT_MAX_ROWS", 100_000, minimum=1)
 
 # Who reacts to what happens on a deal (deals.events): dotted paths to
 # ``handler(event) -> None``, called in the emitting transaction. The flow app's table of
@@ -361,6 +372,7 @@ EVENT_HANDLERS: list[str] = ["studiocrm.flow.reactions.react"]
 # ``panel(request, deal) -> str | None`` returning rendered HTML (see deals.panels).
 DEAL_PANELS: list[str] = [
     "studiocrm.intake.panels.lead_panel",
+    "studiocrm.intake.panels.email_panel",
     "studiocrm.briefs.panels.brief_panel",
     "studiocrm.estimates.panels.estimate_panel",
     "studiocrm.documents.panels.documents_panel",

@@ -55,6 +55,7 @@ PAYMENT_NEEDS_REVIEW = "payment.needs_review"  # subject: Payment (amount/curren
 INVOICE_PAID = "invoice.paid"  # subject: Invoice
 TASK_DUE = "task.due"  # subject: Task
 CHECKLIST_TICKED = "checklist.ticked"  # subject: flow ChecklistItem; payload: item, text, done
+EMAIL_RECEIVED = "email.received"  # subject: intake InboundEmail; payload: note, from, subject
 
 VOCABULARY = (
     LEAD_RECEIVED,
@@ -83,6 +84,7 @@ VOCABULARY = (
     INVOICE_PAID,
     TASK_DUE,
     CHECKLIST_TICKED,
+    EMAIL_RECEIVED,
 )
 
 Handler = Callable[[Event], None]

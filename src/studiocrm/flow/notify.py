@@ -30,6 +30,7 @@ CLIENT_ACTIONS = {
     events.DOCUMENT_QUESTION: gettext_noop("The client asked a question"),
     events.INVOICE_FIRST_VIEWED: gettext_noop("The client opened the invoice"),
     events.PAYMENT_RECEIVED: gettext_noop("Payment received"),
+    events.EMAIL_RECEIVED: gettext_noop("The client wrote an email"),
 }
 
 

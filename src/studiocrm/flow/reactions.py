@@ -47,6 +47,7 @@ from studiocrm.flow import addressing, manager_letters, notify, rules, status
 from studiocrm.flow import checklist as checklists
 from studiocrm.flow.letters import send_letter
 from studiocrm.flow.messages import (
+    email_manager,
     manager_language,
     responsible_manager,
 )
@@ -105,6 +106,26 @@ def email_manager_new_lead(event: Event) -> None:
     if not event.payload.get("notify_manager") or deal.manager is None:
         return
     manager_letters.new_lead(deal.manager, deal)
+
+
+def email_manager_client_email(event: Event) -> None:
+    """A client's email landed on the deal (intake's mailbox): tell the manager, who
+    answers from their own mail (Reply-To is the client)."""
+    deal = event.deal
+    email_manager(
+        responsible_manager(deal),
+        deal,
+        template="intake/email/client_email.txt",
+        subject=gettext_noop("Email from the client: %(title)s"),
+        subject_params={"title": deal.title},
+        dedupe_key=f"email-received:{event.pk}",
+        context={
+            "link": absolute_url(deal.get_absolute_url()),
+            "sender": event.payload.get("from", ""),
+            "email_subject": event.payload.get("subject", ""),
+        },
+        reply_to=event.payload.get("from", ""),
+    )
 
 
 # --- Brief -------------------------------------------------------------------------------
@@ -485,4 +506,5 @@ REACTIONS: dict[str, tuple[Reaction, ...]] = {
     events.PAYMENT_NEEDS_REVIEW: (email_manager_payment_review,),
     events.TASK_DUE: (email_task_reminder,),
     events.STAGE_CHANGED: (status.on_stage_changed,),
+    events.EMAIL_RECEIVED: (email_manager_client_email,),
 }

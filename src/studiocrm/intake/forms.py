@@ -124,3 +124,38 @@ class ApiKeyForm(forms.Form):
         max_length=100,
         help_text=_("Where the key is used, e.g. “Website backend” or “Call tracking”."),
     )
+
+
+class MailboxForm(forms.ModelForm):
+    """The mailbox settings. The password is never shown back; empty keeps the stored one."""
+
+    password = forms.CharField(
+        label=_("Password"),
+        required=False,
+        widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "new-password"}),
+        help_text=_("Leave empty to keep the saved password. An app password is best."),
+    )
+
+    class Meta:
+        from studiocrm.intake.models import Mailbox
+
+        model = Mailbox
+        fields = ["enabled", "host", "port", "username", "password", "folder", "processed_flag"]
+
+    def clean_processed_flag(self) -> str:
+        from studiocrm.intake.mailbox import FLAG_RE
+
+        value = self.cleaned_data["processed_flag"].strip()
+        if not FLAG_RE.fullmatch(value):
+            raise forms.ValidationError(
+                _(r"Use \Seen or a keyword of letters, digits and _ (e.g. $StudiocrmProcessed).")
+            )
+        return value
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        if cleaned.get("enabled") and not (cleaned.get("host") and cleaned.get("username")):
+            raise forms.ValidationError(
+                _("Fill in the server and the user name to read the mailbox.")
+            )
+        return cleaned

@@ -5,7 +5,9 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from studiocrm.core.fields import EncryptedTextField
 from studiocrm.deals.models import Source
+from studiocrm.portal.files import PrivateStorage
 
 
 class ApiKey(models.Model):
@@ -106,3 +108,87 @@ class ContactChange(models.Model):
 
     def __str__(self) -> str:
         return f"{self.contact_id}.{self.field} → {self.value} ({self.status})"
+
+
+# --- Applications from email -----------------------------------------------------------
+
+
+class Mailbox(models.Model):
+    """The studio's mailbox that applications arrive in (one per installation), read over
+    IMAP with TLS by the periodic job ``intake.mailbox.poll_mailbox``. The password is
+    encrypted at rest; the mailbox is changed only by setting ``processed_flag``."""
+
+    enabled = models.BooleanField(_("read this mailbox"), default=False)
+    host = models.CharField(_("IMAP server"), max_length=255, blank=True)
+    port = models.PositiveIntegerField(_("port"), default=993)
+    username = models.CharField(_("user name"), max_length=255, blank=True)
+    password = EncryptedTextField(_("password"), blank=True)
+    folder = models.CharField(_("folder"), max_length=255, default="INBOX")
+    processed_flag = models.CharField(
+        _("flag for processed messages"),
+        max_length=64,
+        default="$StudiocrmProcessed",
+        help_text=_(
+            r"\Seen marks them read; a keyword such as $StudiocrmProcessed leaves them unread."
+        ),
+    )
+    last_checked_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.TextField(blank=True)
+
+    class Meta:
+        verbose_name = _("mailbox")
+
+    def __str__(self) -> str:
+        return f"{self.username}@{self.host}"
+
+    @classmethod
+    def load(cls) -> Mailbox:
+        mailbox, _created = cls.objects.get_or_create(pk=1)
+        return mailbox
+
+
+class InboundEmail(models.Model):
+    """One message read from the mailbox, kept raw, processed once: ``(uidvalidity, uid)``
+    and the Message-ID are unique, so a message read twice (a crash between the commit and
+    setting the flag, or the same letter in two folders) changes nothing the second time."""
+
+    class Outcome(models.TextChoices):
+        LEAD = "lead", _("opened a deal")
+        REPLY = "reply", _("added to a deal")
+        AUTO_REPLY = "auto_reply", _("auto-reply, ignored")
+        BOUNCE = "bounce", _("bounce, ignored")
+        MALFORMED = "malformed", _("unreadable, kept raw")
+        REFUSED = "refused", _("not a lead (see the problem)")
+
+    uidvalidity = models.BigIntegerField()
+    uid = models.BigIntegerField()
+    message_id = models.CharField(max_length=255, null=True, blank=True, unique=True)
+    from_address = models.CharField(_("from"), max_length=254, blank=True)
+    subject = models.CharField(_("subject"), max_length=300, blank=True)
+    outcome = models.CharField(_("outcome"), max_length=12, choices=Outcome.choices)
+    problem = models.TextField(_("problem"), blank=True)
+    deal = models.ForeignKey(
+        "deals.Deal", null=True, blank=True, on_delete=models.SET_NULL, related_name="emails"
+    )
+    raw = models.FileField(storage=PrivateStorage(), upload_to="mail/raw/")
+    received_at = models.DateTimeField(_("received"), default=timezone.now)
+
+    class Meta:
+        ordering = ["-received_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["uidvalidity", "uid"], name="inbound_email_uid")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.from_address}: {self.subject}"
+
+
+class EmailAttachment(models.Model):
+    email = models.ForeignKey(InboundEmail, on_delete=models.CASCADE, related_name="attachments")
+    name = models.CharField(_("file name"), max_length=255)
+    content_type = models.CharField(max_length=100)
+    size = models.PositiveIntegerField()
+    file = models.FileField(storage=PrivateStorage(), upload_to="mail/files/")
+
+    def __str__(self) -> str:
+        return self.name

@@ -27,3 +27,17 @@ def lead_panel(request: HttpRequest, deal: Deal) -> str | None:
         {"deal": deal, "lead": lead, "changes": changes},
         request=request,
     )
+
+
+def email_panel(request: HttpRequest, deal: Deal) -> str | None:
+    """The emails that came in about the deal (from the studio's mailbox) and their files."""
+    from studiocrm.intake.models import InboundEmail
+
+    emails = list(
+        InboundEmail.objects.filter(deal=deal)
+        .prefetch_related("attachments")
+        .order_by("received_at")
+    )
+    if not emails:
+        return None
+    return render_to_string("intake/email_panel.html", {"emails": emails}, request=request)

@@ -55,7 +55,7 @@ IDEMPOTENCY_KEY_MAX = 255
 # How much of the message goes into the deal title.
 TITLE_MESSAGE_CHARS = 60
 
-SOURCES = {Source.WEBSITE, Source.API}
+SOURCES = {Source.WEBSITE, Source.API, Source.EMAIL}
 
 
 @dataclass(frozen=True)

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from studiocrm.intake import views
+from studiocrm.intake import mail_views, views
 
 app_name = "intake"
 urlpatterns = [
@@ -11,4 +11,7 @@ urlpatterns = [
     path("settings/", views.settings_page, name="settings"),
     path("settings/keys/", views.api_key_create, name="api_key_create"),
     path("settings/keys/<int:pk>/revoke/", views.api_key_revoke, name="api_key_revoke"),
+    path("mailbox/", mail_views.mailbox_settings, name="mailbox"),
+    path("mailbox/check/", mail_views.mailbox_check, name="mailbox_check"),
+    path("mailbox/files/<int:pk>/", mail_views.attachment, name="mail_attachment"),
 ]
