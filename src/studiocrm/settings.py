@@ -99,6 +99,7 @@ INSTALLED_APPS = [
     "studiocrm.flow",
     "studiocrm.demo",
     "studiocrm.analytics",
+    "studiocrm.ops",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -115,6 +116,9 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: every log line carries the request id; probes skip host checks and redirects.
+    "studiocrm.ops.middleware.RequestIdMiddleware",
+    "studiocrm.ops.middleware.HealthMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     # After WhiteNoise: static files keep their long cache headers.
@@ -326,13 +330,18 @@ if not DEBUG:
     SECURE_HSTS_INCLUDE_SUBDOMAINS = env.boolean("SECURE_HSTS_INCLUDE_SUBDOMAINS", True)
     SECURE_HSTS_PRELOAD = env.boolean("SECURE_HSTS_PRELOAD", True)
 
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "root": {"handlers": ["console"], "level": env.string("LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
-}
+# Logs: text for a terminal, or LOG_FORMAT=json for one JSON object per line (time, level,
+# logger, message, request_id, user_id, path, and status/duration on request lines).
+LOG_FORMAT = env.choice("LOG_FORMAT", "text", ["text", "json"])
+
+
+def _logging() -> dict[str, object]:
+    from studiocrm.ops.logs import logging_config
+
+    return logging_config(LOG_FORMAT, env.string("LOG_LEVEL", "INFO"))
+
+
+LOGGING = _logging()
 
 # Jobs the worker runs on a timer (dotted path, seconds). Each must be idempotent: several
 # workers may run the same job at once.
@@ -344,7 +353,15 @@ PERIODIC_JOBS = [
     ("studiocrm.billing.payments.mark_overdue", 3600),
     ("studiocrm.flow.rules.fire_due", env.integer("AUTOMATION_SWEEP_SECONDS", 30, minimum=1)),
     ("studiocrm.flow.digest.send_digests", 600),
+    ("studiocrm.ops.heartbeat.beat", env.integer("OPS_HEARTBEAT_SECONDS", 15, minimum=1)),
+    ("studiocrm.ops.heartbeat.watch", env.integer("OPS_HEARTBEAT_SECONDS", 15, minimum=1)),
 ]
+# Health (ops.health, /readyz, Settings → System): a worker silent this long has stopped
+# (the owner is told once); readiness fails above these outbox and task-queue limits.
+OPS_WORKER_STALE_SECONDS = env.integer("OPS_WORKER_STALE_SECONDS", 60, minimum=2)
+OPS_OUTBOX_BACKLOG_MAX = env.integer("OPS_OUTBOX_BACKLOG_MAX", 500, minimum=1)
+OPS_OUTBOX_AGE_MAX_SECONDS = env.integer("OPS_OUTBOX_AGE_MAX_SECONDS", 900, minimum=1)
+OPS_TASK_AGE_MAX_SECONDS = env.integer("OPS_TASK_AGE_MAX_SECONDS", 600, minimum=1)
 
 # Who reacts to what happens on a deal (deals.events): dotted paths to
 # ``handler(event) -> None``, called in the emitting transaction. The flow app's table of

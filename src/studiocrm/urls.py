@@ -39,6 +39,7 @@ urlpatterns = [
     path("billing/", include("studiocrm.billing.urls")),
     path("analytics/", include("studiocrm.analytics.urls")),
     path("automation/", include("studiocrm.flow.urls")),
+    path("studio/system/", include("studiocrm.ops.urls")),
     # Client pages, reached only through a link token.
     path("c/b/", include("studiocrm.briefs.client_urls")),
     path("c/doc/", include("studiocrm.documents.client_urls")),
