@@ -3,8 +3,9 @@
     .venv/bin/python scripts/topology.py [--web 2] [--workers 2]
 
 What compose.yaml runs in containers, as plain processes: a fresh PostgreSQL database on the
-server at TOPOLOGY_POSTGRES (default the local one; the database is dropped at the end, the
-server is never restarted), Redis at TOPOLOGY_REDIS as the shared cache (a key prefix of its
+server at TOPOLOGY_POSTGRES (default the local one), copied from a migrated template database
+kept there per set of migrations; the database is dropped at the end, the server is never
+restarted; Redis at TOPOLOGY_REDIS as the shared cache (a key prefix of its
 own), N gunicorn web processes on their own loopback ports, N `manage.py worker` processes,
 and an SMTP sink (aiosmtpd) that keeps every message the workers deliver. It waits until
 every web process answers /readyz with 200 (which needs a worker heartbeat), prints the
@@ -20,6 +21,7 @@ import argparse
 import contextlib
 import email
 import email.policy
+import hashlib
 import os
 import secrets
 import signal
@@ -40,6 +42,9 @@ PROJECT_DIR = Path(__file__).resolve().parent.parent
 VENV_BIN = Path(sys.executable).parent
 POSTGRES = os.environ.get("TOPOLOGY_POSTGRES", "postgres://postgres@127.0.0.1:5432")
 REDIS = os.environ.get("TOPOLOGY_REDIS", "redis://127.0.0.1:6379/0")
+# Collected static files (compressed, with the manifest) are kept between runs: collecting
+# takes longer than starting everything else.
+STATIC_ROOT = PROJECT_DIR / "var" / "topology-static"
 
 
 def free_port() -> int:
@@ -116,7 +121,7 @@ class Topology:
                 "BASE_URL": self.web_urls[0],
                 "ALLOWED_HOSTS": "127.0.0.1,localhost",
                 "DATA_DIR": str(self.dir / "data"),
-                "STATIC_ROOT": str(self.dir / "static"),
+                "STATIC_ROOT": str(STATIC_ROOT),
                 "WEB_CONCURRENCY": str(self.web),
                 "LOG_FORMAT": "json",
                 "LOG_LEVEL": "INFO",
@@ -169,6 +174,13 @@ class Topology:
         path = self.dir / f"{name}.log"
         return path.read_text(errors="replace") if path.exists() else ""
 
+    def collect_static(self) -> None:
+        manifest = STATIC_ROOT / "staticfiles.json"
+        sources = (PROJECT_DIR / "src").glob("**/static/**/*")
+        newest = max((path.stat().st_mtime for path in sources if path.is_file()), default=0)
+        if not manifest.exists() or manifest.stat().st_mtime < newest:
+            self.manage("collectstatic", "--noinput", "-v0")
+
     def start_web(self, index: int) -> None:
         self._spawn(
             f"web{index + 1}",
@@ -188,11 +200,42 @@ class Topology:
     def start_worker(self, index: int) -> None:
         self._spawn(f"worker{index + 1}", [str(VENV_BIN / "python"), "manage.py", "worker"])
 
+    def create_database(self) -> None:
+        """A fresh database, copied from a migrated template kept on the server for this
+        exact set of migrations (migrating from nothing takes most of a start)."""
+        digest = hashlib.sha256()
+        for path in sorted((PROJECT_DIR / "src").glob("**/migrations/*.py")):
+            digest.update(path.read_bytes())
+        template = f"studiocrm_topology_template_{digest.hexdigest()[:12]}"
+        with psycopg.connect(f"{POSTGRES}/postgres", autocommit=True) as connection:
+            names = {
+                row[0]
+                for row in connection.execute(
+                    "SELECT datname FROM pg_database WHERE datname LIKE %s",
+                    ("studiocrm_topology_template_%",),
+                )
+            }
+            if template not in names:
+                for old in names:  # templates of older migrations
+                    connection.execute(f'DROP DATABASE IF EXISTS "{old}" WITH (FORCE)')
+                building = f"{template}_building_{secrets.token_hex(3)}"
+                connection.execute(f'CREATE DATABASE "{building}"')
+                try:
+                    self.database_url = f"{POSTGRES}/{building}"
+                    self.manage("migrate", "--noinput")
+                finally:
+                    self.database_url = f"{POSTGRES}/{self.database}"
+                try:
+                    connection.execute(f'ALTER DATABASE "{building}" RENAME TO "{template}"')
+                except psycopg.errors.DuplicateDatabase:  # another run built it meanwhile
+                    connection.execute(f'DROP DATABASE "{building}"')
+            connection.execute(f'CREATE DATABASE "{self.database}" TEMPLATE "{template}"')
+
     def start(self, *, timeout: float = 120) -> Topology:
         self.sink.start()
-        with psycopg.connect(f"{POSTGRES}/postgres", autocommit=True) as connection:
-            connection.execute(f'CREATE DATABASE "{self.database}"')
-        self.manage("migrate", "--noinput")
+        self.create_database()
+        if not self.debug:  # production settings serve static files from the manifest
+            self.collect_static()
         for index in range(self.web):
             self.start_web(index)
         for index in range(self.workers):
@@ -201,7 +244,9 @@ class Topology:
         return self
 
     def wait_ready(self, *, timeout: float = 120) -> None:
-        """Until every web process answers /readyz with 200 (database, cache, workers)."""
+        """Until every web process answers /readyz with 200 (database, cache, workers), or
+        /healthz when no worker was asked for."""
+        probe = "/readyz" if self.workers else "/healthz"
         deadline = time.monotonic() + timeout
         pending = set(self.web_urls)
         last = ""
@@ -211,7 +256,7 @@ class Topology:
                     raise RuntimeError(f"{name} exited:\n{self.log(name)[-3000:]}")
             for url in sorted(pending):
                 with contextlib.suppress(requests.ConnectionError):
-                    answer = requests.get(f"{url}/readyz", timeout=10)
+                    answer = requests.get(f"{url}{probe}", timeout=10)
                     last = answer.text
                     if answer.status_code == 200:
                         pending.discard(url)
@@ -232,6 +277,10 @@ class Topology:
         return process.returncode
 
     def stop(self) -> None:
+        for process in self.processes.values():  # all at once, then wait for each
+            if process.poll() is None:
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(process.pid, signal.SIGTERM)
         for name in list(self.processes):
             self.stop_process(name)
         self.sink.stop()
