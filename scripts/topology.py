@@ -192,8 +192,6 @@ class Topology:
                 "1",
                 "--threads",
                 "4",
-                "--access-logfile",
-                "-",
             ],
         )
 
