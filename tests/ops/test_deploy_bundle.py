@@ -84,3 +84,9 @@ def test_every_variable_compose_needs_is_in_env_example():
     example = (ROOT / ".env.example").read_text(encoding="utf-8")
     for name in required | {"LOG_FORMAT", "OPS_WORKER_STALE_SECONDS"}:
         assert re.search(rf"^#?\s*{name}=", example, flags=re.MULTILINE), name
+
+
+def test_the_build_context_leaves_out_secrets_and_local_state():
+    ignored = (ROOT / ".dockerignore").read_text(encoding="utf-8").split()
+    for name in (".env", ".venv", "var", "node_modules", ".git"):
+        assert name in ignored, name
