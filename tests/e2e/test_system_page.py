@@ -18,8 +18,13 @@ from playwright.sync_api import expect
 from studiocrm.ops import heartbeat
 from studiocrm.ops.models import WorkerHeartbeat
 from tests.conftest import logged_in
+from tests.ops.conftest import no_goodbye_at_exit  # noqa: F401 (a fixture)
 
-pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
+pytestmark = [
+    pytest.mark.e2e,
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.usefixtures("no_goodbye_at_exit"),
+]
 
 SHOTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "system"
 
