@@ -24,6 +24,7 @@ import email.policy
 import hashlib
 import os
 import secrets
+import shutil
 import signal
 import socket
 import subprocess
@@ -282,6 +283,8 @@ class Topology:
         for name in list(self.processes):
             self.stop_process(name)
         self.sink.stop()
+        if os.environ.get("TOPOLOGY_KEEP_LOGS") != "1":
+            shutil.rmtree(self.dir, ignore_errors=True)
         with (
             contextlib.suppress(psycopg.Error),
             psycopg.connect(f"{POSTGRES}/postgres", autocommit=True) as connection,
@@ -323,7 +326,7 @@ def main() -> None:
             print(f"web       {url}   ({url}/readyz)")
         print(f"workers   {arguments.workers}")
         print(f"smtp sink 127.0.0.1:{topology.sink.port}")
-        print(f"logs      {topology.dir}")
+        print(f"logs      {topology.dir} (removed at the end unless TOPOLOGY_KEEP_LOGS=1)")
         print("Ctrl+C stops everything and drops the database.")
         with contextlib.suppress(KeyboardInterrupt):
             while True:
