@@ -36,4 +36,5 @@ USER studiocrm
 VOLUME ["/data"]
 EXPOSE 8000
 HEALTHCHECK --interval=30s --timeout=5s CMD curl -fsS http://127.0.0.1:8000/healthz || exit 1
-CMD ["gunicorn", "--bind", "0.0.0.0:8000", "--threads", "4"]
+# No control socket: its default lives in $HOME, which the non-root user cannot write.
+CMD ["gunicorn", "--bind", "0.0.0.0:8000", "--threads", "4", "--no-control-socket"]

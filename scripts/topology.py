@@ -193,6 +193,9 @@ class Topology:
                 "1",
                 "--threads",
                 "4",
+                # gunicorn's control socket defaults to one path per user
+                # (~/.gunicorn/gunicorn.ctl): several servers on one machine would share it.
+                "--no-control-socket",
             ],
         )
 

@@ -40,6 +40,8 @@ def test_web_and_worker_scale_and_share_the_database_cache_and_files():
     assert web["deploy"]["replicas"] == "${WEB_REPLICAS:-2}"
     assert worker["deploy"]["replicas"] == "${WORKER_REPLICAS:-2}"
     assert web["command"][0] == "gunicorn" and "--threads" in web["command"]
+    # gunicorn's control socket would go to $HOME, which the image's user cannot write.
+    assert "--no-control-socket" in web["command"]
     assert worker["command"] == ["python", "manage.py", "worker"]
     for service in (web, worker):
         environment = service["environment"]
