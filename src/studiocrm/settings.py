@@ -100,6 +100,7 @@ INSTALLED_APPS = [
     "studiocrm.demo",
     "studiocrm.analytics",
     "studiocrm.transfer",
+    "studiocrm.ops",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -116,6 +117,9 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: every log line carries the request id; probes skip host checks and redirects.
+    "studiocrm.ops.middleware.RequestIdMiddleware",
+    "studiocrm.ops.middleware.HealthMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     # After WhiteNoise: static files keep their long cache headers.
@@ -327,13 +331,18 @@ if not DEBUG:
     SECURE_HSTS_INCLUDE_SUBDOMAINS = env.boolean("SECURE_HSTS_INCLUDE_SUBDOMAINS", True)
     SECURE_HSTS_PRELOAD = env.boolean("SECURE_HSTS_PRELOAD", True)
 
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "root": {"handlers": ["console"], "level": env.string("LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
-}
+# Logs: text for a terminal, or LOG_FORMAT=json for one JSON object per line (time, level,
+# logger, message, request_id, user_id, path, and status/duration on request lines).
+LOG_FORMAT = env.choice("LOG_FORMAT", "text", ["text", "json"])
+
+
+def _logging() -> dict[str, object]:
+    from studiocrm.ops.logs import logging_config
+
+    return logging_config(LOG_FORMAT, env.string("LOG_LEVEL", "INFO"))
+
+
+LOGGING = _logging()
 
 # Jobs the worker runs on a timer (dotted path, seconds). Each must be idempotent: several
 # workers may run the same job at once.
@@ -347,7 +356,15 @@ PERIODIC_JOBS = [
     ("studiocrm.flow.digest.send_digests", 600),
     ("studiocrm.documents.services.expire_proposals", 600),
     ("studiocrm.intake.mailbox.poll_mailbox", env.integer("MAILBOX_POLL_SECONDS", 120, minimum=10)),
+    ("studiocrm.ops.heartbeat.beat", env.integer("OPS_HEARTBEAT_SECONDS", 15, minimum=1)),
+    ("studiocrm.ops.heartbeat.watch", env.integer("OPS_HEARTBEAT_SECONDS", 15, minimum=1)),
 ]
+# Health (ops.health, /readyz, Settings → System): a worker silent this long has stopped
+# (the owner is told once); readiness fails above these outbox and task-queue limits.
+OPS_WORKER_STALE_SECONDS = env.integer("OPS_WORKER_STALE_SECONDS", 60, minimum=2)
+OPS_OUTBOX_BACKLOG_MAX = env.integer("OPS_OUTBOX_BACKLOG_MAX", 500, minimum=1)
+OPS_OUTBOX_AGE_MAX_SECONDS = env.integer("OPS_OUTBOX_AGE_MAX_SECONDS", 900, minimum=1)
+OPS_TASK_AGE_MAX_SECONDS = env.integer("OPS_TASK_AGE_MAX_SECONDS", 600, minimum=1)
 
 # How long a worker's claim on a message or a timer lasts: one that dies mid-way (a restart,
 # a crash) leaves its claim, and the next worker takes the job over once the claim expires.

@@ -40,6 +40,7 @@ urlpatterns = [
     path("analytics/", include("studiocrm.analytics.urls")),
     path("automation/", include("studiocrm.flow.urls")),
     path("transfer/", include("studiocrm.transfer.urls")),
+    path("studio/system/", include("studiocrm.ops.urls")),
     # Client pages, reached only through a link token.
     path("c/b/", include("studiocrm.briefs.client_urls")),
     path("c/doc/", include("studiocrm.documents.client_urls")),
