@@ -238,6 +238,37 @@ MEDIA_URL = "/media/"
 # Files clients upload and generated PDFs: never served directly, only through a link token.
 PRIVATE_ROOT = Path(env.string("PRIVATE_ROOT", str(DATA_DIR / "private")))
 
+# Where uploads and PDFs live: the local disk (MEDIA_ROOT, PRIVATE_ROOT) unless
+# STORAGE_S3_BUCKET names an S3-compatible bucket (docs/configuration.md). The bucket stays
+# private: private files are handed out only by the app's own checked views, and the
+# default storage's URLs are signed and expire.
+STORAGES["private"] = {"BACKEND": "studiocrm.portal.files.LocalPrivateStorage"}
+STORAGE_S3_BUCKET = env.string("STORAGE_S3_BUCKET", "")
+if STORAGE_S3_BUCKET:
+    _s3 = {
+        "bucket_name": STORAGE_S3_BUCKET,
+        "endpoint_url": env.string("STORAGE_S3_ENDPOINT_URL", "") or None,
+        "region_name": env.string("STORAGE_S3_REGION", "") or None,
+        "access_key": env.string("STORAGE_S3_ACCESS_KEY_ID", "") or None,
+        "secret_key": env.string("STORAGE_S3_SECRET_ACCESS_KEY", "") or None,
+        "addressing_style": env.choice(
+            "STORAGE_S3_ADDRESSING_STYLE", "auto", ["auto", "path", "virtual"]
+        ),
+        "signature_version": "s3v4",
+        "default_acl": None,
+        "querystring_auth": True,
+        "querystring_expire": env.integer("STORAGE_S3_URL_SECONDS", 300, minimum=1),
+        "file_overwrite": False,
+    }
+    STORAGES["default"] = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {**_s3, "location": "media"},
+    }
+    STORAGES["private"] = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {**_s3, "location": "private"},
+    }
+
 # Email: EMAIL_URL like smtp://user:pass@host:587/?tls=True; console by default in development.
 _email = dj_email_url.parse(
     env.string("EMAIL_URL", "console://" if DEBUG else "smtp://localhost:25")
