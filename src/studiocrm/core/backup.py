@@ -245,13 +245,18 @@ def add_files(archive: tarfile.TarFile, workdir: Path) -> dict[str, dict[str, An
     for alias_name in STORAGE_ALIASES:
         store = storage(alias_name)
         for name in walk(store):
+            if PurePosixPath(name).name.startswith(".partial-"):
+                continue  # a file being written right now (portal.files); not a file yet
             key = f"{alias_name}/{name}"
             copy = workdir / "file"
             digest = hashlib.sha256()
-            with store.open(name, "rb") as source, copy.open("wb") as target:
-                while chunk := source.read(CHUNK):
-                    digest.update(chunk)
-                    target.write(chunk)
+            try:
+                with store.open(name, "rb") as source, copy.open("wb") as target:
+                    while chunk := source.read(CHUNK):
+                        digest.update(chunk)
+                        target.write(chunk)
+            except FileNotFoundError:
+                continue  # deleted since the listing; if a row names it, the check below fails
             archive.add(copy, arcname=f"files/{key}")
             files[key] = {"sha256": digest.hexdigest(), "size": copy.stat().st_size}
     return files

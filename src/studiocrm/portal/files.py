@@ -7,7 +7,10 @@ already checked the link token (or the manager's login), using ``attachment_resp
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import os
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -71,6 +74,32 @@ class LocalPrivateStorage(FileSystemStorage):
 
     def url(self, name: str | None) -> str:
         raise ValueError("private files have no public URL")
+
+    def _save(self, name: str, content: object) -> str:
+        """Write to a temporary file beside the target, then link it into place: a file that
+        could not be written whole (disk full, the process killed) never appears under its
+        name, and nothing half-written is left behind when writing fails."""
+        full_path = self.path(name)
+        directory = os.path.dirname(full_path)
+        os.makedirs(directory, mode=self.directory_permissions_mode or 0o700, exist_ok=True)
+        handle, temporary = tempfile.mkstemp(dir=directory, prefix=".partial-")
+        try:
+            with os.fdopen(handle, "wb") as out:
+                for chunk in content.chunks():  # type: ignore[attr-defined]
+                    out.write(chunk if isinstance(chunk, bytes) else chunk.encode("utf-8"))
+                out.flush()
+                os.fsync(out.fileno())
+            os.chmod(temporary, self.file_permissions_mode or 0o600)
+            while True:
+                try:
+                    os.link(temporary, self.path(name))  # fails if the name exists
+                    break
+                except FileExistsError:
+                    name = self.get_available_name(name)
+        finally:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(temporary)
+        return str(name).replace("\\", "/")
 
 
 @deconstructible(path="studiocrm.portal.files.PrivateStorage")
@@ -146,6 +175,16 @@ class CheckedUpload:
     extension: str
     content_type: str
     safe_name: str
+
+
+def storage_problem(error: OSError) -> str:
+    """What a client reads when an accepted file could not be stored."""
+    if error.errno == errno.ENOSPC:
+        return _(
+            "The file could not be stored: the studio's server is out of space. Please try "
+            "again later or send the file by email."
+        )
+    return _("The file could not be stored. Please try again later.")
 
 
 def check_upload(upload: UploadedFile, *, max_bytes: int) -> CheckedUpload:
