@@ -295,6 +295,9 @@ TELEGRAM_API_URL = env.string("TELEGRAM_API_URL", "https://api.telegram.org").rs
 
 # Outbox delivery: attempts before a temporary failure becomes permanent.
 OUTBOX_MAX_ATTEMPTS = env.integer("OUTBOX_MAX_ATTEMPTS", 8, minimum=1)
+# How long a worker holds a message it is sending; a worker that died mid-delivery lets go
+# after this, and the sweeper sends the message again (longer than any SMTP session).
+OUTBOX_CLAIM_SECONDS = env.integer("OUTBOX_CLAIM_SECONDS", 300, minimum=1)
 
 # Lead intake limits.
 INTAKE_RATE = env.string("INTAKE_RATE", "10/m")

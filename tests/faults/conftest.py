@@ -69,3 +69,24 @@ def tiny_disk(tmp_path):
         yield TinyDisk(path)
     finally:
         subprocess.run(["/usr/bin/umount", str(path)], check=False)  # noqa: S603
+
+
+@pytest.fixture(scope="session")
+def migrated_sqlite(tmp_path_factory):
+    """One migrated SQLite database file; tests copy it instead of migrating again."""
+    from tests.backup.support import app_env, manage
+
+    folder = tmp_path_factory.mktemp("migrated")
+    url = f"sqlite:///{folder / 'template.sqlite3'}"
+    manage(app_env(url, folder / "data"), "migrate", "--noinput", "-v", "0")
+    return folder / "template.sqlite3"
+
+
+@pytest.fixture
+def app_install(tmp_path, migrated_sqlite):
+    """A fresh copy of the migrated database and a data folder for processes of the app."""
+    import shutil
+
+    database = tmp_path / "app.sqlite3"
+    shutil.copy(migrated_sqlite, database)
+    return f"sqlite:///{database}", database, tmp_path / "data"

@@ -114,8 +114,9 @@ def claim(outbox_id: int) -> Outbox | None:
     now = timezone.now()
     due = Q(status__in=[Outbox.Status.QUEUED, Outbox.Status.RETRY], next_attempt_at__lte=now)
     stale = Q(status=Outbox.Status.SENDING, claimed_until__lt=now)
+    lease = getattr(settings, "OUTBOX_CLAIM_SECONDS", CLAIM_SECONDS)
     claimed = Outbox.objects.filter(due | stale, pk=outbox_id).update(
-        status=Outbox.Status.SENDING, claimed_until=now + timedelta(seconds=CLAIM_SECONDS)
+        status=Outbox.Status.SENDING, claimed_until=now + timedelta(seconds=lease)
     )
     if not claimed:
         return None
