@@ -23,6 +23,7 @@ import pytest
 
 from tests.backup.support import PROJECT, app_env, manage, shell
 from tests.faults.own_postgres import OwnPostgres
+from tests.faults.processes import start_worker, stop_worker
 from tests.notifications.conftest import RecordingHandler, SmtpServer
 
 
@@ -127,15 +128,7 @@ def test_the_worker_survives_a_restart_and_delivers_once(own_postgres, app_datab
         "    queue_email(to='client@example.test', subject='{subject}', body='Hello',"
         " dedupe_key='fault:pg:{subject}')\n"
     )
-    worker = subprocess.Popen(
-        [sys.executable, str(PROJECT / "manage.py"), "worker"],
-        env=env,
-        cwd=PROJECT,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True,
-        start_new_session=True,
-    )
+    worker = start_worker(env)
     try:
         shell(env, queue.format(subject="before"))
         assert len(smtp.wait_for(1, timeout=60)) == 1
@@ -147,8 +140,7 @@ def test_the_worker_survives_a_restart_and_delivers_once(own_postgres, app_datab
         time.sleep(3)  # further sweeps send nothing more
         received = smtp.received
     finally:
-        os.killpg(worker.pid, signal.SIGTERM)
-        _out, err = worker.communicate(timeout=30)
+        err = stop_worker(worker)
         smtp.stop()
     assert sorted(message["Subject"] for message in received) == ["after", "before"], err[-3000:]
 
@@ -186,15 +178,7 @@ def test_a_restart_during_a_delivery_still_sends_the_email_once(own_postgres, ap
         OUTBOX_CLAIM_SECONDS="3",
         DATABASE_CONN_MAX_AGE="600",
     )
-    worker = subprocess.Popen(
-        [sys.executable, str(PROJECT / "manage.py"), "worker"],
-        env=env,
-        cwd=PROJECT,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True,
-        start_new_session=True,
-    )
+    worker = start_worker(env)
     try:
         shell(
             env,
@@ -216,8 +200,7 @@ def test_a_restart_during_a_delivery_still_sends_the_email_once(own_postgres, ap
             "print(Outbox.objects.get(dedupe_key='fault:pg:held').status)",
         ).stdout.split()[-1]
     finally:
-        os.killpg(worker.pid, signal.SIGTERM)
-        _out, err = worker.communicate(timeout=30)
+        err = stop_worker(worker)
         smtp.stop()
     assert [message["Subject"] for message in received] == ["Held"], err[-3000:]
     assert status == "sent"

@@ -10,17 +10,14 @@ clients show it once; that window is inherent to SMTP and documented in the outb
 from __future__ import annotations
 
 import asyncio
-import os
-import signal
 import sqlite3
-import subprocess
-import sys
 import threading
 import time
 
 import pytest
 
-from tests.backup.support import PROJECT, app_env, shell
+from tests.backup.support import app_env, shell
+from tests.faults.processes import kill_worker, start_worker, stop_worker
 from tests.notifications.conftest import RecordingHandler, SmtpServer
 
 
@@ -48,31 +45,6 @@ def stalling_smtp():
     yield server
     server.handler.release.set()
     server.stop()
-
-
-def start_worker(env):
-    return subprocess.Popen(
-        [sys.executable, str(PROJECT / "manage.py"), "worker"],
-        env=env,
-        cwd=PROJECT,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,  # its own process group: the kill takes its children too
-    )
-
-
-def kill_worker(process):
-    os.killpg(process.pid, signal.SIGKILL)
-    process.wait(timeout=30)
-
-
-def stop_worker(process):
-    if process.poll() is None:
-        os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            kill_worker(process)
 
 
 def query(database, sql, *params):
