@@ -235,3 +235,19 @@ def test_a_backup_taken_while_the_app_writes_restores_consistently(
     assert "Restored and verified" in result.stdout
     assert table_counts(target_url) == manifest["tables"]
     assert "Audit chain intact" in manage(target_env, "verify_audit_chain").stdout
+
+
+def test_a_file_name_climbing_out_of_its_storage_is_refused(tmp_path, settings):
+    from studiocrm.core import backup
+
+    settings.PRIVATE_ROOT = tmp_path / "private"
+    archive_path = tmp_path / "b.tar.gz"
+    with tarfile.open(archive_path, "w:gz") as archive:
+        archive.add(__file__, arcname="files/private/../../escaped.py")
+    manifest = {"files": {"private/../../escaped.py": {"sha256": "0", "size": 1}}}
+    with (
+        tarfile.open(archive_path, "r:gz") as archive,
+        pytest.raises(backup.BackupError, match="unsafe name"),
+    ):
+        backup.restore_files(archive, manifest, force=False)
+    assert not (tmp_path / "escaped.py").exists()

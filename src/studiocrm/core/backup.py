@@ -395,6 +395,8 @@ def restore_files(archive: tarfile.TarFile, manifest: dict[str, Any], *, force: 
         alias_name, _, name = key.partition("/")
         if alias_name not in STORAGE_ALIASES or not name:
             raise BackupError(f"unknown storage in the archive: {key}")
+        if PurePosixPath(name).is_absolute() or ".." in PurePosixPath(name).parts:
+            raise BackupError(f"unsafe name in the archive: {key}")
         store = storage(alias_name)
         if store.exists(name):
             if _sha256_storage(store, name) == meta["sha256"]:
