@@ -64,3 +64,13 @@ bench: install
 
 clean:
 	rm -rf $(VENV) $(VENDOR) build src/*.egg-info
+
+# Back up the database and every stored file into one archive (OUT=path, default
+# DATA_DIR/backups/); restore one into an EMPTY database: make restore BACKUP=path [FORCE=1].
+.PHONY: backup restore
+backup: install
+	$(PY) manage.py backup $(if $(OUT),--output "$(OUT)")
+
+restore: install
+	@test -n "$(BACKUP)" || { echo "usage: make restore BACKUP=path/to/backup.tar.gz [FORCE=1]" >&2; exit 2; }
+	$(PY) manage.py restore "$(BACKUP)" $(if $(FORCE),--force)

@@ -166,6 +166,9 @@ DATABASES = {
     "default": dj_database_url.parse(
         env.string("DATABASE_URL", f"sqlite:///{DATA_DIR / 'studiocrm.sqlite3'}"),
         conn_max_age=env.integer("DATABASE_CONN_MAX_AGE", 0),
+        # A kept connection is checked before a request reuses it: after the database
+        # restarts, the next request opens a new one instead of failing.
+        conn_health_checks=True,
     )
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
@@ -243,6 +246,37 @@ MEDIA_URL = "/media/"
 # Files clients upload and generated PDFs: never served directly, only through a link token.
 PRIVATE_ROOT = Path(env.string("PRIVATE_ROOT", str(DATA_DIR / "private")))
 
+# Where uploads and PDFs live: the local disk (MEDIA_ROOT, PRIVATE_ROOT) unless
+# STORAGE_S3_BUCKET names an S3-compatible bucket (docs/configuration.md). The bucket stays
+# private: private files are handed out only by the app's own checked views, and the
+# default storage's URLs are signed and expire.
+STORAGES["private"] = {"BACKEND": "studiocrm.portal.files.LocalPrivateStorage"}
+STORAGE_S3_BUCKET = env.string("STORAGE_S3_BUCKET", "")
+if STORAGE_S3_BUCKET:
+    _s3 = {
+        "bucket_name": STORAGE_S3_BUCKET,
+        "endpoint_url": env.string("STORAGE_S3_ENDPOINT_URL", "") or None,
+        "region_name": env.string("STORAGE_S3_REGION", "") or None,
+        "access_key": env.string("STORAGE_S3_ACCESS_KEY_ID", "") or None,
+        "secret_key": env.string("STORAGE_S3_SECRET_ACCESS_KEY", "") or None,
+        "addressing_style": env.choice(
+            "STORAGE_S3_ADDRESSING_STYLE", "auto", ["auto", "path", "virtual"]
+        ),
+        "signature_version": "s3v4",
+        "default_acl": None,
+        "querystring_auth": True,
+        "querystring_expire": env.integer("STORAGE_S3_URL_SECONDS", 300, minimum=1),
+        "file_overwrite": False,
+    }
+    STORAGES["default"] = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {**_s3, "location": "media"},
+    }
+    STORAGES["private"] = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {**_s3, "location": "private"},
+    }
+
 # Email: EMAIL_URL like smtp://user:pass@host:587/?tls=True; console by default in development.
 _email = dj_email_url.parse(
     env.string("EMAIL_URL", "console://" if DEBUG else "smtp://localhost:25")
@@ -269,6 +303,9 @@ TELEGRAM_API_URL = env.string("TELEGRAM_API_URL", "https://api.telegram.org").rs
 
 # Outbox delivery: attempts before a temporary failure becomes permanent.
 OUTBOX_MAX_ATTEMPTS = env.integer("OUTBOX_MAX_ATTEMPTS", 8, minimum=1)
+# How long a worker holds a message it is sending; a worker that died mid-delivery lets go
+# after this, and the sweeper sends the message again (longer than any SMTP session).
+OUTBOX_CLAIM_SECONDS = env.integer("OUTBOX_CLAIM_SECONDS", 300, minimum=1)
 
 # Lead intake limits.
 INTAKE_RATE = env.string("INTAKE_RATE", "10/m")
@@ -366,9 +403,8 @@ OPS_OUTBOX_BACKLOG_MAX = env.integer("OPS_OUTBOX_BACKLOG_MAX", 500, minimum=1)
 OPS_OUTBOX_AGE_MAX_SECONDS = env.integer("OPS_OUTBOX_AGE_MAX_SECONDS", 900, minimum=1)
 OPS_TASK_AGE_MAX_SECONDS = env.integer("OPS_TASK_AGE_MAX_SECONDS", 600, minimum=1)
 
-# How long a worker's claim on a message or a timer lasts: one that dies mid-way (a restart,
-# a crash) leaves its claim, and the next worker takes the job over once the claim expires.
-OUTBOX_CLAIM_SECONDS = env.integer("OUTBOX_CLAIM_SECONDS", 300, minimum=1)
+# How long a worker's claim on an automation timer lasts: one that dies mid-way (a restart,
+# a crash) leaves its claim, and the next worker takes the timer over once the claim expires.
 AUTOMATION_CLAIM_SECONDS = env.integer("AUTOMATION_CLAIM_SECONDS", 300, minimum=1)
 
 # Applications from email (Settings → Mailbox): an extra CA bundle to trust for the IMAP

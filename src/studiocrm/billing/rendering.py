@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
@@ -29,6 +30,8 @@ PAGE_CSS = (
     "@page { size: A4; margin: 14mm 12mm; } body { margin: 0; } .invoice-doc { max-width: none; }"
 )
 LAYOUTS = {"ru": "billing/document/invoice_ru.html", "en": "billing/document/invoice_en.html"}
+
+log = logging.getLogger(__name__)
 
 
 def bank_details(invoice: Invoice) -> qr.BankDetails:
@@ -190,5 +193,10 @@ def render_pdf(invoice: Invoice) -> bytes:
         with storage.open(name, "rb") as cached:
             return cached.read()
     pdf = HTML(string=html).write_pdf(stylesheets=stylesheets)
-    storage.save(name, ContentFile(pdf))
+    try:
+        storage.save(name, ContentFile(pdf))
+    except OSError as error:
+        # A full disk (or a storage outage) only costs the cache: the client still gets
+        # the PDF, printed again next time. Private files never appear half-written.
+        log.warning("invoice %s: PDF not cached: %s", invoice.pk, error)
     return pdf

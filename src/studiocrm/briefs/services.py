@@ -7,6 +7,7 @@ client's side (autosave, files, submit) and the manager's (reopen, new link, rev
 
 from __future__ import annotations
 
+import logging
 import uuid
 from typing import Any
 
@@ -43,6 +44,8 @@ MAX_FILE_BYTES = 10 * 1024 * 1024
 MAX_FILES_PER_QUESTION = 5
 MAX_BRIEF_BYTES = 50 * 1024 * 1024
 MAX_COMMENT_LENGTH = 2000
+
+log = logging.getLogger(__name__)
 
 
 class BriefError(Exception):
@@ -389,7 +392,13 @@ def attach_file(brief: Brief, key: str, upload: UploadedFile) -> BriefFile:
             size=upload.size,
         )
         # The stored name is ours, never the client's.
-        attachment.file.save(f"{uuid.uuid4().hex}.{checked.extension}", upload, save=False)
+        try:
+            attachment.file.save(f"{uuid.uuid4().hex}.{checked.extension}", upload, save=False)
+        except OSError as error:
+            # Nothing was stored (a private file appears whole or not at all) and the
+            # transaction rolls back: the client may simply try again later.
+            log.warning("brief %s: upload not stored: %s", brief.pk, error)
+            raise private_files.UploadRejected(private_files.storage_problem(error)) from None
         try:
             attachment.save()
             brief.answers = {**brief.answers, key: [*current, attachment.pk]}

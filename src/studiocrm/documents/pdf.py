@@ -10,6 +10,7 @@ message instead of holding the worker.
 from __future__ import annotations
 
 import base64
+import errno
 import logging
 import time
 from functools import cache
@@ -118,6 +119,18 @@ def write_pdf_here(html: str) -> tuple[bytes, int]:
     return document.write_pdf(), len(document.pages)
 
 
+def storage_problem(error: OSError) -> str:
+    """What the author reads when the printed PDF could not be written."""
+    if error.errno == errno.ENOSPC:
+        return _(
+            "The PDF could not be saved: the server's disk is full. Ask whoever runs the "
+            "server to free some space; asking for the PDF again later prints it again."
+        )
+    return _("The PDF could not be saved (%(reason)s). Asking for it again later retries.") % {
+        "reason": error.strerror or type(error).__name__
+    }
+
+
 def render_pdf_file(pdf_id: int) -> str:
     """Render one PdfFile row (the task's body). Idempotent: a ready PDF is left alone."""
     pdf = PdfFile.objects.select_related("document").filter(pk=pdf_id).first()
@@ -144,9 +157,21 @@ def render_pdf_file(pdf_id: int) -> str:
         )
         return "failed"
     elapsed = int((time.monotonic() - started) * 1000)
-    pdf.file.save(f"{pdf.html_sha256}.pdf", ContentFile(content), save=False)
+    storage = pdf.file.storage
+    name = pdf.file.field.generate_filename(pdf, f"{pdf.html_sha256}.pdf")
+    try:
+        # The name is the content's hash: a file already there is this PDF, stored by a
+        # worker that died before recording it, and is taken as it is (never a second copy).
+        if not storage.exists(name):
+            name = storage.save(name, ContentFile(content))
+    except OSError as error:
+        log.warning("PDF %s not stored: %s", pdf_id, error)
+        PdfFile.objects.filter(pk=pdf_id).update(
+            status=PdfFile.Status.FAILED, error=storage_problem(error)[:2000]
+        )
+        return "failed"
     PdfFile.objects.filter(pk=pdf_id).update(
-        file=pdf.file.name,
+        file=name,
         status=PdfFile.Status.READY,
         rendered_at=timezone.now(),
         render_ms=elapsed,

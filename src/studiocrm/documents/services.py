@@ -1182,7 +1182,8 @@ def request_pdf(
     document: Document, *, html: str, title: str, revision: Revision | None = None
 ) -> PdfFile:
     """The PDF for this exact HTML: the cached one, or a new row whose rendering is enqueued
-    after commit. A request stuck for PENDING_PDF_RETRY (a lost task) is enqueued again."""
+    after commit. A request stuck for PENDING_PDF_RETRY (a lost task), or failed that long
+    ago, is enqueued again."""
     digest = sha256_text(html)
     pdf = PdfFile.objects.filter(document=document, html_sha256=digest).first()
     enqueue = False
@@ -1200,10 +1201,14 @@ def request_pdf(
         except IntegrityError:
             pdf = PdfFile.objects.get(document=document, html_sha256=digest)
     elif (
-        pdf.status == PdfFile.Status.PENDING
+        pdf.status in (PdfFile.Status.PENDING, PdfFile.Status.FAILED)
         and pdf.requested_at < timezone.now() - PENDING_PDF_RETRY
     ):
-        PdfFile.objects.filter(pk=pdf.pk).update(requested_at=timezone.now())
+        # A lost task, or a failure that may have passed (a full disk): print it again.
+        PdfFile.objects.filter(pk=pdf.pk, status=pdf.status).update(
+            requested_at=timezone.now(), status=PdfFile.Status.PENDING
+        )
+        pdf.status = PdfFile.Status.PENDING
         enqueue = True
     if enqueue:
         pdf_id = pdf.pk

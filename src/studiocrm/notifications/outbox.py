@@ -10,10 +10,12 @@ sent; then the claim expires and the message may be retried — at least once, n
 from __future__ import annotations
 
 import logging
+import time
+from collections.abc import Callable
 from datetime import timedelta
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, InterfaceError, OperationalError, connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 from django_tasks import task
@@ -28,6 +30,9 @@ log = logging.getLogger(__name__)
 # Seconds to wait before attempt n+1 (after n failed attempts).
 BACKOFF_SECONDS = [60, 300, 900, 3600, 3 * 3600, 6 * 3600, 12 * 3600, 24 * 3600]
 CLAIM_SECONDS = 300
+# Recording a sent message survives a database outage of up to about a minute.
+RECORD_ATTEMPTS = 30
+RECORD_RETRY_SECONDS = 2
 
 
 def queue_email(
@@ -114,10 +119,9 @@ def claim(outbox_id: int) -> Outbox | None:
     now = timezone.now()
     due = Q(status__in=[Outbox.Status.QUEUED, Outbox.Status.RETRY], next_attempt_at__lte=now)
     stale = Q(status=Outbox.Status.SENDING, claimed_until__lt=now)
+    lease = getattr(settings, "OUTBOX_CLAIM_SECONDS", CLAIM_SECONDS)
     claimed = Outbox.objects.filter(due | stale, pk=outbox_id).update(
-        status=Outbox.Status.SENDING,
-        claimed_until=now
-        + timedelta(seconds=getattr(settings, "OUTBOX_CLAIM_SECONDS", CLAIM_SECONDS)),
+        status=Outbox.Status.SENDING, claimed_until=now + timedelta(seconds=lease)
     )
     if not claimed:
         return None
@@ -154,8 +158,27 @@ def deliver(outbox_id: int) -> str:
     message.sent_at = timezone.now()
     message.claimed_until = None
     message.last_error = ""
-    message.save(update_fields=["attempts", "status", "sent_at", "claimed_until", "last_error"])
+    _record_sent(
+        lambda: message.save(
+            update_fields=["attempts", "status", "sent_at", "claimed_until", "last_error"]
+        )
+    )
     return message.status
+
+
+def _record_sent(write: Callable[[], None]) -> None:
+    """The message has left: its row must say so, or the sweeper sends it again once the
+    claim expires. A database away for a moment (a restart, a failover) is waited for."""
+    for attempt in range(RECORD_ATTEMPTS):
+        try:
+            write()
+            return
+        except (OperationalError, InterfaceError):
+            if attempt == RECORD_ATTEMPTS - 1 or connection.in_atomic_block:
+                raise
+            log.warning("outbox: database unavailable while recording a sent message; retrying")
+            connection.close()
+            time.sleep(RECORD_RETRY_SECONDS)
 
 
 def due_ids(limit: int = 500) -> list[int]:

@@ -7,13 +7,16 @@ already checked the link token (or the manager's login), using ``attachment_resp
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import os
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
 import filetype
 from django.conf import settings
-from django.core.files.storage import FileSystemStorage
+from django.core.files.storage import FileSystemStorage, Storage, storages
 from django.core.files.uploadedfile import UploadedFile
 from django.http import FileResponse
 from django.utils.deconstruct import deconstructible
@@ -47,15 +50,16 @@ def _private_root() -> Path:
     return Path(getattr(settings, "PRIVATE_ROOT", settings.DATA_DIR / "private"))
 
 
-@deconstructible(path="studiocrm.portal.files.PrivateStorage")
-class PrivateStorage(FileSystemStorage):
-    """File storage under ``DATA_DIR/private`` with no public URL.
+@deconstructible(path="studiocrm.portal.files.LocalPrivateStorage")
+class LocalPrivateStorage(FileSystemStorage):
+    """Private files on the local disk under ``PRIVATE_ROOT`` (``DATA_DIR/private``), with
+    no public URL: the default ``STORAGES["private"]``.
 
     The location is read on every use (not cached) so tests can point it elsewhere with
     ``override_settings(PRIVATE_ROOT=...)``.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, **options: object) -> None:
         super().__init__(
             base_url=None, file_permissions_mode=0o600, directory_permissions_mode=0o700
         )
@@ -71,6 +75,96 @@ class PrivateStorage(FileSystemStorage):
     def url(self, name: str | None) -> str:
         raise ValueError("private files have no public URL")
 
+    def _save(self, name: str, content: object) -> str:
+        """Write to a temporary file beside the target, then link it into place: a file that
+        could not be written whole (disk full, the process killed) never appears under its
+        name, and nothing half-written is left behind when writing fails."""
+        full_path = self.path(name)
+        directory = os.path.dirname(full_path)
+        os.makedirs(directory, mode=self.directory_permissions_mode or 0o700, exist_ok=True)
+        handle, temporary = tempfile.mkstemp(dir=directory, prefix=".partial-")
+        try:
+            with os.fdopen(handle, "wb") as out:
+                for chunk in content.chunks():  # type: ignore[attr-defined]
+                    out.write(chunk if isinstance(chunk, bytes) else chunk.encode("utf-8"))
+                out.flush()
+                os.fsync(out.fileno())
+            os.chmod(temporary, self.file_permissions_mode or 0o600)
+            while True:
+                try:
+                    os.link(temporary, self.path(name))  # fails if the name exists
+                    break
+                except FileExistsError:
+                    name = self.get_available_name(name)
+        finally:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(temporary)
+        return str(name).replace("\\", "/")
+
+
+@deconstructible(path="studiocrm.portal.files.PrivateStorage")
+class PrivateStorage(Storage):
+    """The storage of private files (client uploads, PDFs): whatever ``STORAGES["private"]``
+    names — local disk by default, an S3-compatible bucket when configured (settings.py).
+
+    Models keep this one class in their migrations while the backend is chosen at run time.
+    A private file never has a URL, whatever the backend: it is handed out only by a view
+    that has checked the link token or the manager's login (``attachment_response``).
+    """
+
+    alias = "private"
+
+    @property
+    def backend(self) -> Storage:
+        if self.alias in settings.STORAGES:
+            return storages[self.alias]
+        return LocalPrivateStorage()
+
+    def open(self, name: str, mode: str = "rb") -> object:
+        return self.backend.open(name, mode)
+
+    def save(self, name: str | None, content: object, max_length: int | None = None) -> str:
+        return self.backend.save(name, content, max_length=max_length)
+
+    def delete(self, name: str) -> None:
+        self.backend.delete(name)
+
+    def exists(self, name: str) -> bool:
+        return self.backend.exists(name)
+
+    def listdir(self, path: str) -> tuple[list[str], list[str]]:
+        return self.backend.listdir(path)
+
+    def size(self, name: str) -> int:
+        return self.backend.size(name)
+
+    def path(self, name: str) -> str:
+        return self.backend.path(name)
+
+    def get_valid_name(self, name: str) -> str:
+        return self.backend.get_valid_name(name)
+
+    def get_alternative_name(self, file_root: str, file_ext: str) -> str:
+        return self.backend.get_alternative_name(file_root, file_ext)
+
+    def get_available_name(self, name: str, max_length: int | None = None) -> str:
+        return self.backend.get_available_name(name, max_length=max_length)
+
+    def generate_filename(self, filename: str) -> str:
+        return self.backend.generate_filename(filename)
+
+    def get_accessed_time(self, name: str) -> object:
+        return self.backend.get_accessed_time(name)
+
+    def get_created_time(self, name: str) -> object:
+        return self.backend.get_created_time(name)
+
+    def get_modified_time(self, name: str) -> object:
+        return self.backend.get_modified_time(name)
+
+    def url(self, name: str | None) -> str:
+        raise ValueError("private files have no public URL")
+
 
 class UploadRejected(Exception):
     """An upload that may not be stored; the message is for the client."""
@@ -81,6 +175,16 @@ class CheckedUpload:
     extension: str
     content_type: str
     safe_name: str
+
+
+def storage_problem(error: OSError) -> str:
+    """What a client reads when an accepted file could not be stored."""
+    if error.errno == errno.ENOSPC:
+        return _(
+            "The file could not be stored: the studio's server is out of space. Please try "
+            "again later or send the file by email."
+        )
+    return _("The file could not be stored. Please try again later.")
 
 
 def check_upload(upload: UploadedFile, *, max_bytes: int) -> CheckedUpload:
@@ -145,7 +249,7 @@ def _megabytes(size: int) -> str:
 
 
 def attachment_response(
-    path_in_storage: str, storage: FileSystemStorage, *, filename: str, content_type: str
+    path_in_storage: str, storage: Storage, *, filename: str, content_type: str
 ) -> FileResponse:
     """Serve a private file as a download: never rendered inline, never sniffed, not cached."""
     response = FileResponse(

@@ -13,10 +13,12 @@ import time
 from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
-from django.db import close_old_connections
+from django.db import InterfaceError, OperationalError, close_old_connections, connections
 from django.utils.module_loading import import_string
 
 log = logging.getLogger("studiocrm.worker")
+# Seconds between attempts to reach a database that went away.
+RECONNECT = 2
 
 
 def run_periodic(stop: threading.Event) -> None:
@@ -50,6 +52,15 @@ class Command(BaseCommand):
         if not options["no_periodic"]:
             threading.Thread(target=run_periodic, args=(stop,), daemon=True).start()
         try:
-            call_command("db_worker", interval=1.0, reload=False)
+            while True:
+                try:
+                    call_command("db_worker", interval=1.0, reload=False)
+                    break
+                except (OperationalError, InterfaceError):
+                    # The database went away (restarted, failed over): wait and go on with
+                    # new connections instead of leaving the studio without a worker.
+                    log.exception("database unavailable; the worker retries in %ss", RECONNECT)
+                    connections.close_all()
+                    time.sleep(RECONNECT)
         finally:
             stop.set()
