@@ -3,19 +3,34 @@ forbid unknown fields, so a misspelt field fails loudly instead of being dropped
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Annotated, Any
 
 from ninja import Schema
-from pydantic import ConfigDict, Field
+from pydantic import BeforeValidator, ConfigDict, Field, StrictBool, StrictInt
 
 from studiocrm.deals.models import Source
 
 Money = Annotated[Decimal, Field(ge=0, le=Decimal("999999999999.99"), decimal_places=2)]
 Currency = Annotated[str, Field(pattern=r"^[A-Z]{3}$")]
 Id = Annotated[int, Field(ge=1, le=2**31 - 1)]
+# In a JSON body a number is a number and a boolean a boolean: no "1" or 0 coerced.
+BodyId = Annotated[StrictInt, Field(ge=1, le=2**31 - 1)]
 Limit = Annotated[int, Field(ge=1, le=100)]
+
+
+def _iso_only(value: Any) -> Any:
+    """RFC 3339 text only: pydantic would also read a number as a Unix time."""
+    if isinstance(value, datetime):
+        return value
+    if not isinstance(value, str) or not re.match(r"^\d{4}-\d{2}-\d{2}[T ]", value):
+        raise ValueError("Use an RFC 3339 date-time, e.g. 2030-01-31T10:00:00Z.")
+    return value
+
+
+IsoDatetime = Annotated[datetime, BeforeValidator(_iso_only)]
 
 
 class Strict(Schema):
@@ -109,7 +124,7 @@ class ContactQuery(ListQuery):
 
 
 class ContactIn(Strict):
-    client_id: Id
+    client_id: BodyId
     name: str = Field(min_length=1, max_length=200)
     position: str = Field("", max_length=200)
     email: str = Field("", max_length=254)
@@ -160,15 +175,15 @@ class DealQuery(ListQuery):
     manager: Id | None = Field(None, description="Responsible manager's user id.")
     client: Id | None = Field(None, description="Client id.")
     source: str | None = Field(None, max_length=16, description="Source code, e.g. `api`.")
-    created_after: datetime | None = None
-    created_before: datetime | None = None
+    created_after: IsoDatetime | None = None
+    created_before: IsoDatetime | None = None
 
 
 class DealIn(Strict):
     title: str = Field(min_length=1, max_length=300)
-    client_id: Id
-    contact_id: Id | None = None
-    manager_id: Id | None = Field(
+    client_id: BodyId
+    contact_id: BodyId | None = None
+    manager_id: BodyId | None = Field(
         None, description="Owners may assign anyone; a manager's deal is their own."
     )
     source: str = Field("api", max_length=16, description="One of the source codes.")
@@ -179,8 +194,8 @@ class DealIn(Strict):
 
 class DealPatch(Strict):
     title: str | None = Field(None, min_length=1, max_length=300)
-    contact_id: Id | None = None
-    manager_id: Id | None = None
+    contact_id: BodyId | None = None
+    manager_id: BodyId | None = None
     source: str | None = Field(None, max_length=16)
     currency: Currency | None = None
     expected_amount: Money | None = None
@@ -235,13 +250,13 @@ class TaskQuery(ListQuery):
 
 class TaskIn(Strict):
     title: str = Field(min_length=1, max_length=300)
-    due_at: datetime
-    deal_id: Id | None = None
-    assignee_id: Id | None = Field(None, description="Defaults to the token's user.")
+    due_at: IsoDatetime
+    deal_id: BodyId | None = None
+    assignee_id: BodyId | None = Field(None, description="Defaults to the token's user.")
 
 
 class TaskDone(Strict):
-    done: bool = True
+    done: StrictBool = True
 
 
 class NoteOut(Schema):
