@@ -157,7 +157,8 @@ def _pending(subscription_id: int) -> Delivery | None:
 
 def send_subscription(subscription_id: int) -> str:
     """Send what is due for one subscription, oldest first; stop at the first failure.
-    Returns what happened (for logs and tests): "busy", "paused", "sent:N", "retry:N"."""
+    Returns what happened (for logs and tests): "busy", "paused", "idle" (the oldest is
+    not due yet), "sent:N" or "retry:N" (N delivered before a failure)."""
     if not _claim(subscription_id):
         active = Subscription.objects.filter(pk=subscription_id, is_active=True).exists()
         return "busy" if active else "paused"
@@ -169,8 +170,9 @@ def send_subscription(subscription_id: int) -> str:
             if delivery is None:
                 break
             if delivery.next_attempt_at > timezone.now():
-                enqueue(subscription_id, run_after=delivery.next_attempt_at)
-                return f"retry:{sent}"
+                # Everything behind waits for the oldest (its retry is scheduled already):
+                # receivers get events in order.
+                break
             if not _send(subscription, delivery):
                 return f"retry:{sent}"
             sent += 1
@@ -178,7 +180,7 @@ def send_subscription(subscription_id: int) -> str:
             enqueue(subscription_id)  # more than a batch waiting: continue in a new task
     finally:
         _release(subscription_id)
-    return f"sent:{sent}"
+    return f"sent:{sent}" if sent else "idle"
 
 
 def _send(subscription: Subscription, delivery: Delivery) -> bool:
@@ -260,11 +262,13 @@ def deliver_due() -> dict[str, int]:
             next_attempt_at__lte=now,
             subscription__is_active=True,
         )
+        .order_by("subscription_id")
         .values_list("subscription_id", flat=True)
         .distinct()
     )
     results: dict[str, int] = {}
     for subscription_id in list(ids)[:500]:
         outcome = send_subscription(subscription_id).split(":")[0]
-        results[outcome] = results.get(outcome, 0) + 1
+        if outcome != "idle":
+            results[outcome] = results.get(outcome, 0) + 1
     return results
