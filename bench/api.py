@@ -66,6 +66,52 @@ def bare_deals(request):  # the baseline: the same page, no auth, no schema
     return JsonResponse({"data": rows})
 
 
+def measure(http, auth: dict, deal_ids: list[int], client_id: int, requests: int) -> dict:
+    """p50/p95 (ms) and the most queries of each operation, ``requests`` times each."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    def create_deal(_index: int):
+        return http.post(
+            "/api/v1/deals",
+            data=json.dumps({"title": "Bench", "client_id": client_id}),
+            content_type="application/json",
+            HTTP_IDEMPOTENCY_KEY=str(uuid.uuid4()),
+            **auth,
+        )
+
+    calls = {
+        "list_deals": lambda _index: http.get("/api/v1/deals?limit=50", **auth),
+        "get_deal": lambda index: http.get(
+            f"/api/v1/deals/{deal_ids[index % len(deal_ids)]}", **auth
+        ),
+        "create_deal": create_deal,
+        "bare_list": lambda _index: http.get("/bench/bare-deals"),
+    }
+    timings: dict[str, list[float]] = {name: [] for name in calls}
+    queries: dict[str, list[int]] = {name: [] for name in calls}
+    for call in calls.values():
+        call(0)  # warm
+    # Round robin: a load spike from elsewhere on the machine hits every operation alike.
+    for index in range(requests):
+        for name, call in calls.items():
+            with CaptureQueriesContext(connection) as captured:
+                started = time.perf_counter()
+                response = call(index)
+                timings[name].append((time.perf_counter() - started) * 1000)
+            assert response.status_code in (200, 201), response.content[:300]
+            queries[name].append(len(captured.captured_queries))
+    results = {
+        name: {
+            "p50": percentile(timings[name], 0.5),
+            "p95": percentile(timings[name], 0.95),
+            "queries": max(queries[name]),
+        }
+        for name in calls
+    }
+    return results
+
+
 def child(sizes: list[int], requests: int) -> None:
     import django
 
@@ -74,7 +120,6 @@ def child(sizes: list[int], requests: int) -> None:
     from django.db import connection
     from django.test import Client as HttpClient
     from django.test import override_settings
-    from django.test.utils import CaptureQueriesContext
     from django.urls import include, path
     from django.utils import timezone
 
@@ -129,47 +174,9 @@ def child(sizes: list[int], requests: int) -> None:
                 if connection.vendor == "postgresql":
                     cursor.execute("ANALYZE")
             deal_ids = list(Deal.objects.order_by("?").values_list("pk", flat=True)[:requests])
-            client_id = client_ids[0]
 
-            def list_deals():
-                return http.get("/api/v1/deals?limit=50", **auth)
-
-            def get_deal(index):
-                return http.get(f"/api/v1/deals/{deal_ids[index % len(deal_ids)]}", **auth)
-
-            def create_deal():
-                return http.post(
-                    "/api/v1/deals",
-                    data=json.dumps({"title": "Bench", "client_id": client_id}),
-                    content_type="application/json",
-                    HTTP_IDEMPOTENCY_KEY=str(uuid.uuid4()),
-                    **auth,
-                )
-
-            def bare_list():
-                return http.get("/bench/bare-deals")
-
-            calls = {
-                "list_deals": lambda i: list_deals(),
-                "get_deal": get_deal,
-                "create_deal": lambda i: create_deal(),
-                "bare_list": lambda i: bare_list(),
-            }
-            for name, call in calls.items():
-                call(0)  # warm
-                timings, queries = [], []
-                for index in range(requests):
-                    with CaptureQueriesContext(connection) as captured:
-                        started = time.perf_counter()
-                        response = call(index)
-                        timings.append((time.perf_counter() - started) * 1000)
-                    assert response.status_code in (200, 201), response.content[:300]
-                    queries.append(len(captured.captured_queries))
-                results[f"{name}:{size}"] = {
-                    "p50": percentile(timings, 0.5),
-                    "p95": percentile(timings, 0.95),
-                    "queries": max(queries),
-                }
+            for name, figures in measure(http, auth, deal_ids, client_ids[0], requests).items():
+                results[f"{name}:{size}"] = figures
             print(f"measured {label(size)}", flush=True)
     print("@@" + json.dumps(results), flush=True)
 
