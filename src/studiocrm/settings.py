@@ -108,6 +108,8 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     "django_htmx",
+    # django-ninja's own Swagger UI files, so /api/v1/docs loads nothing from a CDN.
+    "ninja",
     "django_tasks",
     "django_tasks_db",
     "axes",

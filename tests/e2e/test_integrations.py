@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 from django.conf import settings
+from playwright.sync_api import expect
 
 from studiocrm.api.models import ApiToken
 from studiocrm.deals import services as deal_services
@@ -93,3 +94,23 @@ def test_owner_adds_a_webhook_and_reads_the_log(live_server, browser, owner, man
         phone.close()
     finally:
         receiver.stop()
+
+
+def test_interactive_docs_load_without_a_cdn_or_csp_errors(live_server, browser):
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    problems = []
+    page.on(
+        "console",
+        lambda message: problems.append(message.text) if message.type == "error" else None,
+    )
+    page.on(
+        "request",
+        lambda request: (
+            problems.append(request.url) if not request.url.startswith(live_server.url) else None
+        ),
+    )
+    page.goto(live_server.url + "/api/v1/docs")
+    expect(page.locator(".opblock-summary-path", has_text="/api/v1/deals").first).to_be_visible()
+    shot(page, "05-api-docs")
+    assert problems == []
+    page.close()
