@@ -349,6 +349,7 @@ PERIODIC_JOBS = [
     ("studiocrm.flow.rules.fire_due", env.integer("AUTOMATION_SWEEP_SECONDS", 30, minimum=1)),
     ("studiocrm.flow.digest.send_digests", 600),
     ("studiocrm.webhooks.delivery.deliver_due", env.integer("WEBHOOK_SWEEP_SECONDS", 30)),
+    ("studiocrm.api.services.purge_idempotency_records", 3600),
 ]
 
 # Who reacts to what happens on a deal (deals.events): dotted paths to

@@ -392,3 +392,27 @@ def test_docs_and_schema_are_served(client):
     assert client.get(f"{API}/docs").status_code == 200
     # The lead intake API still answers beside it.
     assert client.post("/api/v1/leads").status_code == 401
+
+
+@pytest.mark.django_db
+@override_settings(DATA_UPLOAD_MAX_MEMORY_SIZE=10_000)
+def test_oversized_body_answers_413_with_the_error_shape(write_token):
+    client = ClientFactory()
+    body = {"title": "Big", "client_id": client.pk, "description": "x" * 20_000}
+    assert_error(call("post", "/deals", write_token, body), 413, "body_too_large")
+    assert not Deal.objects.exists()
+
+
+@pytest.mark.django_db
+def test_old_idempotency_keys_are_forgotten(manager, write_token):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    client = ClientFactory()
+    body = {"title": "Shop", "client_id": client.pk}
+    call("post", "/deals", write_token, body, HTTP_IDEMPOTENCY_KEY="old")
+    IdempotencyRecord.objects.update(created_at=timezone.now() - timedelta(hours=25))
+    assert services.purge_idempotency_records() == 1
+    assert call("post", "/deals", write_token, body, HTTP_IDEMPOTENCY_KEY="old").status_code == 201
+    assert Deal.objects.count() == 2

@@ -9,6 +9,7 @@ import json
 import re
 import secrets
 from collections.abc import Callable
+from datetime import timedelta
 from typing import Any
 
 from django.db import IntegrityError, transaction
@@ -141,6 +142,14 @@ def idempotent(
     if not hmac.compare_digest(existing.fingerprint, request_fingerprint):
         raise IdempotencyKeyReused
     return existing.status_code, existing.response, True
+
+
+def purge_idempotency_records(hours: int = 24) -> int:
+    """Forget idempotency keys older than ``hours`` (a periodic job): a retry comes within
+    minutes; a day later the same key is a new request."""
+    cutoff = timezone.now() - timedelta(hours=hours)
+    deleted, _by_model = IdempotencyRecord.objects.filter(created_at__lt=cutoff).delete()
+    return deleted
 
 
 class _Rollback(Exception):
