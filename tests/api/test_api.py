@@ -416,3 +416,27 @@ def test_old_idempotency_keys_are_forgotten(manager, write_token):
     assert services.purge_idempotency_records() == 1
     assert call("post", "/deals", write_token, body, HTTP_IDEMPOTENCY_KEY="old").status_code == 201
     assert Deal.objects.count() == 2
+
+
+@pytest.mark.django_db
+def test_send_a_proposal_through_the_api(manager, other_manager, write_token, settings, tmp_path):
+    """The Send button's service: the revision is frozen and the client is emailed through
+    the outbox; another manager's token may not send it."""
+    from studiocrm.documents import services as document_services
+    from studiocrm.estimates.models import PriceList
+    from studiocrm.notifications.models import Outbox
+    from tests.documents.conftest import make_estimated_deal
+
+    settings.PRIVATE_ROOT = tmp_path
+    deal = make_estimated_deal(manager, PriceList.objects.get(default_key="default-rub"))
+    proposal = document_services.create_proposal(deal, actor=manager)
+    _t, others = services.create_token(other_manager, "x", "write")
+    assert_error(call("post", f"/documents/{proposal.pk}/send", others), 403, "forbidden")
+    response = call("post", f"/documents/{proposal.pk}/send", write_token)
+    assert response.status_code == 200, response.content
+    assert response.json()["status"] == "sent"
+    assert Outbox.objects.filter(to=deal.contact.email).exists()
+    listed = call("get", f"/documents?deal={deal.pk}", write_token).json()["data"]
+    assert [item["id"] for item in listed] == [proposal.pk]
+    estimates = call("get", f"/estimates?deal={deal.pk}", write_token).json()["data"]
+    assert estimates and estimates[0]["total"] is not None
