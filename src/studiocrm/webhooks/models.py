@@ -42,7 +42,7 @@ class Delivery(models.Model):
     """One event for one subscription. Written in the emitting transaction; sent after it."""
 
     class Status(models.TextChoices):
-        PENDING = "pending", _("Pending")
+        PENDING = "pending", pgettext_lazy("webhook delivery", "Waiting")
         RETRY = "retry", _("Will retry")
         DELIVERED = "delivered", _("Delivered")
 
