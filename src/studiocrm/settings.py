@@ -101,6 +101,8 @@ INSTALLED_APPS = [
     "studiocrm.analytics",
     "studiocrm.transfer",
     "studiocrm.ops",
+    "studiocrm.api",
+    "studiocrm.webhooks",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -108,6 +110,8 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     "django_htmx",
+    # django-ninja's own Swagger UI files, so /api/v1/docs loads nothing from a CDN.
+    "ninja",
     "django_tasks",
     "django_tasks_db",
     "axes",
@@ -395,6 +399,8 @@ PERIODIC_JOBS = [
     ("studiocrm.intake.mailbox.poll_mailbox", env.integer("MAILBOX_POLL_SECONDS", 120, minimum=10)),
     ("studiocrm.ops.heartbeat.beat", env.integer("OPS_HEARTBEAT_SECONDS", 15, minimum=1)),
     ("studiocrm.ops.heartbeat.watch", env.integer("OPS_HEARTBEAT_SECONDS", 15, minimum=1)),
+    ("studiocrm.webhooks.delivery.deliver_due", env.integer("WEBHOOK_SWEEP_SECONDS", 30)),
+    ("studiocrm.api.services.purge_idempotency_records", 3600),
 ]
 # Health (ops.health, /readyz, Settings → System): a worker silent this long has stopped
 # (the owner is told once); readiness fails above these outbox and task-queue limits.
@@ -419,7 +425,10 @@ IMPORT_MAX_ROWS = env.integer("IMPORT_MAX_ROWS", 100_000, minimum=1)
 # Who reacts to what happens on a deal (deals.events): dotted paths to
 # ``handler(event) -> None``, called in the emitting transaction. The flow app's table of
 # event → reactions is the sales path.
-EVENT_HANDLERS: list[str] = ["studiocrm.flow.reactions.react"]
+EVENT_HANDLERS: list[str] = [
+    "studiocrm.flow.reactions.react",
+    "studiocrm.webhooks.delivery.on_event",
+]
 
 # Panels other apps add to the deal page, in order: dotted paths to callables
 # ``panel(request, deal) -> str | None`` returning rendered HTML (see deals.panels).
@@ -461,3 +470,13 @@ BILLING_RECONCILE_AFTER_MINUTES = env.integer("BILLING_RECONCILE_AFTER_MINUTES",
 # Invoice due dates count working days, as the contract says: weekends and this country's
 # public holidays (with official transfers) are skipped; "none" = weekends only.
 BILLING_WORKDAY_CALENDAR = env.string("BILLING_WORKDAY_CALENDAR", "RU").upper().replace("NONE", "")
+
+# REST API (/api/v1/): requests per token (django-ratelimit syntax, counted in the cache).
+API_RATE = env.string("API_RATE", "600/m")
+# Outgoing webhooks: seconds to wait for a receiver; days of failure before a webhook is
+# paused and the owners told; plain http:// and private/loopback addresses are refused
+# unless allowed (development and tests only).
+WEBHOOK_TIMEOUT_SECONDS = env.integer("WEBHOOK_TIMEOUT_SECONDS", 10, minimum=1)
+WEBHOOK_PAUSE_AFTER_DAYS = env.integer("WEBHOOK_PAUSE_AFTER_DAYS", 3, minimum=1)
+WEBHOOK_ALLOW_HTTP = env.boolean("WEBHOOK_ALLOW_HTTP", DEBUG)
+WEBHOOK_ALLOW_PRIVATE = env.boolean("WEBHOOK_ALLOW_PRIVATE", False)

@@ -21,3 +21,7 @@ STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 # Test data uses the reserved ".test" domain (RFC 2606); production refuses it like any
 # other special-use domain (tests/clients/test_validation.py checks that).
 EMAIL_ALLOW_TEST_DOMAINS = True
+
+# Webhook tests post to receivers on 127.0.0.1; the SSRF test turns this off again.
+WEBHOOK_ALLOW_HTTP = True
+WEBHOOK_ALLOW_PRIVATE = True
