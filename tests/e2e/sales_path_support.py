@@ -92,7 +92,9 @@ class Problems:
             # Chromium asks every origin for /favicon.ico when a page names no icon; that
             # is not a step of the walk (reported separately).
             return
-        self.items.append(f"{who}: console error {message.text} ({source}) @ {page.url}")
+        where = message.location or {}
+        line = f"{source}:{where.get('lineNumber', '?')}:{where.get('columnNumber', '?')}"
+        self.items.append(f"{who}: console error {message.text} ({line}) @ {page.url}")
 
     def _response(self, response, who: str) -> None:
         if response.status >= 400:
