@@ -554,3 +554,6 @@ def test_the_rules_list_reads_as_words_not_codes(owner_client, migration_data, l
     store = "Интернет-магазин" if language == "ru" else "Online store"
     assert f'<q title="online_store">{store}</q>' in html
     assert "<code>" not in html
+    # The shipped notes were written in Russian; an English owner reads them in English.
+    note = "Every project" if language == "en" else "Нужно в любом проекте"
+    assert f"<small>{note}</small>" in html

@@ -31,7 +31,7 @@ from studiocrm.core.money import round_money
 from studiocrm.core.permissions import owner_required
 from studiocrm.deals.models import Deal
 from studiocrm.deals.services import can_edit
-from studiocrm.estimates import catalog, drafting, forms, services
+from studiocrm.estimates import catalog, defaults, drafting, forms, services
 from studiocrm.estimates.models import (
     STAGE_LABELS,
     Estimate,
@@ -794,6 +794,7 @@ def rules(request: HttpRequest) -> HttpResponse:
         rule.value_label = choices.get(rule.value, rule.value)
         rule.template_label = templates.get(rule.template_key, rule.template_key)
         rule.target_label = targets.get((rule.action, rule.target), rule.target)
+        rule.note_label = defaults.shipped_note(rule.note, language)
     return render(request, "estimates/rules.html", {"rules": items})
 
 
