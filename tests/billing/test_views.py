@@ -269,3 +269,13 @@ def test_issuing_shows_who_the_invoice_goes_to(manager_client, deal, manager):
     html = manager_client.get(draft.get_absolute_url()).content.decode()
 
     assert f"To: {escape(deal.contact.name)} &lt;{deal.contact.email}&gt;" in html
+
+
+def test_the_transfer_form_offers_today_in_a_date_input_in_russian(invoice, manager_client):
+    """A date input reads only ISO dates: a localized "05.12.2026" left it empty."""
+    from django.utils import timezone
+
+    html = manager_client.get(
+        f"/billing/{invoice.pk}/payment/", HTTP_ACCEPT_LANGUAGE="ru"
+    ).content.decode()
+    assert f'type="date" name="received_on" value="{timezone.localdate():%Y-%m-%d}"' in html

@@ -92,7 +92,9 @@ class Problems:
             # Chromium asks every origin for /favicon.ico when a page names no icon; that
             # is not a step of the walk (reported separately).
             return
-        self.items.append(f"{who}: console error {message.text} ({source}) @ {page.url}")
+        where = message.location or {}
+        line = f"{source}:{where.get('lineNumber', '?')}:{where.get('columnNumber', '?')}"
+        self.items.append(f"{who}: console error {message.text} ({line}) @ {page.url}")
 
     def _response(self, response, who: str) -> None:
         if response.status >= 400:
@@ -136,3 +138,178 @@ def fill_company_details(page, details):
     for name, value in details.items():
         page.fill(f"#id_{name}", value)
     page.locator("#details button[type=submit]").click()
+
+
+# The walk (tests/e2e/test_walk.py): every screen at two widths, checked by axe-core. -------
+
+ROOT = Path(__file__).resolve().parents[2]
+WALK_DIR = ROOT / "test-artifacts" / "walk"
+AXE_SOURCE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
+# What a screen must not have: WCAG 2.1 A and AA rules, the serious and critical ones.
+AXE_RUN = """
+axe.run(document, {runOnly: {type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa',
+  'best-practice']}, resultTypes: ['violations']}).then(result => result.violations
+  .filter(v => v.impact === 'serious' || v.impact === 'critical')
+  .map(v => ({id: v.id, impact: v.impact, help: v.help,
+    nodes: v.nodes.slice(0, 4).map(n => n.target.join(' ') + ' :: ' + n.failureSummary)})))
+"""
+
+
+class WalkShots:
+    """A full-page screenshot of every screen into test-artifacts/walk/<lang>-<width>/,
+    the same screen again at the other width (a second page of the same browser context, so
+    the same cookies), and axe-core run on both. Each finding is kept, not raised at once,
+    so one run reports every screen that fails."""
+
+    def __init__(self, language: str, widths: dict[str, dict[str, int]]) -> None:
+        self.language = language
+        self.widths = widths  # who → their viewport; the other width is the second one
+        self.count = 0
+        self.axe = AXE_SOURCE.read_text(encoding="utf-8")
+        self.violations: list[str] = []
+        self.twins: dict[int, object] = {}
+        for viewport in (PHONE, DESKTOP):
+            folder = self.folder(viewport)
+            folder.mkdir(parents=True, exist_ok=True)
+            for old in folder.glob("*.png"):
+                old.unlink()
+
+    def folder(self, viewport: dict[str, int]) -> Path:
+        return WALK_DIR / f"{self.language}-{viewport['width']}"
+
+    def __call__(self, page, name: str, *, twin: bool = True) -> bytes:
+        """Screenshot ``page`` (returned as PNG), then the same URL at the other width."""
+        self.count += 1
+        viewport = page.viewport_size
+        stem = f"{self.count:02d}-{name}.png"
+        image = page.screenshot(path=str(self.folder(viewport) / stem), full_page=True)
+        self.check(page, f"{stem} at {viewport['width']}")
+        if twin:
+            other = self.twin(page)
+            other.goto(page.url)
+            other.wait_for_load_state("networkidle")
+            other_viewport = other.viewport_size
+            other.screenshot(path=str(self.folder(other_viewport) / stem), full_page=True)
+            self.check(other, f"{stem} at {other_viewport['width']}")
+        return image
+
+    def twin(self, page):
+        """The second page of ``page``'s context, at the other width."""
+        key = id(page.context)
+        if key not in self.twins:
+            other = page.context.new_page()
+            width = page.viewport_size["width"]
+            other.set_viewport_size(DESKTOP if width == PHONE["width"] else PHONE)
+            self.twins[key] = other
+        return self.twins[key]
+
+    def check(self, page, where: str) -> None:
+        """axe-core on the page as it is; serious and critical violations are kept."""
+        # Evaluated through the DevTools protocol, which a page's CSP does not govern: the
+        # manager pages' nonce policy stays on and is still tested by the walk.
+        page.evaluate(self.axe + "\n;true")
+        for violation in page.evaluate(AXE_RUN):
+            nodes = "\n      ".join(violation["nodes"])
+            self.violations.append(
+                f"{where} {page.url}: {violation['impact']} {violation['id']}"
+                f" ({violation['help']})\n      {nodes}"
+            )
+
+
+PHONE = {"width": 390, "height": 844}
+DESKTOP = {"width": 1366, "height": 900}
+
+# A sum printed with a decimal point in Russian: "425 386.25 ₽", "1 000.50 руб.".
+DOT_MONEY = re.compile(r"\d\.\d{2}\s*(₽|руб|RUB)")
+UTC_TIME = re.compile(r"\bUTC\b|\+00:00|GMT")
+
+
+def russian_reading_problems(text: str) -> list[str]:
+    """What a Russian reader must not see on a page: UTC times and dot-decimal money."""
+    found = [match.group(0) for match in DOT_MONEY.finditer(text)]
+    found += [match.group(0) for match in UTC_TIME.finditer(text)]
+    return found
+
+
+def document_figures(html: str) -> list[list[Decimal]]:
+    """Follow a reader down each ``table.lines`` of a document (proposal, appendix, act):
+    the column sums to the subtotal, minus the discount plus VAT on top is the total.
+    Returns each table's figures in reading order, to find again in the PDF."""
+    from tests.documents.test_documents_add_up import (
+        BEFORE_TAX,
+        DISCOUNT,
+        INCLUDED,
+        SUBTOTAL,
+        TAX,
+        TOTAL,
+        parse_money,
+        tables_of,
+    )
+
+    tables = tables_of(html)
+    assert tables, "no table of lines on the page"
+    read = []
+    for table in tables:
+        figures = [parse_money(row[-1]) for row in table["lines"]]
+        running = sum(figures, Decimal("0"))
+        totals = []
+        for row in table["sums"]:
+            label = " ".join(cell for cell in row[:-1] if cell).strip()
+            value = parse_money(row[-1])
+            figures.append(value)
+            if label in SUBTOTAL or label in BEFORE_TAX:
+                assert value == running, f"{label}: {value} != {running}"
+            elif label in DISCOUNT:
+                assert value < 0, f"a discount of {value}"
+                running += value
+            elif label in TAX:
+                running += value
+            elif label in TOTAL:
+                assert value == running, f"{label}: {value}, the column says {running}"
+                totals.append(value)
+            else:
+                assert label in INCLUDED, f"unknown row {label!r}"
+        assert totals, "no total under the lines"
+        read.append(figures)
+    return read
+
+
+def invoice_figures(rows: list[list[str]], totals: list[list[str]]) -> list[Decimal]:
+    """An invoice's lines (cells of ``table.lines`` rows) and its totals (label, value):
+    the amounts sum to the subtotal, and the subtotal plus VAT on top is the total due
+    ("including VAT" rows are only said, never added)."""
+    from tests.documents.test_documents_add_up import parse_money
+
+    amounts = [parse_money(row[-1]) for row in rows]
+    running = sum(amounts, Decimal("0"))
+    for label, value in totals[:-1]:
+        if label.rstrip(":") in ("Итого", "Subtotal"):
+            assert parse_money(value) == running, (amounts, totals)
+        elif re.match(r"^(НДС|VAT)\b", label):  # on top; "including" rows are not added
+            running += parse_money(value)
+    total = parse_money(totals[-1][1])
+    assert total == running, f"the invoice's total {total} != {running} ({totals})"
+    return [*amounts, total]
+
+
+def pdf_text(content: bytes) -> str:
+    """The text of a PDF, whitespace folded, as pypdf reads it."""
+    import io
+
+    from pypdf import PdfReader
+
+    assert content.startswith(b"%PDF"), content[:200]
+    reader = PdfReader(io.BytesIO(content))
+    text = " ".join(page.extract_text() for page in reader.pages)
+    return " ".join(text.replace("\u00a0", " ").split())
+
+
+def printed_in_order(figures: list[str], text: str) -> bool:
+    """Whether ``figures`` appear in ``text`` in this order (a PDF prints the page's table)."""
+    position = 0
+    for figure in figures:
+        found = text.find(figure, position)
+        if found < 0:
+            return False
+        position = found + len(figure)
+    return True

@@ -527,3 +527,33 @@ def test_the_editor_speaks_russian(manager_client, option):
     ).content.decode()
     assert "Структура сайта" in html and "Сохранить смету" in html
     assert "Скидка, %<" in html  # a literal per cent sign, not "%%"
+
+
+def test_the_package_picker_offers_what_the_brief_asked_for(manager_client, deal, rub_list):
+    submitted_brief(deal, answers={"pages": ["home", "contacts"]}, template_key="corporate")
+    manager_client.post(reverse("estimates:draft", args=[deal.pk]))
+    estimate = Estimate.objects.get(deal=deal)
+    corporate = rub_list.packages.get(code="corporate")
+    html = manager_client.get(estimate.get_absolute_url()).content.decode()
+    assert f'<option value="{corporate.pk}" selected>' in html
+    panel = manager_client.get(reverse("deals:detail", args=[deal.pk])).content.decode()
+    assert f'<option value="{corporate.pk}" selected>' in panel
+
+
+@pytest.mark.parametrize("language", ["ru", "en"])
+def test_the_rules_list_reads_as_words_not_codes(owner_client, migration_data, language):
+    from studiocrm.briefs.models import BriefQuestion
+
+    html = owner_client.get(
+        reverse("estimates:rules"), HTTP_ACCEPT_LANGUAGE=language
+    ).content.decode()
+    features = BriefQuestion.objects.filter(key="features", template__language=language).first()
+    assert f'<q title="features">{features.label}</q>' in html
+    cart = next(option["label"] for option in features.options if option["value"] == "cart")
+    assert f'<q title="cart">{cart}</q>' in html
+    store = "Интернет-магазин" if language == "ru" else "Online store"
+    assert f'<q title="online_store">{store}</q>' in html
+    assert "<code>" not in html
+    # The shipped notes were written in Russian; an English owner reads them in English.
+    note = "Every project" if language == "en" else "Нужно в любом проекте"
+    assert f"<small>{note}</small>" in html

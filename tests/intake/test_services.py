@@ -134,6 +134,10 @@ def test_without_a_company_the_title_starts_with_the_name(manager):
         ("Need a shop;  ", "Acme — Need a shop"),
         ("Can you help?", "Acme — Can you help?"),
         ("...", "Acme"),
+        ("Здравствуйте! Нужен лендинг", "Acme — Нужен лендинг"),
+        ("Добрый день, нужен сайт", "Acme — Нужен сайт"),
+        ("Hi, we need a shop", "Acme — We need a shop"),
+        ("History museum site", "Acme — History museum site"),
     ],
 )
 def test_a_short_title_drops_the_messages_closing_punctuation(message, title):

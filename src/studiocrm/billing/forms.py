@@ -123,7 +123,9 @@ class ManualPaymentForm(forms.Form):
         decimal_places=2,
     )
     received_on = forms.DateField(
-        label=_("Received on"), widget=forms.DateInput(attrs={"type": "date"})
+        label=_("Received on"),
+        # A date input reads only ISO dates: the localized "05.12.2026" left it empty.
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
     )
     note = forms.CharField(label=pgettext_lazy("comment", "Note"), max_length=300, required=False)
     key = forms.CharField(widget=forms.HiddenInput, max_length=32)

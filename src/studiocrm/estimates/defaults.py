@@ -625,6 +625,16 @@ def load_price_lists(
     return created
 
 
+def shipped_note(note: str, language: str) -> str:
+    """A shipped rule's note in ``language`` (the notes were written in the studio's
+    language when the rules were loaded); any other note as the studio wrote it."""
+    for rule in RULES:
+        texts = rule[8]
+        if isinstance(texts, dict) and note in texts.values():
+            return _pick(texts, language)
+    return note
+
+
 def load_rules(EstimateRule: Any, language: str = "ru") -> int:  # noqa: N803
     """Create the shipped rules when the studio has none; returns how many were made.
     Their notes are written in ``language``."""

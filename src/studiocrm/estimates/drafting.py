@@ -52,6 +52,21 @@ def has_submitted_brief(deal: Deal) -> bool:
     return deal.briefs.filter(status="submitted").exists()
 
 
+def suggested_package(deal: Deal, packages: list[Package]) -> Package | None:
+    """The package the client's brief asks for: a corporate-site brief suggests the
+    corporate-site package (same code or same name), not the first one in the list. None
+    without a submitted brief or a matching package."""
+    brief = briefs.latest_submitted_brief(deal)
+    if brief is None or not brief.template_id:
+        return None
+    key, name = brief.template.default_key, brief.template.name.casefold()
+    # The shipped store brief is "store" and its package "online_store": match the names too.
+    return next(
+        (item for item in packages if (key and item.code == key) or item.name.casefold() == name),
+        None,
+    )
+
+
 class _Draft:
     """Adds lines to one option of a draft, merging repeats: a page or service that is
     already there keeps one line with the larger quantity and every answer that asked."""

@@ -8,7 +8,7 @@ from django.template.loader import render_to_string
 from studiocrm.deals.models import Deal
 from studiocrm.deals.services import can_edit
 from studiocrm.estimates import calc
-from studiocrm.estimates.drafting import has_submitted_brief
+from studiocrm.estimates.drafting import has_submitted_brief, suggested_package
 from studiocrm.estimates.models import Estimate, EstimateLine, Package
 from studiocrm.estimates.pricing import price_options
 from studiocrm.estimates.services import price_list_for
@@ -44,6 +44,7 @@ def estimate_panel(request: HttpRequest, deal: Deal) -> str:
         ]
     editable = can_edit(request.user, deal)
     price_list = price_list_for(deal.currency) if editable else None
+    packages = list(Package.objects.filter(price_list=price_list)) if price_list else []
     context = {
         "deal": deal,
         "current": current,
@@ -52,7 +53,8 @@ def estimate_panel(request: HttpRequest, deal: Deal) -> str:
         "error": error,
         "can_edit": editable,
         "price_list": price_list,
-        "packages": list(Package.objects.filter(price_list=price_list)) if price_list else [],
+        "packages": packages,
+        "suggested_package": suggested_package(deal, packages) if editable else None,
         "has_brief": editable and has_submitted_brief(deal),
     }
     return render_to_string("estimates/panel.html", context, request=request)

@@ -21,6 +21,7 @@ from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import translation
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
@@ -30,7 +31,7 @@ from studiocrm.core.money import round_money
 from studiocrm.core.permissions import owner_required
 from studiocrm.deals.models import Deal
 from studiocrm.deals.services import can_edit
-from studiocrm.estimates import catalog, drafting, forms, services
+from studiocrm.estimates import catalog, defaults, drafting, forms, services
 from studiocrm.estimates.models import (
     STAGE_LABELS,
     Estimate,
@@ -143,6 +144,7 @@ def editor_context(
         except services.calc.CalcError as problem:
             error = _("The estimate cannot be priced: %(error)s") % {"error": problem}
     price_list = estimate.price_list
+    packages = list(price_list.packages.all()) if price_list else []
     pages = [item.line for item in priced.pages] if priced else []
     context = totals_context(estimate, option, priced)
     context.update(
@@ -158,7 +160,8 @@ def editor_context(
             "show_tax": estimate.tax_mode != services.calc.NO_VAT,
             "error": error,
             "report": estimate.draft_report or {},
-            "packages": list(price_list.packages.all()) if price_list else [],
+            "packages": packages,
+            "suggested_package": drafting.suggested_package(estimate.deal, packages),
             "add_page_form": forms.AddPageForm(price_list=price_list, pages=pages),
             "add_service_form": forms.AddServiceForm(price_list=price_list),
             "custom_form": forms.CustomLineForm(),
@@ -776,11 +779,41 @@ def _known_question_keys() -> set[str] | None:
 def rules(request: HttpRequest) -> HttpResponse:
     known = _known_question_keys()
     items = list(EstimateRule.objects.all())
+    language = translation.get_language() or "en"
+    questions = briefs.question_labels(language)
+    templates = briefs.template_names(language)
+    targets = _target_names(language)
     for rule in items:
         rule.unknown_question = bool(
             known is not None and known and rule.question_key and rule.question_key not in known
         )
+        # What the owner reads: the question, the answer and the item by their names; the
+        # codes stay in a tooltip.
+        question, choices = questions.get(rule.question_key, ("", {}))
+        rule.question_label = question or rule.question_key
+        rule.value_label = choices.get(rule.value, rule.value)
+        rule.template_label = templates.get(rule.template_key, rule.template_key)
+        rule.target_label = targets.get((rule.action, rule.target), rule.target)
+        rule.note_label = defaults.shipped_note(rule.note, language)
     return render(request, "estimates/rules.html", {"rules": items})
+
+
+def _target_names(language: str) -> dict[tuple[str, str], str]:
+    """(rule action, target code) → the name in the price lists, lists in ``language``
+    winning over the others."""
+    lists = sorted(PriceList.objects.all(), key=lambda item: item.language == language)
+    order = {price_list.pk: index for index, price_list in enumerate(lists)}
+    names: dict[tuple[str, str], str] = {}
+    sources = [
+        (EstimateRule.Action.ADD_PAGE, PageType.objects.all(), "slug"),
+        (EstimateRule.Action.ADD_SERVICE, Service.objects.all(), "code"),
+        (EstimateRule.Action.MULTIPLY_ROLE, Role.objects.all(), "code"),
+        (EstimateRule.Action.SET_OPTION, Package.objects.all(), "code"),
+    ]
+    for action, queryset, field in sources:
+        for item in sorted(queryset, key=lambda row: order.get(row.price_list_id, -1)):
+            names[(action, getattr(item, field))] = item.name
+    return names
 
 
 @owner_required

@@ -233,10 +233,21 @@ def fingerprint(lead: LeadData) -> str:
     return hashlib.sha256(material.encode("ascii")).hexdigest()
 
 
+GREETING = re.compile(
+    r"^(здравствуйте|добрый (день|вечер|утро)|доброе утро|привет|hello|hi|hey|good (morning|"
+    r"afternoon|evening)|dear [^,.!]{1,40})\b[\s,.!]*",
+    re.IGNORECASE,
+)
+
+
 def derive_title(lead: LeadData) -> str:
     """Company (or the person's name), then the start of the message: 'Acme — New shop…'."""
     who = " ".join((lead.company or lead.name).split())
+    # "Здравствуйте! Нужен магазин…" names the deal by its greeting; drop it.
     gist = " ".join(lead.message.split())
+    if GREETING.match(gist):
+        gist = GREETING.sub("", gist, count=1)
+        gist = gist[:1].upper() + gist[1:]
     if len(gist) > TITLE_MESSAGE_CHARS:
         cut = gist[:TITLE_MESSAGE_CHARS].rsplit(" ", 1)[0] or gist[:TITLE_MESSAGE_CHARS]
         gist = cut.rstrip(" ,.;:—-") + "…"
