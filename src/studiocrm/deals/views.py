@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, time, timedelta
+from datetime import UTC, datetime, time, timedelta
 from decimal import Decimal
 from functools import wraps
 from typing import Any
@@ -19,10 +19,9 @@ from urllib.parse import urlencode
 from django.contrib import messages
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
-from django.core.paginator import Paginator
 from django.db import transaction
-from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Sum, Window
-from django.db.models.functions import Coalesce, RowNumber
+from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Sum, prefetch_related_objects
+from django.db.models.functions import Coalesce
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
@@ -34,6 +33,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
+from studiocrm.clients.models import Client, Contact
 from studiocrm.clients.phones import normalize_phone
 from studiocrm.clients.services import match_or_create_contact
 from studiocrm.core.http import safe_next
@@ -57,9 +57,13 @@ from studiocrm.deals.panels import render_panels
 from studiocrm.notifications import outbox
 from studiocrm.notifications.models import Outbox
 
-BOARD_CARD_LIMIT = 50
+BOARD_CARD_LIMIT = 20
+BOARD_MORE_LIMIT = 30
 CLOSED_WINDOW_DAYS = 30
 LIST_PAGE_SIZE = 50
+# The list counts matching deals up to here, then says "10,000+".
+LIST_COUNT_CAP = 10_000
+SEARCH_ID_LIMIT = 500
 MY_DAY_LIMIT = 300
 
 View = Callable[..., HttpResponse]
@@ -131,6 +135,7 @@ class Column:
     count: int = 0
     totals: list[tuple[str, Decimal]] = field(default_factory=list)
     cards: list[Deal] = field(default_factory=list)
+    cursor: str = ""
 
     @property
     def is_closed(self) -> bool:
@@ -177,24 +182,73 @@ def fill_totals(columns: dict[str, Column], deal_sets: list[QuerySet[Deal]]) -> 
                 column.totals.append((row["currency"], row["total"]))
 
 
-def latest_cards(deals: QuerySet[Deal]) -> QuerySet[Deal]:
-    """The most recently changed deals of each stage, at most BOARD_CARD_LIMIT per stage,
-    in one query (a window function numbers the rows within each stage)."""
-    return (
-        with_overdue_flag(deals)
-        .annotate(
-            rank=Window(
-                RowNumber(),
-                partition_by=[F("stage_id")],
-                order_by=[F("updated_at").desc(), F("pk").desc()],
-            )
-        )
-        .filter(rank__lte=BOARD_CARD_LIMIT)
-        .order_by("stage_id", "-updated_at", "-pk")
-        # Prefetch, not a join: joined, SQLite starts from the clients table and probes
-        # deals per client, which grows with the number of clients.
-        .prefetch_related("client", "manager")
+def card_order() -> list[Any]:
+    """Cards of a column: the most recently changed first; the pk breaks ties, so the
+    pair (updated_at, pk) is a keyset cursor for the next cards."""
+    return [F("updated_at").desc(), F("pk").desc()]
+
+
+def first_cards(deals: QuerySet[Deal], codes: list[str], limit: int) -> list[Deal]:
+    """The first `limit` cards of every stage in `codes`: one LIMIT query per column, each
+    a short range of the (stage, updated_at, id) index, so the cost is the cards shown,
+    not the deals in the column (a window function over every open deal grew with the
+    pipeline). SQLite refuses LIMIT inside UNION ALL, hence a query per column: their
+    number is the number of stages, whatever the data."""
+    cards = [
+        deal
+        for code in codes
+        for deal in with_overdue_flag(deals.filter(stage_id=code)).order_by(*card_order())[:limit]
+    ]
+    return cards
+
+
+def cards_after(deals: QuerySet[Deal], code: str, cursor: tuple[datetime, int], limit: int):
+    """The next `limit` cards of one column after the keyset cursor (updated_at, pk)."""
+    updated_at, pk = cursor
+    later = Q(updated_at__lt=updated_at) | Q(updated_at=updated_at, pk__lt=pk)
+    cards = list(
+        with_overdue_flag(deals.filter(later, stage_id=code)).order_by(*card_order())[:limit]
     )
+    prefetch_related_objects(cards, "client", "manager")
+    return cards
+
+
+def encode_cursor(deal: Deal) -> str:
+    return f"{deal.updated_at.timestamp():.6f}_{deal.pk}"
+
+
+def decode_cursor(text: str) -> tuple[datetime, int] | None:
+    """The (updated_at, pk) of a cursor; None for anything else (hostile input)."""
+    stamp, _sep, pk = text.partition("_")
+    try:
+        moment = datetime.fromtimestamp(float(stamp), tz=UTC)
+        number = int(pk)
+    except (ValueError, OverflowError, OSError):
+        return None
+    if not 0 < number < 2**63:
+        return None
+    return moment, number
+
+
+class CardDecorator:
+    """What every card needs besides the deal: computed once per request, applied per card."""
+
+    def __init__(self, user: User, stages: list[Stage]):
+        self.user = user
+        self.open_stages = {stage.code for stage in stages if stage.is_open}
+        self.options = stage_options(stages)
+        self.move_url = url_with_pk("deals:move")
+        self.detail_url = url_with_pk("deals:detail")
+        self.now = timezone.now()
+
+    def __call__(self, deal: Deal) -> Deal:
+        idle = (self.now - deal.stage_changed_at).days
+        deal.idle_days = idle if idle >= IDLE_DAYS and deal.stage_id in self.open_stages else 0
+        deal.can_move = services.can_edit(self.user, deal)
+        deal.stage_options = self.options[deal.stage_id]
+        deal.move_url = self.move_url(deal.pk)
+        deal.detail_url = self.detail_url(deal.pk)
+        return deal
 
 
 def board_columns(user: User, scope: str) -> list[Column]:
@@ -202,21 +256,26 @@ def board_columns(user: User, scope: str) -> list[Column]:
     columns = {stage.code: Column(stage=stage) for stage in stages}
     deal_sets = board_deals(stages, scope, user)
     fill_totals(columns, deal_sets)
-    options = stage_options(stages)
-    move_url = url_with_pk("deals:move")
-    detail_url = url_with_pk("deals:detail")
-    now = timezone.now()
-    for deals in deal_sets:
-        for deal in latest_cards(deals):
-            idle = (now - deal.stage_changed_at).days
-            deal.idle_days = (
-                idle if idle >= IDLE_DAYS and columns[deal.stage_id].stage.is_open else 0
-            )
-            deal.can_move = services.can_edit(user, deal)
-            deal.stage_options = options[deal.stage_id]
-            deal.move_url = move_url(deal.pk)
-            deal.detail_url = detail_url(deal.pk)
-            columns[deal.stage_id].cards.append(deal)
+    decorate = CardDecorator(user, stages)
+    open_codes = [stage.code for stage in stages if stage.is_active]
+    closed_codes = [stage.code for stage in stages if not stage.is_active]
+    # Columns known to be empty from the totals need no query at all.
+    cards = [
+        deal
+        for deals, codes in zip(deal_sets, (open_codes, closed_codes), strict=True)
+        for deal in first_cards(
+            deals, [code for code in codes if columns[code].count], BOARD_CARD_LIMIT
+        )
+    ]
+    # Prefetch, not a join: joined, SQLite starts from the clients table and probes
+    # deals per client, which grows with the number of clients.
+    prefetch_related_objects(cards, "client", "manager")
+    for deal in cards:
+        columns[deal.stage_id].cards.append(decorate(deal))
+    for column in columns.values():
+        column.cards.sort(key=lambda deal: (deal.updated_at, deal.pk), reverse=True)
+        if column.hidden and column.cards:
+            column.cursor = encode_cursor(column.cards[-1])
     return list(columns.values())
 
 
@@ -259,10 +318,40 @@ def board(request: HttpRequest) -> HttpResponse:
             "closed_days": CLOSED_WINDOW_DAYS,
             "lost_code": LOST,
             "lost_reasons": LostReason.objects.filter(active=True),
-            "board_url": reverse("deals:board")
-            + (f"?{urlencode({'manager': scope})}" if scope != "all" else ""),
+            "board_url": board_url(scope),
         },
     )
+
+
+@manager_login_required
+def board_more(request: HttpRequest) -> HttpResponse:
+    """The next cards of one board column after a keyset cursor: the column's list loads
+    them when its "Show more" link scrolls into view or is clicked (htmx)."""
+    scope = read_scope(request)
+    stages = list(Stage.objects.all())
+    stage = next((item for item in stages if item.code == request.GET.get("stage")), None)
+    cursor = decode_cursor(request.GET.get("after", ""))
+    if stage is None or cursor is None:
+        return plain_error(_("Unknown column or position."))
+    deals = board_deals(stages, scope, request.user)[0 if stage.is_active else 1]
+    cards = cards_after(deals, stage.code, cursor, BOARD_MORE_LIMIT + 1)
+    decorate = CardDecorator(request.user, stages)
+    shown = [decorate(deal) for deal in cards[:BOARD_MORE_LIMIT]]
+    return render(
+        request,
+        "deals/partials/cards_more.html",
+        {
+            "cards": shown,
+            "stage": stage,
+            "scope": scope,
+            "cursor": encode_cursor(shown[-1]) if len(cards) > BOARD_MORE_LIMIT else "",
+            "board_url": board_url(scope),
+        },
+    )
+
+
+def board_url(scope: str) -> str:
+    return reverse("deals:board") + (f"?{urlencode({'manager': scope})}" if scope != "all" else "")
 
 
 # --- moving a deal between stages ---------------------------------------------------------
@@ -392,24 +481,36 @@ def read_filters(request: HttpRequest, stage_codes: set[str], user_ids: set[int]
     return filters
 
 
+def search_condition(query: str) -> Q:
+    """Deals whose title, client or contact matches the query.
+
+    Clients and contacts are looked up first, each by its own (trigram-indexed on
+    PostgreSQL) table, and the deals are then found by their foreign keys: an OR across
+    joined tables reads every deal, an OR of a title match and two key lists lets the
+    database combine three index scans. Past SEARCH_ID_LIMIT matches the ids stay a
+    subquery, which is still right, only not index-combined.
+    """
+    condition = icontains_any(["title"], query)
+    phone = normalize_phone(query) if digits_count(query) >= 5 else ""
+    contact_match = icontains_any(["name", "email", "phone"], query)
+    if phone:
+        contact_match |= Q(phone_normalized=phone)
+    for field_name, ids in (
+        ("client_id", Client.objects.filter(icontains_any(["name", "legal_name"], query))),
+        ("contact_id", Contact.objects.filter(contact_match)),
+    ):
+        found = list(ids.values_list("pk", flat=True)[: SEARCH_ID_LIMIT + 1])
+        if len(found) > SEARCH_ID_LIMIT:
+            condition |= Q(**{f"{field_name}__in": ids.values("pk")})
+        elif found:
+            condition |= Q(**{f"{field_name}__in": found})
+    return condition
+
+
 def filtered_deals(filters: DealFilters, user: User) -> QuerySet[Deal]:
     deals = Deal.objects.annotate(amount_value=amount_expression())
     if filters.q:
-        condition = icontains_any(
-            [
-                "title",
-                "client__name",
-                "client__legal_name",
-                "contact__name",
-                "contact__email",
-                "contact__phone",
-            ],
-            filters.q,
-        )
-        phone = normalize_phone(filters.q) if digits_count(filters.q) >= 5 else ""
-        if phone:
-            condition |= Q(contact__phone_normalized=phone)
-        deals = deals.filter(condition)
+        deals = deals.filter(search_condition(filters.q))
     if filters.stage:
         deals = deals.filter(stage_id=filters.stage)
     if filters.manager == "mine":
@@ -431,6 +532,46 @@ def filtered_deals(filters: DealFilters, user: User) -> QuerySet[Deal]:
     return deals.order_by(*SORTS[filters.sort][1])
 
 
+class CappedPage:
+    """One page of a list without COUNT(*) over the whole table.
+
+    The rows of the page are read with one extra row (is there a next page?), and the
+    count stops at `cap`: past it the list says "10,000+ deals". Both cost what the page
+    shows, where Paginator's COUNT(*) read every matching row on every page view.
+    """
+
+    def __init__(self, rows: QuerySet, number: str | None, size: int, cap: int):
+        self.number = int(number) if number and number.isdigit() and 0 < int(number) < 10**6 else 1
+        start = (self.number - 1) * size
+        fetched = list(rows[start : start + size + 1])
+        if not fetched and self.number > 1:
+            # Past the end (a stale link): the first page, as Paginator.get_page would.
+            self.number, start = 1, 0
+            fetched = list(rows[: size + 1])
+        self.object_list = fetched[:size]
+        self.has_next = len(fetched) > size
+        self.has_previous = self.number > 1
+        self.count = rows.order_by().values("pk")[: cap + 1].count()
+        self.capped = self.count > cap
+        self.cap = cap
+        self.last_number = None if self.capped else max(1, -(-self.count // size))
+
+    def __iter__(self):
+        return iter(self.object_list)
+
+    @property
+    def has_other_pages(self) -> bool:
+        return self.has_next or self.has_previous
+
+    @property
+    def next_page_number(self) -> int:
+        return self.number + 1
+
+    @property
+    def previous_page_number(self) -> int:
+        return self.number - 1
+
+
 @manager_login_required
 def deal_list(request: HttpRequest) -> HttpResponse:
     stages = list(Stage.objects.all())
@@ -439,7 +580,7 @@ def deal_list(request: HttpRequest) -> HttpResponse:
     deals = with_overdue_flag(filtered_deals(filters, request.user)).select_related(
         "client", "contact", "manager", "stage"
     )
-    page = Paginator(deals, LIST_PAGE_SIZE).get_page(request.GET.get("page"))
+    page = CappedPage(deals, request.GET.get("page"), LIST_PAGE_SIZE, LIST_COUNT_CAP)
     query = request.GET.copy()
     query.pop("page", None)
     return render(
