@@ -258,6 +258,9 @@ def main() -> None:
         STATIC_ROOT=str(workdir / "static"),
         SECURE_SSL_REDIRECT="false",
         ALLOWED_HOSTS="127.0.0.1,testserver",
+        # Two gunicorn workers need a cache they share (the settings refuse a per-process
+        # one, see core.checks): a Redis database for this benchmark, emptied before use.
+        CACHE_URL=os.environ.get("BENCH_CACHE_URL", "redis://127.0.0.1:6379/14"),
     )
     environment["PYTHONPATH"] = os.pathsep.join([str(workdir), environment["PYTHONPATH"]])
     server = None
@@ -266,6 +269,7 @@ def main() -> None:
         manage = [sys.executable, str(PROJECT_DIR / "manage.py")]
         for command in (["migrate", "--noinput", "-v0"], ["collectstatic", "--noinput", "-v0"]):
             subprocess.run(manage + command, env=environment, cwd=PROJECT_DIR, check=True)
+        run_python("from django.core.cache import cache\ncache.clear()\nprint('@@{}')", environment)
         seeded = run_python(SEED, environment)
         print("Render: one proposal, first and then 20 more…", flush=True)
         render = run_python(RENDER, environment)
