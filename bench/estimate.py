@@ -345,7 +345,7 @@ def child(arguments: argparse.Namespace) -> None:
     timings = timed_rounds(posts, rounds, 2)
     editor = timed_rounds(
         {size: (lambda url=url: http.get(url, secure=True)) for size, url in editor_urls.items()},
-        3 if arguments.quick else 10,
+        5 if arguments.quick else 10,
         1,
     )
     results = {}

@@ -87,7 +87,7 @@ def _editor_url(estimate: Estimate, option: EstimateOption | None = None) -> str
 
 # A long estimate's editor shows the first lines of each section; the rest load in chunks
 # as the manager scrolls (the 2,000-line editor took seconds to render every line).
-EDITOR_FIRST_LINES = 30
+EDITOR_FIRST_LINES = 20
 EDITOR_LINE_CHUNK = 100
 
 
