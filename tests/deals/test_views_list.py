@@ -359,3 +359,21 @@ def test_search_by_many_matching_clients_falls_back_to_a_subquery(manager_client
     DealFactory(title="Unrelated", client=ClientFactory(name="Other"))
     found = manager_client.get(reverse("deals:list"), {"q": "acme", "sort": "title"})
     assert titles(found) == [f"Project {index}" for index in range(4)]
+
+
+def test_board_cards_escape_their_text_and_mark_idle_deals_in_both_languages(
+    manager_client, manager
+):
+    hostile = DealFactory(manager=manager, title="<img src=x onerror=alert(1)>")
+    idle = DealFactory(manager=manager, title="Waiting")
+    Deal.objects.filter(pk=idle.pk).update(stage_changed_at=timezone.now() - timedelta(days=9))
+    html = manager_client.get(reverse("deals:board")).content.decode()
+    assert "<img src=x" not in html
+    assert "&lt;img src=x onerror=alert(1)&gt;" in html
+    assert "idle 9 days" in html
+    assert f'id="deal-{hostile.pk}"' in html and "data-movable" in html
+    assert 'name="csrfmiddlewaretoken"' in html
+    manager_client.cookies["django_language"] = "ru"
+    text = manager_client.get(reverse("deals:board")).content.decode()
+    assert "без движения 9 дней" in text
+    assert "Перевести «Waiting» на этап" in text
