@@ -19,7 +19,7 @@ from urllib.parse import urlencode
 from django.contrib import messages
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Sum, prefetch_related_objects
 from django.db.models.functions import Coalesce
 from django.http import HttpRequest, HttpResponse
@@ -192,18 +192,24 @@ def card_order() -> list[Any]:
     return [F("updated_at").desc(), F("pk").desc()]
 
 
-def first_cards(deals: QuerySet[Deal], codes: list[str], limit: int) -> list[Deal]:
-    """The first `limit` cards of every stage in `codes`: one LIMIT query per column, each
-    a short range of the (stage, updated_at, id) index, so the cost is the cards shown,
-    not the deals in the column (a window function over every open deal grew with the
-    pipeline). SQLite refuses LIMIT inside UNION ALL, hence a query per column: their
-    number is the number of stages, whatever the data."""
-    cards = [
-        deal
-        for code in codes
-        for deal in with_overdue_flag(deals.filter(stage_id=code)).order_by(*card_order())[:limit]
-    ]
-    return cards
+def first_card_ids(deal_sets: list[tuple[QuerySet[Deal], list[str]]], limit: int) -> list[int]:
+    """The ids of the first `limit` cards of every column, in one query: a UNION ALL of one
+    LIMIT per column, each a short range of the (stage, updated_at, id) index, so the cost
+    is the cards shown, not the deals in the column (a window function over every open deal
+    grew with the pipeline). Django refuses LIMIT inside a UNION on SQLite, so the parts
+    are its own compiled SQL, each wrapped as a subquery, which both databases accept."""
+    parts, params = [], []
+    for deals, codes in deal_sets:
+        for code in codes:
+            part = deals.filter(stage_id=code).order_by(*card_order()).values("pk")[:limit]
+            sql, part_params = part.query.sql_with_params()
+            parts.append(f"SELECT * FROM ({sql}) AS column_{len(parts)}")  # noqa: S608
+            params.extend(part_params)
+    if not parts:
+        return []
+    with connection.cursor() as cursor:
+        cursor.execute(" UNION ALL ".join(parts), params)
+        return [row[0] for row in cursor.fetchall()]
 
 
 def cards_after(deals: QuerySet[Deal], code: str, cursor: tuple[datetime, int], limit: int):
@@ -360,13 +366,14 @@ def board_columns(request: HttpRequest, scope: str) -> list[Column]:
     open_codes = [stage.code for stage in stages if stage.is_active]
     closed_codes = [stage.code for stage in stages if not stage.is_active]
     # Columns known to be empty from the totals need no query at all.
-    cards = [
-        deal
-        for deals, codes in zip(deal_sets, (open_codes, closed_codes), strict=True)
-        for deal in first_cards(
-            deals, [code for code in codes if columns[code].count], BOARD_CARD_LIMIT
-        )
-    ]
+    ids = first_card_ids(
+        [
+            (deals, [code for code in codes if columns[code].count])
+            for deals, codes in zip(deal_sets, (open_codes, closed_codes), strict=True)
+        ],
+        BOARD_CARD_LIMIT,
+    )
+    cards = list(with_overdue_flag(Deal.objects.filter(pk__in=ids)).order_by()) if ids else []
     # Prefetch, not a join: joined, SQLite starts from the clients table and probes
     # deals per client, which grows with the number of clients.
     prefetch_related_objects(cards, "client", "manager")
