@@ -1,7 +1,8 @@
 """Indexes for pages that must cost what they show at a million deals.
 
 - the board's cards: (stage, updated_at desc, id desc), for the first cards of every column
-  and the next ones after a keyset cursor;
+  and the next ones after a keyset cursor; its column counts and sums: (stage, currency,
+  amounts), read without the rows;
 - search: trigram GIN indexes (pg_trgm) on the texts the deal list searches with
   ``icontains`` (``UPPER(column) LIKE UPPER('%text%')``), so a search at a million deals
   reads the matching rows instead of every row. PostgreSQL only: on SQLite the step does
@@ -49,6 +50,13 @@ class Migration(migrations.Migration):
             model_name="deal",
             index=models.Index(
                 fields=["stage", "-updated_at", "-id"], name="deal_stage_updated_idx"
+            ),
+        ),
+        migrations.AddIndex(
+            model_name="deal",
+            index=models.Index(
+                fields=["stage", "currency", "estimated_amount", "expected_amount"],
+                name="deal_stage_amounts_idx",
             ),
         ),
         migrations.RunPython(create_trigram_indexes, drop_trigram_indexes, elidable=False),
