@@ -1,8 +1,9 @@
 """Manager pages for deals: pipeline board, list, deal page, my day, stage names.
 
-Views validate input and call one service; templates format. Query counts stay constant
-in the number of deals: aggregates for column totals, a window function for the capped
-card lists, annotations instead of per-card queries.
+Views validate input and call one service; templates format. Pages cost what they show:
+aggregates (read from an index) for column totals, one UNION ALL of per-column index
+ranges for the board's first cards and a keyset cursor for the rest, a capped count
+instead of COUNT(*) for the list, annotations instead of per-card queries.
 """
 
 from __future__ import annotations
