@@ -6,7 +6,7 @@
    server run (2 sync workers, production settings, SQLite in a temp directory), loaded over
    loopback by a bounded Python load generator (threads + http.client) for a fixed time,
    alternating between the two targets so a load spike elsewhere hits both alike.
-   Goal: document rps / minimal rps ≥ 0.5.
+   Goal: document rps / minimal rps ≥ 0.8.
 2. PDF of a 3-page proposal: the first render (the task's work, WeasyPrint) and the cached
    download of the same PDF through the client's PDF link. Goal: cached ≥ 50× faster.
 3. One normal document render (``render_document``: the deal's data, then compile + render of
@@ -43,6 +43,9 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _common import PROJECT_DIR, bench_environment, percentile, print_table  # noqa: E402
+
+# The client's document page against a bare Django view on the same server (was 0.5).
+PAGE_GOAL_RATIO = 0.8
 
 SETTINGS_MODULE = '''
 """Benchmark-only settings: the real ones, with a URLconf that adds a minimal view."""
@@ -255,6 +258,9 @@ def main() -> None:
         STATIC_ROOT=str(workdir / "static"),
         SECURE_SSL_REDIRECT="false",
         ALLOWED_HOSTS="127.0.0.1,testserver",
+        # Two gunicorn workers need a cache they share (the settings refuse a per-process
+        # one, see core.checks): a Redis database for this benchmark, emptied before use.
+        CACHE_URL=os.environ.get("BENCH_CACHE_URL", "redis://127.0.0.1:6379/14"),
     )
     environment["PYTHONPATH"] = os.pathsep.join([str(workdir), environment["PYTHONPATH"]])
     server = None
@@ -263,6 +269,7 @@ def main() -> None:
         manage = [sys.executable, str(PROJECT_DIR / "manage.py")]
         for command in (["migrate", "--noinput", "-v0"], ["collectstatic", "--noinput", "-v0"]):
             subprocess.run(manage + command, env=environment, cwd=PROJECT_DIR, check=True)
+        run_python("from django.core.cache import cache\ncache.clear()\nprint('@@{}')", environment)
         seeded = run_python(SEED, environment)
         print("Render: one proposal, first and then 20 more…", flush=True)
         render = run_python(RENDER, environment)
@@ -348,7 +355,7 @@ def main() -> None:
             ],
         ],
     )
-    print(f"\nratio document/minimal: {ratio:.2f} (goal ≥ 0.5)")
+    print(f"\nratio document/minimal: {ratio:.2f} (goal ≥ {PAGE_GOAL_RATIO})")
     print(
         f"PDF ({rendered['pages']} pages): first render {rendered['seconds'] * 1000:.0f} ms, "
         f"cached download {cached * 1000:.2f} ms (median of 20), {speedup:.0f}× faster "
@@ -368,7 +375,8 @@ def main() -> None:
         **{f"minimal_{key}": round(value, 3) for key, value in minimal.items()},
         **{f"document_page_{key}": round(value, 3) for key, value in page.items()},
         "ratio_vs_baseline": round(ratio, 3),
-        "ratio_goal_met": ratio >= 0.5,
+        "ratio_goal": PAGE_GOAL_RATIO,
+        "ratio_goal_met": ratio >= PAGE_GOAL_RATIO,
         "pdf_pages": rendered["pages"],
         "pdf_first_render_ms": round(rendered["seconds"] * 1000, 1),
         "pdf_cached_download_ms": round(cached * 1000, 3),

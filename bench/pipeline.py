@@ -27,6 +27,7 @@ import time
 from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
+from urllib.parse import urlencode
 
 sys.path[:0] = [str(Path(__file__).resolve().parent)]
 
@@ -45,10 +46,23 @@ from _common import (  # noqa: E402
 )
 
 SCRIPT = Path(__file__).resolve()
-PAGES = ("board", "list", "detail")
+PAGES = ("board", "list", "detail", "search")
+# The search: the start of a client's name, as a manager types it; it matches clients
+# 00000-00099, so the list has a full page (50 of the matches) at every size and the sizes
+# compare equal pages.
+SEARCH_QUERY = "client 000"
 SIZES = (1_000, 100_000)
+QUICK_SIZES = (1_000, 30_000)
+FULL_SIZES = (1_000, 1_000_000)
+# The board with a wide working pipeline: this many open deals (and a little history),
+# against the usual 300 of the smallest size: the board must stay flat (goal ratio 1.5).
+WIDE_OPEN = 30_000
+OPEN_KEY = "open"
+BOARD_VS_LIST_GOAL = 1.5
+BOARD_BYTES_GOAL = 150_000
 GOAL_RATIO = 1.5
 POSTGRES_DATABASE = "studiocrm_bench"
+FULL_POSTGRES_DATABASE = "studiocrm_perf_bench"
 
 # The working pipeline: what three managers carry at once, whatever the history.
 OPEN_PIPELINE = 300
@@ -72,7 +86,11 @@ SOURCES = ["website", "website", "website", "email", "phone", "referral", "messe
 BATCH = 2000
 
 
-def label(size: int) -> str:
+def label(size: int | str) -> str:
+    if isinstance(size, str):
+        return size
+    if size % 1_000_000 == 0:
+        return f"{size // 1_000_000}m"
     return f"{size // 1000}k" if size % 1000 == 0 else str(size)
 
 
@@ -84,7 +102,7 @@ def history_days(total: int) -> int:
     return round(365 * min(5.0, max(1.0, total / 20_000)))
 
 
-def seed(total: int, rng: random.Random) -> dict:
+def seed(total: int, rng: random.Random, open_pipeline: int = 0) -> dict:
     """Fill an empty, migrated database. Returns what was made (for the printed summary)."""
     from django.contrib.auth.hashers import make_password
     from django.db import connection
@@ -142,7 +160,7 @@ def seed(total: int, rng: random.Random) -> dict:
     contact_of = dict(Contact.objects.values_list("client_id", "pk"))
 
     # Plan the deals oldest first so ids grow with time, as they would in real life.
-    open_count = min(OPEN_PIPELINE, int(total * 0.3))
+    open_count = open_pipeline or min(OPEN_PIPELINE, int(total * 0.3))
     plans = []
     for _ in range(total - open_count):
         # Closings spread evenly over the history (a steady state: as many close a day
@@ -336,7 +354,7 @@ def child(arguments: argparse.Namespace) -> None:
     call_command("migrate", verbosity=0, interactive=False)
     migrate_seconds = time.perf_counter() - started
     started = time.perf_counter()
-    seeded = seed(arguments.deals, random.Random(arguments.deals))
+    seeded = seed(arguments.deals, random.Random(arguments.deals), arguments.open_deals)
     seed_seconds = time.perf_counter() - started
     print(
         f"{connection.vendor} {label(arguments.deals)}: migrated in {migrate_seconds:.1f} s, "
@@ -350,6 +368,7 @@ def child(arguments: argparse.Namespace) -> None:
         "board": reverse("deals:board"),
         "list": reverse("deals:list"),
         "detail": reverse("deals:detail", args=[seeded["detail_id"]]),
+        "search": reverse("deals:list") + "?" + urlencode({"q": SEARCH_QUERY}),
     }
     queries, sizes = {}, {}
     for page, url in urls.items():
@@ -386,18 +405,23 @@ def child(arguments: argparse.Namespace) -> None:
 # --- parent: every database, every size --------------------------------------------------
 
 
-def measure_interleaved(children: dict[int, Child], iterations: int, rounds: int) -> dict:
-    """Time every page on every child in alternating batches; returns samples per size."""
-    samples: dict[int, dict[str, list[float]]] = {
-        size: {page: [] for page in PAGES} for size in children
-    }
+def measure_interleaved(children: dict, iterations: int, rounds: int) -> dict:
+    """Time every page on every child in alternating batches; returns samples per size.
+    The wide-pipeline child (key OPEN_KEY) answers only the board and the list."""
+    samples: dict = {size: {page: [] for page in pages_of(size)} for size in children}
     batch = max(1, iterations // rounds)
     for _round in range(rounds):
         for page in PAGES:
             for size, process in children.items():
+                if page not in pages_of(size):
+                    continue
                 reply = process.ask({"page": page, "count": batch})
                 samples[size][page].extend(reply["timings_ms"])
     return samples
+
+
+def pages_of(size: int | str) -> tuple[str, ...]:
+    return ("board", "list") if size == OPEN_KEY else PAGES
 
 
 def describe_distribution(result: dict) -> str:
@@ -429,11 +453,16 @@ def parent(arguments: argparse.Namespace) -> None:
         DATA_DIR=str(workdir / "data"), STATIC_ROOT=str(workdir / "static")
     )
 
-    def sqlite_url(size: int) -> str:
+    def sqlite_url(size: int | str) -> str:
         return f"sqlite:///{workdir / f'pipeline-{label(size)}.sqlite3'}"
 
-    def postgres_database(size: int) -> str:
-        return f"{POSTGRES_DATABASE}_{label(size)}"
+    def postgres_database(size: int | str) -> str:
+        base = FULL_POSTGRES_DATABASE if arguments.full else POSTGRES_DATABASE
+        return f"{base}_{label(size)}"
+
+    variants: list[tuple[int | str, int, int]] = [(size, size, 0) for size in arguments.sizes]
+    if arguments.wide_open:
+        variants.append((OPEN_KEY, arguments.wide_open + 1_000, arguments.wide_open))
 
     databases = []
     if "sqlite" in arguments.databases:
@@ -452,14 +481,15 @@ def parent(arguments: argparse.Namespace) -> None:
         for database, url_for in databases:
             children: dict[int, Child] = {}
             try:
-                for size in arguments.sizes:
+                for size, deals, open_deals in variants:
                     print(f"== {database}, {label(size)} deals", flush=True)
                     children[size] = Child(
                         SCRIPT,
                         [
                             "--child",
                             f"--database-url={url_for(size)}",
-                            f"--deals={size}",
+                            f"--deals={deals}",
+                            f"--open-deals={open_deals}",
                             f"--warmup={warmup}",
                         ],
                         environment,
@@ -474,7 +504,7 @@ def parent(arguments: argparse.Namespace) -> None:
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
         if any(database == "postgresql" for database, _url in databases):
-            for size in arguments.sizes:
+            for size, _deals, _open in variants:
                 drop_postgres_database(postgres_database(size))
 
     timed = len(next(iter(samples.values()))["board"]) if samples else 0
@@ -485,7 +515,7 @@ def parent(arguments: argparse.Namespace) -> None:
         f"{os.getloadavg()[0]:.1f} at end):"
     )
     shown = set()
-    for (_database, size), result in sorted(results.items(), key=lambda item: item[0][1]):
+    for (_database, size), result in sorted(results.items(), key=lambda item: item[1]["deals"]):
         if size not in shown:
             shown.add(size)
             print("  " + describe_distribution(result))
@@ -528,32 +558,118 @@ def parent(arguments: argparse.Namespace) -> None:
     if smallest != largest:
         headers += ["p50 ratio", "p95 ratio", f"goal p50 ratio <= {GOAL_RATIO}"]
     print_table(headers, rows)
+    print()
+    goals: dict[str, bool] = {}
+    for database, _url in databases:
+        for page in PAGES:
+            key = f"{page}_ratio_{label(largest)}_vs_{label(smallest)}_{database}"
+            if key in figures:
+                goals[f"goal_{page}_flat_{database}"] = figures[key] <= GOAL_RATIO
+        print_board_figures(database, variants, results, samples, figures, goals)
+    figures.update(goals)
+    figures["goals_met"] = all(goals.values())
     figures["elapsed_seconds"] = round(time.perf_counter() - began, 1)
     print()
     print(json.dumps(figures))
 
 
+def print_board_figures(database, variants, results, samples, figures, goals) -> None:
+    """The board against the list of the same run, its size, and its flatness from the
+    usual 300 open deals to a wide pipeline."""
+    rows = []
+    for size, _deals, _open in variants:
+        board = percentile(samples[database, size]["board"], 0.5)
+        deal_list = percentile(samples[database, size]["list"], 0.5)
+        board_bytes = results[database, size]["bytes"]["board"]
+        versus = round(board / deal_list, 2)
+        suffix = f"{database}_{label(size)}"
+        figures[f"board_vs_list_ratio_{suffix}"] = versus
+        figures[f"board_bytes_{suffix}"] = board_bytes
+        goals[f"goal_board_vs_list_{suffix}"] = versus <= BOARD_VS_LIST_GOAL
+        goals[f"goal_board_bytes_{suffix}"] = board_bytes < BOARD_BYTES_GOAL
+        opened = results[database, size]["seeded"]["by_stage"]
+        open_deals = sum(count for stage, count in opened.items() if stage in OPEN_STAGE_WEIGHTS)
+        rows.append(
+            [
+                database,
+                label(size),
+                open_deals,
+                round(board, 1),
+                round(deal_list, 1),
+                versus,
+                board_bytes,
+                results[database, size]["queries"]["board"],
+            ]
+        )
+    print_table(
+        [
+            "database",
+            "data",
+            "open deals",
+            "board p50 ms",
+            "list p50 ms",
+            f"board/list (goal <= {BOARD_VS_LIST_GOAL})",
+            f"board bytes (goal < {BOARD_BYTES_GOAL})",
+            "board queries",
+        ],
+        rows,
+    )
+    smallest = min(size for size, _deals, _open in variants if isinstance(size, int))
+    if (database, OPEN_KEY) in samples:
+        wide = percentile(samples[database, OPEN_KEY]["board"], 0.5)
+        usual = percentile(samples[database, smallest]["board"], 0.5)
+        ratio = round(wide / usual, 2)
+        figures[f"board_ratio_wide_open_vs_{label(smallest)}_{database}"] = ratio
+        goals[f"goal_board_flat_wide_open_{database}"] = ratio <= GOAL_RATIO
+        print(
+            f"board with {WIDE_OPEN} open deals vs {label(smallest)}: p50 ratio {ratio} "
+            f"(goal <= {GOAL_RATIO})"
+        )
+    print()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="fewer requests; under a minute")
+    parser.add_argument(
+        "--full",
+        action="store_true",
+        help=f"1k vs 1M deals on PostgreSQL (database {FULL_POSTGRES_DATABASE}_*)",
+    )
+    parser.add_argument(
+        "--wide-open",
+        type=int,
+        default=-1,
+        help=f"also time the board with this many open deals (default {WIDE_OPEN}; 0: skip)",
+    )
     parser.add_argument("--iterations", type=int, default=0, help="timed requests per page")
     parser.add_argument("--warmup", type=int, default=3, help=argparse.SUPPRESS)
     parser.add_argument(
         "--sizes",
         type=lambda text: [int(part) for part in text.split(",")],
-        default=list(SIZES),
-        help="deal counts, comma separated (default 1000,100000)",
+        default=None,
+        help="deal counts, comma separated (default 1000,100000; --quick 1000,30000; "
+        "--full 1000,1000000)",
     )
     parser.add_argument(
         "--databases",
         type=lambda text: text.split(","),
-        default=["sqlite", "postgresql"],
-        help="sqlite,postgresql",
+        default=None,
+        help="sqlite,postgresql (default both; --full postgresql)",
     )
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--database-url", default="", help=argparse.SUPPRESS)
     parser.add_argument("--deals", type=int, default=1000, help=argparse.SUPPRESS)
+    parser.add_argument("--open-deals", type=int, default=0, help=argparse.SUPPRESS)
     arguments = parser.parse_args()
+    if arguments.sizes is None:
+        arguments.sizes = list(
+            FULL_SIZES if arguments.full else QUICK_SIZES if arguments.quick else SIZES
+        )
+    if arguments.databases is None:
+        arguments.databases = ["postgresql"] if arguments.full else ["sqlite", "postgresql"]
+    if arguments.wide_open < 0:
+        arguments.wide_open = WIDE_OPEN
     if arguments.child:
         child(arguments)
     else:

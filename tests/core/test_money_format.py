@@ -47,3 +47,26 @@ def test_a_russian_manager_page_has_no_dot_decimal_money(manager, manager_client
 
     assert "425\u00a0386,25\u00a0₽" in html
     assert "425\u00a0386.25" not in html
+
+
+@pytest.mark.parametrize("language", ["en", "ru", "de", "uk", "kk"])
+def test_fast_grouping_prints_what_babel_prints(language):
+    """group_digits formats with Python's grouping and the locale's symbols; for any amount
+    the text is Babel's, sign, rounding and separators alike."""
+    import random
+    from decimal import ROUND_HALF_UP, Decimal
+
+    from babel.numbers import format_decimal
+
+    from studiocrm.core.money import group_digits
+
+    rng = random.Random(language)
+    amounts = [Decimal(rng.randint(-(10**13), 10**13)) / 100 for _ in range(2000)]
+    amounts += [Decimal("0"), Decimal("-0.004"), Decimal("999.995"), Decimal("-1234567.5")]
+    for places in (0, 2):
+        quantum = Decimal(1).scaleb(-places) if places else Decimal(1)
+        pattern = "#,##0." + "0" * places if places else "#,##0"
+        for amount in amounts:
+            rounded = amount.quantize(quantum, rounding=ROUND_HALF_UP)
+            expected = format_decimal(rounded, format=pattern, locale=language)
+            assert group_digits(amount, places, language) == expected, (amount, places)

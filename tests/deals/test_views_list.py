@@ -92,6 +92,51 @@ def test_board_caps_cards_and_links_to_the_full_list(manager_client, manager, mo
     assert "all 5 in the list" in response.content.decode()
 
 
+def test_board_loads_the_rest_of_a_column_by_keyset_cursor(manager_client, manager, monkeypatch):
+    monkeypatch.setattr("studiocrm.deals.views.BOARD_CARD_LIMIT", 3)
+    monkeypatch.setattr("studiocrm.deals.views.BOARD_MORE_LIMIT", 2)
+    made = [DealFactory(manager=manager, stage_id=NEW, title=f"Deal {n}") for n in range(6)]
+    same_moment = timezone.now() - timedelta(hours=1)
+    # Equal timestamps: the pk breaks the tie, so no card is shown twice or skipped.
+    Deal.objects.filter(pk__in=[deal.pk for deal in made]).update(updated_at=same_moment)
+    response = manager_client.get(reverse("deals:board"))
+    new = column(response, NEW)
+    assert [d.title for d in new.cards] == ["Deal 5", "Deal 4", "Deal 3"]
+    html = response.content.decode()
+    assert 'hx-trigger="click, intersect once"' in html
+    more_url = reverse("deals:board_more")
+    assert f"{more_url}?stage={NEW}&amp;manager=all&amp;after={new.cursor}" in html
+
+    seen = []
+    cursor = new.cursor
+    while cursor:
+        part = manager_client.get(more_url, {"stage": NEW, "after": cursor, "manager": "all"})
+        assert part.status_code == 200
+        seen += [d.title for d in part.context["cards"]]
+        cursor = part.context["cursor"]
+        assert bool(cursor) == ("cards-more" in part.content.decode())
+    assert seen == ["Deal 2", "Deal 1", "Deal 0"]
+
+
+def test_board_more_keeps_the_scope_and_refuses_hostile_cursors(
+    manager_client, manager, other_manager
+):
+    mine = DealFactory(manager=manager, stage_id=NEW, title="Mine")
+    DealFactory(manager=other_manager, stage_id=NEW, title="Theirs")
+    cursor = f"{(mine.updated_at + timedelta(seconds=1)).timestamp():.6f}_{mine.pk + 10}"
+    url = reverse("deals:board_more")
+    answer = manager_client.get(url, {"stage": NEW, "after": cursor, "manager": "mine"})
+    assert [d.title for d in answer.context["cards"]] == ["Mine"]
+    for hostile in (
+        {"stage": "nope", "after": cursor},
+        {"stage": NEW, "after": "x_1"},
+        {"stage": NEW, "after": "1e999_1"},
+        {"stage": NEW, "after": "1_-5"},
+        {"stage": NEW},
+    ):
+        assert manager_client.get(url, hostile).status_code == 400
+
+
 def test_board_shows_most_recently_changed_deals_first(manager_client, manager):
     first = DealFactory(manager=manager, title="Touched long ago")
     second = DealFactory(manager=manager, title="Touched just now")
@@ -285,3 +330,50 @@ def test_deals_in_work_stay_on_the_board_whatever_their_age(manager_client, mana
 
     assert [d.title for d in column(response, IN_WORK).cards] == ["Started long ago"]
     assert not column(response, IN_WORK).is_closed
+
+
+def test_list_count_stops_at_the_cap_and_pages_still_work(manager_client, manager, monkeypatch):
+    monkeypatch.setattr("studiocrm.deals.views.LIST_COUNT_CAP", 4)
+    monkeypatch.setattr("studiocrm.deals.views.LIST_PAGE_SIZE", 2)
+    for index in range(7):
+        DealFactory(title=f"Deal {index}", manager=manager)
+    first = manager_client.get(reverse("deals:list"), {"sort": "title"})
+    html = first.content.decode()
+    assert "4+ deals" in html and "Page 1</span>" in html and "page=2" in html
+    last = manager_client.get(reverse("deals:list"), {"sort": "title", "page": "4"})
+    assert titles(last) == ["Deal 6"]
+    assert 'rel="next"' not in last.content.decode()
+    for stale in ("99", "0", "-1", "x" * 50):
+        assert (
+            titles(manager_client.get(reverse("deals:list"), {"sort": "title", "page": stale}))[0]
+            == "Deal 0"
+        )
+    exact = manager_client.get(reverse("deals:list"), {"q": "Deal 6"})
+    assert "1 deal<" in exact.content.decode() and "Page" not in exact.content.decode()
+
+
+def test_search_by_many_matching_clients_falls_back_to_a_subquery(manager_client, monkeypatch):
+    monkeypatch.setattr("studiocrm.deals.views.SEARCH_ID_LIMIT", 2)
+    for index in range(4):
+        DealFactory(title=f"Project {index}", client=ClientFactory(name=f"Acme branch {index}"))
+    DealFactory(title="Unrelated", client=ClientFactory(name="Other"))
+    found = manager_client.get(reverse("deals:list"), {"q": "acme", "sort": "title"})
+    assert titles(found) == [f"Project {index}" for index in range(4)]
+
+
+def test_board_cards_escape_their_text_and_mark_idle_deals_in_both_languages(
+    manager_client, manager
+):
+    hostile = DealFactory(manager=manager, title="<img src=x onerror=alert(1)>")
+    idle = DealFactory(manager=manager, title="Waiting")
+    Deal.objects.filter(pk=idle.pk).update(stage_changed_at=timezone.now() - timedelta(days=9))
+    html = manager_client.get(reverse("deals:board")).content.decode()
+    assert "<img src=x" not in html
+    assert "&lt;img src=x onerror=alert(1)&gt;" in html
+    assert "idle 9 days" in html
+    assert f'id="deal-{hostile.pk}"' in html and "data-movable" in html
+    assert 'name="csrfmiddlewaretoken"' in html
+    manager_client.cookies["django_language"] = "ru"
+    text = manager_client.get(reverse("deals:board")).content.decode()
+    assert "без движения 9 дней" in text
+    assert "Перевести «Waiting» на этап" in text

@@ -354,3 +354,15 @@ def test_the_acceptance_banner_gives_the_time_in_the_studios_time_zone(
     local = acceptance.accepted_at.astimezone(ZoneInfo("Asia/Vladivostok"))
     assert local.strftime("%H:%M") + " " + local.tzname() in content
     assert "UTC" not in content
+
+
+def test_the_page_key_follows_the_deals_latest_acceptance(sent_proposal, manager):
+    """The cached page offers the name and email the client signed with last on this deal;
+    its key carries that acceptance, read in the stamps' one query."""
+    from studiocrm.documents.presenting import page_stamps
+
+    assert page_stamps(sent_proposal).deal_acceptance_id is None
+    acceptance = accept(sent_proposal, name="Пётр Иванов", email="petr@client.test")
+    contract = services.contract_of(sent_proposal.deal)
+    assert page_stamps(contract).deal_acceptance_id == acceptance.pk
+    assert page_stamps(sent_proposal).deal_acceptance_id == acceptance.pk

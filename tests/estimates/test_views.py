@@ -299,6 +299,55 @@ def test_editor_queries_do_not_grow_with_the_number_of_lines(manager_client, opt
     assert len(many) == len(few)
 
 
+def test_a_long_estimate_shows_its_first_lines_and_loads_the_rest_in_chunks(
+    manager_client, option, monkeypatch
+):
+    monkeypatch.setattr("studiocrm.estimates.views.EDITOR_FIRST_LINES", 3)
+    monkeypatch.setattr("studiocrm.estimates.views.EDITOR_LINE_CHUNK", 4)
+    for number in range(10):
+        add_fixed_line(option, name=f"Line {number:02}", position=number)
+    estimate = option.estimate
+    page = manager_client.get(reverse("estimates:edit", args=[estimate.pk]))
+    html = page.content.decode()
+    assert html.count('class="est-item"') == 3
+    assert 'hx-trigger="click, intersect once"' in html
+    # The totals still count every line, shown or not.
+    assert page.context["priced"].result.net == D("10000")
+
+    url = reverse("estimates:lines", args=[estimate.pk])
+    names, start = [], 3
+    while start is not None:
+        part = manager_client.get(url, {"option": option.pk, "section": "services", "start": start})
+        assert part.status_code == 200
+        names += [item.line.name for item in part.context["items"]]
+        start = part.context["next_start"]
+        assert (start is not None) == ("est-more" in part.content.decode())
+    assert names == [f"Line {number:02}" for number in range(3, 10)]
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"section": "secrets", "start": "0"},
+        {"section": "services", "start": "-1"},
+        {"section": "services", "start": "x"},
+        {"section": "services", "start": "0", "option": "999999"},
+        {"section": "services", "start": "0", "option": "1 OR 1=1"},
+    ],
+)
+def test_hostile_line_chunk_requests_are_refused(manager_client, option, params):
+    params = {"option": option.pk, **params}
+    url = reverse("estimates:lines", args=[option.estimate.pk])
+    assert manager_client.get(url, params).status_code == 400
+
+
+def test_a_line_chunk_past_the_end_is_empty(manager_client, option):
+    add_fixed_line(option)
+    url = reverse("estimates:lines", args=[option.estimate.pk])
+    answer = manager_client.get(url, {"option": option.pk, "section": "services", "start": "999"})
+    assert answer.status_code == 200 and list(answer.context["items"]) == []
+
+
 # --- deal actions ----------------------------------------------------------------------------
 
 

@@ -210,6 +210,14 @@ class Deal(models.Model):
             models.Index(fields=["manager", "stage"]),
             models.Index(fields=["-created_at", "-id"]),
             models.Index(fields=["source"]),
+            # The board's columns: the first cards of a stage and the next ones after a
+            # keyset cursor are short ranges of this index, whatever the column holds.
+            models.Index(fields=["stage", "-updated_at", "-id"], name="deal_stage_updated_idx"),
+            # The board's column counts and sums read this index alone, not the rows.
+            models.Index(
+                fields=["stage", "currency", "estimated_amount", "expected_amount"],
+                name="deal_stage_amounts_idx",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -5,6 +5,7 @@ from studiocrm.deals import views
 app_name = "deals"
 urlpatterns = [
     path("", views.board, name="board"),
+    path("board/more/", views.board_more, name="board_more"),
     path("list/", views.deal_list, name="list"),
     path("my-day/", views.my_day, name="my_day"),
     path("new/", views.create, name="create"),

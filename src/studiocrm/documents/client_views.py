@@ -50,7 +50,7 @@ from studiocrm.portal.pages import client_link_page, render_portal
 
 QUESTION_RATE = "10/h"
 VISIT_SECONDS = 600
-PAGE_CACHE_VERSION = "1"
+PAGE_CACHE_VERSION = "2"
 PAGE_CACHE_SECONDS = 3600
 # Rendered into a cached page instead of a real token; swapped for one on every response.
 CSRF_PLACEHOLDER = "csrf-placeholder-9d1c7f0e"
@@ -285,7 +285,9 @@ def page(request: HttpRequest, document: Document) -> HttpResponse:
                 children,
                 translation.get_language(),
                 studio and _studio_branding(studio),
-                _known_signer(document),
+                # What _known_signer reads, without its queries: the deal's latest
+                # acceptance, and the contact's fields (in the stamps' related columns).
+                stamps.deal_acceptance_id,
                 document.valid_until,
                 services.is_expired(document),
             )

@@ -97,6 +97,9 @@ class Stamps:
     estimate: tuple[Any, Any]  # (id, updated_at) of the saved estimate in use
     brief: tuple[Any, Any]  # (id, submitted_at) of the submitted brief in use
     acceptance_id: int | None  # the latest acceptance (acceptances never change)
+    # The latest acceptance of any document of the deal: whose name and email the client's
+    # forms offer (with the contact's fields in `related`, all the page's signer depends on).
+    deal_acceptance_id: int | None = None
 
 
 def _columns(model: Any, alias: str, names: tuple[str, ...]) -> list[str]:
@@ -139,7 +142,11 @@ def page_stamps(document: Document) -> Stamps:
         f"(SELECT {quote('id')} {latest_brief}), "
         f"(SELECT {quote('submitted_at')} {latest_brief}), "
         f"(SELECT {quote('id')} FROM {table(Acceptance)} WHERE {quote('document_id')} = %s "
-        f"ORDER BY {quote('accepted_at')} DESC, {quote('id')} DESC LIMIT 1) "
+        f"ORDER BY {quote('accepted_at')} DESC, {quote('id')} DESC LIMIT 1), "
+        f"(SELECT a.{quote('id')} FROM {table(Acceptance)} a "
+        f"JOIN {table(Document)} dd ON dd.{quote('id')} = a.{quote('document_id')} "
+        f"WHERE dd.{quote('deal_id')} = d.{quote('id')} "
+        f"ORDER BY a.{quote('accepted_at')} DESC, a.{quote('id')} DESC LIMIT 1) "
         f"FROM {table(Document)} doc "
         f"JOIN {table(Deal)} d ON d.{quote('id')} = doc.{quote('deal_id')} "
         f"JOIN {table(Client)} c ON c.{quote('id')} = d.{quote('client_id')} "
@@ -158,6 +165,7 @@ def page_stamps(document: Document) -> Stamps:
         estimate=(row[count], row[count + 1]),
         brief=(row[count + 2], row[count + 3]),
         acceptance_id=row[count + 4],
+        deal_acceptance_id=row[count + 5],
     )
 
 

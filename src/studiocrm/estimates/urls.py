@@ -9,6 +9,7 @@ urlpatterns = [
     path("deal/<int:deal_pk>/copy/", views.copy_estimate, name="copy"),
     path("<int:pk>/", views.edit, name="edit"),
     path("<int:pk>/totals/", views.totals, name="totals"),
+    path("<int:pk>/lines/", views.lines, name="lines"),
     path("<int:pk>/settings/", views.update_settings, name="settings"),
     path("<int:pk>/save/", views.save, name="save"),
     path("<int:pk>/delete/", views.delete, name="delete"),

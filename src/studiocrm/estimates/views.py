@@ -86,6 +86,12 @@ def _editor_url(estimate: Estimate, option: EstimateOption | None = None) -> str
     return f"{url}?option={option.pk}" if option is not None else url
 
 
+# A long estimate's editor shows the first lines of each section; the rest load in chunks
+# as the manager scrolls (the 2,000-line editor took seconds to render every line).
+EDITOR_FIRST_LINES = 20
+EDITOR_LINE_CHUNK = 100
+
+
 def totals_context(
     estimate: Estimate, option: EstimateOption | None, priced: PricedOption | None
 ) -> dict[str, Any]:
@@ -177,6 +183,10 @@ def editor_context(
             "package_form": forms.PackageFromOptionForm(),
         }
     )
+    for section in ("pages", "services"):
+        items = getattr(priced, section) if priced else []
+        context[f"first_{section}"] = items[:EDITOR_FIRST_LINES]
+        context[f"more_{section}"] = EDITOR_FIRST_LINES if len(items) > EDITOR_FIRST_LINES else None
     context.update(overrides or {})
     return context
 
@@ -312,6 +322,38 @@ def copy_estimate(request: HttpRequest, deal_pk: int) -> HttpResponse:
 def edit(request: HttpRequest, pk: int) -> HttpResponse:
     estimate = _estimate_for(request, pk, edit=False)
     return render(request, "estimates/editor.html", editor_context(request, estimate))
+
+
+@login_required
+@require_GET
+def lines(request: HttpRequest, pk: int) -> HttpResponse:
+    """The next lines of one section of the editor (pages or services) from `start`: a long
+    estimate's editor renders the first EDITOR_FIRST_LINES of each section, and the rest
+    come in chunks as the manager scrolls to them (htmx), so the page costs what it shows."""
+    estimate = _estimate_for(request, pk, edit=False)
+    section = request.GET.get("section", "")
+    start = request.GET.get("start", "")
+    option = _option_param_get(request, estimate)
+    if section not in ("pages", "services") or not start.isdigit() or option is None:
+        return HttpResponse(_("Unknown section."), status=400, content_type="text/plain")
+    context = editor_context(request, estimate, option)
+    priced = context["priced"]
+    items = getattr(priced, section) if priced else []
+    begin = min(int(start), len(items))
+    end = begin + EDITOR_LINE_CHUNK
+    context.update(
+        {
+            "items": items[begin:end],
+            "section": section,
+            "next_start": end if end < len(items) else None,
+        }
+    )
+    return render(request, "estimates/_lines_chunk.html", context)
+
+
+def _option_param_get(request: HttpRequest, estimate: Estimate) -> EstimateOption | None:
+    value = request.GET.get("option", "")
+    return estimate.options.filter(pk=value).first() if value.isdigit() else None
 
 
 @login_required

@@ -126,6 +126,22 @@
       });
     });
 
+    // A card's "Move to…" select comes with its own stage only; the others are copied
+    // from the one <template> of stages when it opens (smaller board, same choices).
+    var stageOptions = document.getElementById("stage-options");
+    board.addEventListener(
+      "toggle",
+      function (event) {
+        var details = event.target;
+        if (!details.classList || !details.classList.contains("card-move") || !details.open) return;
+        var select = details.querySelector("select[name=stage]");
+        if (!select || !stageOptions || select.options.length > 1) return;
+        select.replaceChildren(stageOptions.content.cloneNode(true));
+        select.value = details.closest(".deal-card").dataset.stage;
+      },
+      true
+    );
+
     board.addEventListener("submit", function (event) {
       var form = event.target;
       if (!form.classList.contains("move-form")) return;
