@@ -52,7 +52,9 @@ PAGES = ("board", "list", "detail", "search")
 # compare equal pages.
 SEARCH_QUERY = "client 000"
 SIZES = (1_000, 100_000)
-QUICK_SIZES = (1_000, 30_000)
+QUICK_SIZES = (1_000, 10_000)
+# --quick keeps under a minute: SQLite only, and the wide-open board at this many open deals.
+QUICK_WIDE_OPEN = 5_000
 FULL_SIZES = (1_000, 1_000_000)
 # The board with a wide working pipeline: this many open deals (and a little history),
 # against the usual 300 of the smallest size: the board must stay flat (goal ratio 1.5).
@@ -648,14 +650,14 @@ def main() -> None:
         "--sizes",
         type=lambda text: [int(part) for part in text.split(",")],
         default=None,
-        help="deal counts, comma separated (default 1000,100000; --quick 1000,30000; "
+        help="deal counts, comma separated (default 1000,100000; --quick 1000,10000; "
         "--full 1000,1000000)",
     )
     parser.add_argument(
         "--databases",
         type=lambda text: text.split(","),
         default=None,
-        help="sqlite,postgresql (default both; --full postgresql)",
+        help="sqlite,postgresql (default both; --quick sqlite; --full postgresql)",
     )
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--database-url", default="", help=argparse.SUPPRESS)
@@ -667,9 +669,15 @@ def main() -> None:
             FULL_SIZES if arguments.full else QUICK_SIZES if arguments.quick else SIZES
         )
     if arguments.databases is None:
-        arguments.databases = ["postgresql"] if arguments.full else ["sqlite", "postgresql"]
+        arguments.databases = (
+            ["postgresql"]
+            if arguments.full
+            else ["sqlite"]
+            if arguments.quick
+            else ["sqlite", "postgresql"]
+        )
     if arguments.wide_open < 0:
-        arguments.wide_open = WIDE_OPEN
+        arguments.wide_open = QUICK_WIDE_OPEN if arguments.quick else WIDE_OPEN
     if arguments.child:
         child(arguments)
     else:
