@@ -16,10 +16,11 @@ from decimal import ROUND_HALF_UP, Decimal
 from functools import cached_property
 from typing import Any
 
+from django.apps import apps
 from django.utils import timezone
 from django.utils.functional import Promise
+from django.utils.translation import gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import pgettext_lazy
 
 from studiocrm.analytics import effort
 from studiocrm.analytics.sql import (
@@ -37,6 +38,7 @@ from studiocrm.deals.models import (
     CONTRACT_SIGNED,
     PROPOSAL_SENT,
     Deal,
+    Event,
     LostReason,
     Source,
     Stage,
@@ -45,6 +47,7 @@ from studiocrm.deals.models import (
 )
 from studiocrm.documents.models import Document
 from studiocrm.estimates.models import Estimate
+from studiocrm.notifications.models import Outbox
 
 DEAL = Deal._meta.db_table
 CHANGE = StageChange._meta.db_table
@@ -56,10 +59,22 @@ AUDIT = AuditLog._meta.db_table
 BRIEF = Brief._meta.db_table
 ESTIMATE = Estimate._meta.db_table
 DOCUMENT = Document._meta.db_table
+EVENT = Event._meta.db_table
+OUTBOX = Outbox._meta.db_table
 
 AMOUNT = "COALESCE(d.estimated_amount, d.expected_amount)"
 OPEN_INVOICE = ("issued", "partially_paid", "overdue")
 FORECAST_DAYS = 90
+# A client "answered" a reminder when they did what it asked within this many days.
+REMINDER_ANSWER_DAYS = 7
+# Reminder letters, by the condition an automation rule keeps them going with, and the
+# events by which the client does what the letter asks (any of them ends the wait).
+REMINDER_KINDS: dict[str, tuple[Promise, tuple[str, ...]]] = {
+    "brief_not_submitted": (_("Brief"), ("brief.submitted",)),
+    "not_accepted": (_("Proposal follow-up"), ("proposal.accepted",)),
+    "contract_not_signed": (_("Signing"), ("document.signed", "contract.signed")),
+    "invoice_unpaid": (pgettext_lazy("reminder", "Payment"), ("payment.received",)),
+}
 TENTH = Decimal("0.1")
 
 
@@ -627,7 +642,12 @@ class Report:
     # --- speed ----------------------------------------------------------------------
 
     def speed_tables(self) -> list[Table]:
-        return [self.stage_time_table(), self.milestones_table(), self.slowest_table()]
+        return [
+            self.stage_time_table(),
+            self.milestones_table(),
+            self.slowest_table(),
+            self.reminders_table(),
+        ]
 
     def stage_time_table(self) -> Table:
         where, params = self.where()
@@ -737,6 +757,152 @@ class Report:
                 Column("p90", _("90th percentile, days"), "days"),
             ],
             table_rows,
+        )
+
+    @cached_property
+    def reminder_rules(self) -> list[tuple[int, str, str]]:
+        """(id, name, condition) of the automation rules that e-mail the client a reminder,
+        in the studio's order. The rules and their timers are the flow app's tables, read
+        through the app registry: analytics and flow share a floor and import each other's
+        code neither way."""
+        rule = apps.get_model("flow", "Rule")._meta.db_table
+        conditions = ", ".join(["%s"] * len(REMINDER_KINDS))
+        return fetch(
+            f"""SELECT r.id, r.name, r.condition FROM {rule} r
+            WHERE r.action = 'email_client' AND r.condition IN ({conditions})
+            ORDER BY r."order", r.id""",
+            list(REMINDER_KINDS),
+        )
+
+    @cached_property
+    def reminder_rows(self) -> dict[str, tuple[int, int, Any]]:
+        """Per rule id (as text), per kind ("kind:<condition>") and for all ("*"): reminders
+        sent in the period, how many the client answered within REMINDER_ANSWER_DAYS, and
+        the median seconds to that answer (nearest rank, over the answered ones).
+
+        A reminder was sent when its timer fired and the letter it queued (the outbox row
+        with the rule's dedupe key) did not fail. The client answered when the deal has one
+        of the kind's events after the reminder went out."""
+        timer = apps.get_model("flow", "Timer")._meta.db_table
+        rule = apps.get_model("flow", "Rule")._meta.db_table
+        where, params = self.where(period=False)
+        kinds, kind_params = [], []
+        for condition, (_label, names) in REMINDER_KINDS.items():
+            for name in names:
+                kinds.append("(%s, %s)")
+                kind_params += [condition, name]
+        conditions = ", ".join(["%s"] * len(REMINDER_KINDS))
+        limit = REMINDER_ANSWER_DAYS * 86400
+        rows = fetch(
+            f"""WITH kinds(cond, name) AS (VALUES {", ".join(kinds)}),
+            rem AS (
+              SELECT t.rule_id, r.condition AS cond, t.deal_id, t.fired_at
+              FROM {timer} t JOIN {rule} r ON r.id = t.rule_id
+              JOIN {DEAL} d ON d.id = t.deal_id
+              JOIN {OUTBOX} o
+                ON o.dedupe_key = 'rule:' || r.code || ':' || CAST(t.event_id AS TEXT)
+              WHERE t.status = 'done' AND r.action = 'email_client'
+                AND r.condition IN ({conditions}) AND o.status <> 'failed'
+                AND t.fired_at >= %s AND t.fired_at < %s AND {where}
+            ),
+            answered AS (
+              SELECT rem.rule_id, rem.cond, rem.fired_at,
+                     (SELECT MIN(e.at) FROM {EVENT} e JOIN kinds k ON k.name = e.name
+                      WHERE e.deal_id = rem.deal_id AND k.cond = rem.cond
+                        AND e.at > rem.fired_at) AS answer_at
+              FROM rem
+            ),
+            timed AS (
+              SELECT rule_id, cond,
+                     CASE WHEN answer_at IS NULL THEN NULL
+                          ELSE {seconds_between("fired_at", "answer_at")} END AS wait
+              FROM answered
+            ),
+            keyed AS (
+              SELECT CAST(rule_id AS TEXT) AS k, wait FROM timed
+              UNION ALL SELECT 'kind:' || cond, wait FROM timed
+              UNION ALL SELECT '*', wait FROM timed
+            ),
+            vals AS (SELECT k, wait AS v FROM keyed WHERE wait <= %s),
+            ranked AS (
+              SELECT k, v, ROW_NUMBER() OVER (PARTITION BY k ORDER BY v) AS rn,
+                     COUNT(*) OVER (PARTITION BY k) AS n
+              FROM vals
+            ),
+            pct AS (
+              SELECT k, MAX(CASE WHEN rn = (n * 50 + 99) / 100 THEN v END) AS p50
+              FROM ranked GROUP BY k
+            ),
+            counts AS (
+              SELECT k, COUNT(*) AS sent,
+                     SUM(CASE WHEN wait <= %s THEN 1 ELSE 0 END) AS acted
+              FROM keyed GROUP BY k
+            )
+            SELECT counts.k, sent, acted, p50 FROM counts LEFT JOIN pct ON pct.k = counts.k""",
+            [
+                *kind_params,
+                *REMINDER_KINDS,
+                self.filters.start_at,
+                self.filters.end_at,
+                *params,
+                limit,
+                limit,
+            ],
+        )
+        return {key: (sent, acted or 0, p50) for key, sent, acted, p50 in rows}
+
+    def reminders_table(self) -> Table:
+        data = self.reminder_rows
+
+        def row(label: Any, kind: Any, key: str) -> list[Any]:
+            sent, acted, p50 = data.get(key, (0, 0, None))
+            hours = None if p50 is None else ratio(p50, 3600)
+            return [label, kind, sent, acted, percent(acted, sent), hours]
+
+        rows = []
+        for condition, (kind_label, _names) in REMINDER_KINDS.items():
+            rules = [r for r in self.reminder_rules if r[2] == condition]
+            rows += [row(gettext(name), kind_label, str(pk)) for pk, name, _c in rules]
+            if len(rules) > 1:
+                rows.append(row(_("All reminders of this kind"), kind_label, f"kind:{condition}"))
+        kind_rows = [
+            (label, data.get(f"kind:{condition}", (0, 0, None)))
+            for condition, (label, _names) in REMINDER_KINDS.items()
+        ]
+        return Table(
+            "reminders",
+            _("Did the client act after an automatic reminder?"),
+            [
+                Column("reminder", _("Reminder")),
+                Column("kind", _("Kind")),
+                Column("sent", _("Sent"), "int"),
+                Column(
+                    "acted",
+                    _("Client acted within %(days)s days") % {"days": REMINDER_ANSWER_DAYS},
+                    "int",
+                ),
+                Column("acted_share", _("Acted, %"), "percent"),
+                Column("median", _("Median, hours to act"), "number"),
+            ],
+            rows,
+            total=row(_("All reminders"), "", "*"),
+            note=_(
+                "Reminder letters the automation rules sent in the period. The client acted: "
+                "submitted the brief, accepted the proposal, signed, or paid on that deal "
+                "within %(days)s days after the letter went out. Median over those who did."
+            )
+            % {"days": REMINDER_ANSWER_DAYS},
+            chart={
+                "type": "bar",
+                "labels": [str(label) for label, _v in kind_rows],
+                "series": [
+                    {"label": str(_("Sent")), "data": [values[0] for _l, values in kind_rows]},
+                    {
+                        "label": str(_("Client acted")),
+                        "data": [values[1] for _l, values in kind_rows],
+                    },
+                ],
+            },
         )
 
     def slowest_table(self) -> Table:

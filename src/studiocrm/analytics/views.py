@@ -219,7 +219,7 @@ def xlsx_bytes(title: str, header: list[str], rows: list[list[Any]]) -> bytes:
 SECTION_TABLES = {
     "inflow": ("inflow", "utm", "first_response"),
     "funnel": ("funnel", "cohorts", "lost_reasons"),
-    "speed": ("stage_time", "milestones", "slowest"),
+    "speed": ("stage_time", "milestones", "slowest", "reminders"),
     "money": ("money_month", "money_summary", "pipeline"),
     "effort": ("effort",),
     "managers": ("managers",),
