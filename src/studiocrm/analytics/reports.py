@@ -28,6 +28,7 @@ from studiocrm.analytics.sql import (
     day_key,
     fetch,
     from_cents,
+    percentiles_cte,
     percentiles_sql,
     seconds_between,
 )
@@ -302,13 +303,14 @@ class Report:
         )
 
     @cached_property
-    def first_response(self) -> dict[Any, tuple[int, int, Any, Any, int, int]]:
-        """Per manager id and for everyone ("*"): leads, answered, median and p90 seconds
-        to the first manager action, leads answered within the SLA, leads that are due."""
+    def action_rows(self) -> list[tuple[Any, ...]]:
+        """The two figures drawn from the manager actions, in one query so the actions are
+        gathered once: rows ("first", key, leads, answered, p50, p90, kept, due, None) for
+        the first response and ("effort", "step:actor", actions, …, minutes) for effort."""
         where, params = self.where()
         sla = self.sla_minutes * 60
         actions, action_params = self.actions_sql(where, params)
-        rows = fetch(
+        return fetch(
             f"""WITH {actions},
             first AS (SELECT deal_id, MIN(at) AS first_at FROM acts GROUP BY deal_id),
             leads AS (
@@ -331,16 +333,7 @@ class Report:
               UNION ALL SELECT '*', wait, age FROM timed
             ),
             vals AS (SELECT k, wait AS v FROM keyed WHERE wait IS NOT NULL),
-            ranked AS (
-              SELECT k, v, ROW_NUMBER() OVER (PARTITION BY k ORDER BY v) AS rn,
-                     COUNT(*) OVER (PARTITION BY k) AS n
-              FROM vals
-            ),
-            pct AS (
-              SELECT k, MAX(CASE WHEN rn = (n * 50 + 99) / 100 THEN v END) AS p50,
-                        MAX(CASE WHEN rn = (n * 90 + 99) / 100 THEN v END) AS p90
-              FROM ranked GROUP BY k
-            ),
+            {percentiles_cte()},
             counts AS (
               SELECT k, COUNT(*) AS leads,
                      SUM(CASE WHEN wait IS NOT NULL THEN 1 ELSE 0 END) AS answered,
@@ -349,12 +342,23 @@ class Report:
                               THEN 1 ELSE 0 END) AS due
               FROM keyed GROUP BY k
             )
-            SELECT counts.k, leads, answered, p50, p90, kept, due
-            FROM counts LEFT JOIN pct ON pct.k = counts.k""",
+            SELECT 'first', counts.k, leads, answered, p50, p90, kept, due, NULL
+            FROM counts LEFT JOIN pct ON pct.k = counts.k
+            UNION ALL
+            SELECT 'effort', a.step || ':' || CAST(a.actor_id AS TEXT), COUNT(*),
+                   NULL, NULL, NULL, NULL, NULL, SUM(a.minutes)
+            FROM acts a GROUP BY a.actor_id, a.step""",
             [*action_params, self.now, sla, sla, sla],
         )
+
+    @cached_property
+    def first_response(self) -> dict[Any, tuple[int, int, Any, Any, int, int]]:
+        """Per manager id and for everyone ("*"): leads, answered, median and p90 seconds
+        to the first manager action, leads answered within the SLA, leads that are due."""
         result: dict[Any, tuple[int, int, Any, Any, int, int]] = {}
-        for key, leads, answered, p50, p90, kept, due in rows:
+        for kind, key, leads, answered, p50, p90, kept, due, _m in self.action_rows:
+            if kind != "first":
+                continue
             if key == "-":
                 key = None
             elif key != "*":
@@ -465,14 +469,12 @@ class Report:
     @cached_property
     def effort_rows(self) -> list[tuple[Any, ...]]:
         """(actor id, step, actions, minutes) over the filtered applications."""
-        where, params = self.where()
-        actions, action_params = self.actions_sql(where, params)
-        return fetch(
-            f"""WITH {actions}
-            SELECT a.actor_id, a.step, COUNT(*), SUM(a.minutes)
-            FROM acts a GROUP BY a.actor_id, a.step""",
-            action_params,
-        )
+        rows = []
+        for kind, key, count, *_rest, spent in self.action_rows:
+            if kind == "effort":
+                step, actor = key.split(":")
+                rows.append((int(actor), step, count, spent))
+        return rows
 
     # --- funnel ---------------------------------------------------------------------
 
@@ -824,15 +826,7 @@ class Report:
               UNION ALL SELECT '*', wait FROM timed
             ),
             vals AS (SELECT k, wait AS v FROM keyed WHERE wait <= %s),
-            ranked AS (
-              SELECT k, v, ROW_NUMBER() OVER (PARTITION BY k ORDER BY v) AS rn,
-                     COUNT(*) OVER (PARTITION BY k) AS n
-              FROM vals
-            ),
-            pct AS (
-              SELECT k, MAX(CASE WHEN rn = (n * 50 + 99) / 100 THEN v END) AS p50
-              FROM ranked GROUP BY k
-            ),
+            {percentiles_cte()},
             counts AS (
               SELECT k, COUNT(*) AS sent,
                      SUM(CASE WHEN wait <= %s THEN 1 ELSE 0 END) AS acted
@@ -957,6 +951,9 @@ class Report:
         payment_where, _p = self.where(period=False, currency="p.currency")
         period = [self.filters.start_at, self.filters.end_at]
         months, month_params = self.buckets("mb", "month")
+        first_month = datetime.combine(
+            self.filters.start.replace(day=1), time(), zoneinfo.ZoneInfo(self.filters.tzname)
+        )
         paid_at = "COALESCE(p.confirmed_at, p.created_at)"
         rows = fetch(
             f"""WITH {months},
@@ -993,24 +990,52 @@ class Report:
               AND {payment_where}
             GROUP BY mb.label, p.currency
             UNION ALL
-            SELECT 'in_work', mb.label, d.currency, COUNT(*), SUM({cents(AMOUNT)})
+            SELECT 'work_before', NULL, d.currency, COUNT(*), SUM({cents(AMOUNT)})
             FROM {DEAL} d
-            JOIN mb ON d.created_at < mb.hi AND (d.closed_at IS NULL OR d.closed_at >= mb.hi)
+            WHERE d.created_at < %s AND (d.closed_at IS NULL OR d.closed_at >= %s)
+              AND {AMOUNT} IS NOT NULL AND {where}
+            GROUP BY d.currency
+            UNION ALL
+            SELECT 'work_opened', mb.label, d.currency, COUNT(*), SUM({cents(AMOUNT)})
+            FROM {DEAL} d JOIN mb ON d.created_at >= mb.lo AND d.created_at < mb.hi
+            WHERE {AMOUNT} IS NOT NULL AND {where}
+            GROUP BY mb.label, d.currency
+            UNION ALL
+            SELECT 'work_closed', mb.label, d.currency, COUNT(*), SUM({cents(AMOUNT)})
+            FROM {DEAL} d JOIN mb ON d.closed_at >= mb.lo AND d.closed_at < mb.hi
             WHERE {AMOUNT} IS NOT NULL AND {where}
             GROUP BY mb.label, d.currency""",
             [
                 *month_params,
                 *[*period, *params] * 4,
+                first_month,
+                first_month,
+                *params,
+                *params,
                 *params,
             ],
         )
-        # In work: deals opened before the month ended and not closed by then (a deal
-        # reopened after losing counts as never closed).
         result: dict[tuple[date, str], dict[str, Any]] = defaultdict(dict)
+        # In work at a month's end: deals opened before the month ended and not closed by
+        # then (a deal reopened after losing counts as never closed) — those in work when
+        # the period began, plus the ones opened, less the ones closed, month by month.
+        work: dict[tuple[Any, str], dict[str, tuple[int, int]]] = defaultdict(dict)
         for measure, month, currency, count, value in rows:
+            if measure.startswith("work_"):
+                key = (day_key(month) if month is not None else None, currency)
+                work[key][measure] = (count, int(value or 0))
+                continue
             cell = result[(day_key(month), currency)]
             cell[measure] = from_cents(value)
             cell[f"{measure}_count"] = count
+        for currency in {currency for _month, currency in work}:
+            count, value = work[None, currency].get("work_before", (0, 0))
+            for month in months_between(self.filters.start, self.filters.end):
+                moves = work.get((month, currency), {})
+                opened, closed = moves.get("work_opened", (0, 0)), moves.get("work_closed", (0, 0))
+                count, value = count + opened[0] - closed[0], value + opened[1] - closed[1]
+                if count:
+                    result[(month, currency)].update(in_work=from_cents(value), in_work_count=count)
         return result
 
     def money_month_table(self) -> Table:
