@@ -19,7 +19,7 @@ from django.utils.dateformat import format as format_date
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
-from studiocrm.analytics import services
+from studiocrm.analytics import cache, services
 from studiocrm.analytics.forms import FilterForm, ProbabilityForm, lost_reason_forms
 from studiocrm.analytics.models import AnalyticsSettings
 from studiocrm.analytics.reports import Filters, Report, Table
@@ -114,8 +114,9 @@ def dashboard(request: HttpRequest) -> HttpResponse:
             "effort": _("Effort"),
             "managers": _("Per manager"),
         }
+        computed = cache.section_tables(report, Report.SECTIONS)
         for name in Report.SECTIONS:
-            tables = report.tables(name)
+            tables = computed[name]
             sections.append(
                 {
                     "key": name,
@@ -166,7 +167,8 @@ def export(request: HttpRequest, key: str, fmt: str) -> HttpResponse:
     section = next((name for name in Report.SECTIONS if key in SECTION_TABLES.get(name, ())), None)
     if section is None:
         raise Http404
-    table = next((table for table in report.tables(section) if table.key == key), None)
+    tables = cache.section_tables(report, [section])[section]
+    table = next((table for table in tables if table.key == key), None)
     if table is None:
         raise Http404
     header = [str(column.label) for column in table.columns]
