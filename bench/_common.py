@@ -252,3 +252,22 @@ def insert_rows(model: type, rows: list[dict], batch_size: int = 5_000) -> None:
                     record[index] = as_naive_utc(record[index])
                 values.append(record)
             cursor.executemany(insert_sql, values)
+
+
+def logged_in_client(user):
+    """A Django test client signed in as `user`, past the second factor: owners must have
+    one, so an owner gets a confirmed authenticator and the session counts it as used."""
+    from django.test import Client as HttpClient
+    from django_otp import DEVICE_ID_SESSION_KEY
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    http = HttpClient()
+    http.force_login(user)
+    if user.is_owner:
+        device, _created = TOTPDevice.objects.get_or_create(
+            user=user, name="bench", defaults={"confirmed": True}
+        )
+        session = http.session
+        session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+        session.save()
+    return http

@@ -16,6 +16,7 @@ on the clock alone (ages, "overdue now") may be up to a minute old.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from django.conf import settings
@@ -67,12 +68,14 @@ def key(report: Report, section: str, version: str) -> str:
     return "analytics:tables:v1:" + hashlib.sha256(identity.encode()).hexdigest()
 
 
-def section_tables(report: Report, sections: list[str] | tuple[str, ...]) -> dict[str, list[Table]]:
+def section_tables(
+    report: Report, sections: list[str] | tuple[str, ...], version: str | None = None
+) -> dict[str, list[Table]]:
     """The tables of each section, from the cache when the data has not changed since."""
     ttl = seconds()
     if ttl <= 0:
         return {section: report.tables(section) for section in sections}
-    version = data_version()
+    version = version or data_version()
     keys = {section: key(report, section, version) for section in sections}
     found = cache.get_many(list(keys.values()))
     result, computed = {}, {}
@@ -84,3 +87,19 @@ def section_tables(report: Report, sections: list[str] | tuple[str, ...]) -> dic
     if computed:
         cache.set_many(computed, ttl)
     return result
+
+
+def rendered(report: Report, name: str, render: Callable[[str | None], str]) -> str:
+    """HTML made by `render(version)` for this report, from the cache when the data has not
+    changed since (the dashboard's sections: rendering every table costs more than reading
+    them back)."""
+    ttl = seconds()
+    if ttl <= 0:
+        return render(None)
+    version = data_version()
+    cache_key = key(report, name, version)
+    html = cache.get(cache_key)
+    if html is None:
+        html = render(version)
+        cache.set(cache_key, html, ttl)
+    return html

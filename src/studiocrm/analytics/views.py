@@ -14,9 +14,12 @@ from django.contrib.auth.decorators import login_required
 from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.dateformat import format as format_date
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 from django.views.decorators.http import require_GET
 
 from studiocrm.analytics import cache, services
@@ -100,42 +103,54 @@ def chart_payload(table: Table, unit: str) -> list[dict[str, Any]]:
     return payload
 
 
+SECTION_TITLES = {
+    "inflow": _lazy("Inflow"),
+    "funnel": _lazy("Funnel"),
+    "speed": _lazy("Speed"),
+    "money": _lazy("Money"),
+    "effort": _lazy("Effort"),
+    "managers": _lazy("Per manager"),
+}
+
+
+def sections_html(report: Report, query: str, version: str | None) -> str:
+    computed = cache.section_tables(report, Report.SECTIONS, version)
+    sections = [
+        {
+            "key": name,
+            "title": SECTION_TITLES[name],
+            "tables": [
+                {"table": table, "charts": chart_payload(table, report.filters.unit)}
+                for table in computed[name]
+            ],
+        }
+        for name in Report.SECTIONS
+    ]
+    return render_to_string(
+        "analytics/sections.html",
+        {"sections": sections, "query": query, "unit": report.filters.unit},
+    )
+
+
 @login_required
 @require_GET
 def dashboard(request: HttpRequest) -> HttpResponse:
     form, report = build_report(request)
-    sections = []
+    query = request.GET.copy().urlencode()
+    html = ""
     if report is not None:
-        titles = {
-            "inflow": _("Inflow"),
-            "funnel": _("Funnel"),
-            "speed": _("Speed"),
-            "money": _("Money"),
-            "effort": _("Effort"),
-            "managers": _("Per manager"),
-        }
-        computed = cache.section_tables(report, Report.SECTIONS)
-        for name in Report.SECTIONS:
-            tables = computed[name]
-            sections.append(
-                {
-                    "key": name,
-                    "title": titles[name],
-                    "tables": [
-                        {"table": table, "charts": chart_payload(table, report.filters.unit)}
-                        for table in tables
-                    ],
-                }
-            )
-    query = request.GET.copy()
+        html = cache.rendered(
+            report, f"page:{query}", lambda version: sections_html(report, query, version)
+        )
     return render(
         request,
         "analytics/dashboard.html",
         {
             "form": form,
             "report": report,
-            "sections": sections,
-            "query": query.urlencode(),
+            "sections": [{"key": key, "title": title} for key, title in SECTION_TITLES.items()],
+            "sections_html": mark_safe(html),  # noqa: S308 (our own template's output)
+            "query": query,
             "unit": report.filters.unit if report else "month",
         },
         status=200 if report is not None else 400,
