@@ -271,3 +271,39 @@ def logged_in_client(user):
         session[DEVICE_ID_SESSION_KEY] = device.persistent_id
         session.save()
     return http
+
+
+def schema_hash() -> str:
+    """A digest of every migration file: a database migrated at this digest can stand in
+    for migrating again (benchmarks keep one such template per database kind)."""
+    import hashlib
+
+    digest = hashlib.sha256()
+    for path in sorted(SRC_DIR.glob("studiocrm/*/migrations/*.py")):
+        digest.update(path.relative_to(SRC_DIR).as_posix().encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()[:12]
+
+
+def postgres_database_exists(database: str, server: str = POSTGRES_SERVER) -> bool:
+    import psycopg
+
+    with psycopg.connect(postgres_url("postgres", server), autocommit=True) as admin:
+        found = admin.execute("SELECT 1 FROM pg_database WHERE datname = %s", [database])
+        return found.fetchone() is not None
+
+
+def copy_postgres_database(source: str, target: str, server: str = POSTGRES_SERVER) -> None:
+    """Drop `target` and create it as a copy of `source` (which must have no connections)."""
+    import psycopg
+    from psycopg import sql
+
+    with psycopg.connect(postgres_url("postgres", server), autocommit=True) as admin:
+        admin.execute(
+            sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(target))
+        )
+        admin.execute(
+            sql.SQL("CREATE DATABASE {} TEMPLATE {}").format(
+                sql.Identifier(target), sql.Identifier(source)
+            )
+        )
