@@ -869,7 +869,7 @@ class Report:
             [
                 Column("reminder", _("Reminder")),
                 Column("kind", _("Kind")),
-                Column("sent", _("Sent"), "int"),
+                Column("sent", pgettext_lazy("reminders", "Sent"), "int"),
                 Column(
                     "acted",
                     _("Client acted within %(days)s days") % {"days": REMINDER_ANSWER_DAYS},
@@ -890,7 +890,10 @@ class Report:
                 "type": "bar",
                 "labels": [str(label) for label, _v in kind_rows],
                 "series": [
-                    {"label": str(_("Sent")), "data": [values[0] for _l, values in kind_rows]},
+                    {
+                        "label": str(pgettext_lazy("reminders", "Sent")),
+                        "data": [values[0] for _l, values in kind_rows],
+                    },
                     {
                         "label": str(_("Client acted")),
                         "data": [values[1] for _l, values in kind_rows],
