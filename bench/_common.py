@@ -307,3 +307,28 @@ def copy_postgres_database(source: str, target: str, server: str = POSTGRES_SERV
                 sql.Identifier(target), sql.Identifier(source)
             )
         )
+
+
+def database_bench_arguments(description: str, default_sizes: str, quick_sizes: str):
+    """The command line of a benchmark that seeds deal counts on SQLite and PostgreSQL and
+    measures each in a child process: --quick, --sizes, --databases, and the hidden
+    --child/--database-url the parent passes its children. Add your own before parsing."""
+    import argparse
+
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("--quick", action="store_true", help="smaller data; under a minute")
+    parser.add_argument(
+        "--sizes",
+        type=lambda text: sorted(int(part) for part in text.split(",")),
+        default=None,
+        help=f"deal counts, comma separated (default {default_sizes}; --quick {quick_sizes})",
+    )
+    parser.add_argument(
+        "--databases",
+        type=lambda text: text.split(","),
+        default=["sqlite", "postgresql"],
+        help="sqlite,postgresql",
+    )
+    parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--database-url", default="", help=argparse.SUPPRESS)
+    return parser

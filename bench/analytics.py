@@ -526,19 +526,7 @@ def report(
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--quick", action="store_true", help="smaller data; under a minute")
-    parser.add_argument(
-        "--sizes",
-        type=lambda text: sorted(int(part) for part in text.split(",")),
-        default=None,
-        help="deal counts, comma separated (default 10000,100000; --quick 500,2000)",
-    )
-    parser.add_argument(
-        "--databases", type=lambda text: text.split(","), default=["sqlite", "postgresql"]
-    )
-    parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
-    parser.add_argument("--database-url", default="", help=argparse.SUPPRESS)
+    parser = common.database_bench_arguments(__doc__.split("\n\n")[0], "10000,100000", "500,2000")
     parser.add_argument("--rounds", type=int, default=3, help=argparse.SUPPRESS)
     arguments = parser.parse_args()
     if arguments.child:

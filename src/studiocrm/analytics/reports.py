@@ -142,6 +142,23 @@ def minutes(seconds: Any) -> Decimal | None:
     return None if seconds is None else ratio(seconds, 60)
 
 
+def currency_charts(rows: list[list[Any]], series: list[tuple[Any, int]]) -> list[dict[str, Any]]:
+    """One bar chart per currency (never summing across them) of rows [label, currency,
+    …]: each series (label, column index) over the rows of that currency."""
+    return [
+        {
+            "type": "bar",
+            "title": currency,
+            "labels": [row[0] for row in rows if row[1] == currency],
+            "series": [
+                {"label": str(label), "data": [row[index] for row in rows if row[1] == currency]}
+                for label, index in series
+            ],
+        }
+        for currency in sorted({row[1] for row in rows})
+    ]
+
+
 def months_between(start: date, end: date) -> list[date]:
     months, current = [], start.replace(day=1)
     while current <= end:
@@ -1058,29 +1075,9 @@ class Report:
             for key in keys
             for month, currency in [key]
         ]
-        currencies = sorted({row[1] for row in rows})
-        charts = [
-            {
-                "type": "bar",
-                "title": currency,
-                "labels": [row[0] for row in rows if row[1] == currency],
-                "series": [
-                    {
-                        "label": str(_("Won")),
-                        "data": [row[5] for row in rows if row[1] == currency],
-                    },
-                    {
-                        "label": str(pgettext_lazy("money", "Invoiced")),
-                        "data": [row[6] for row in rows if row[1] == currency],
-                    },
-                    {
-                        "label": str(_("Paid")),
-                        "data": [row[7] for row in rows if row[1] == currency],
-                    },
-                ],
-            }
-            for currency in currencies
-        ]
+        charts = currency_charts(
+            rows, [(_("Won"), 5), (pgettext_lazy("money", "Invoiced"), 6), (_("Paid"), 7)]
+        )
         return Table(
             "money_month",
             _("Money by month"),
@@ -1127,25 +1124,7 @@ class Report:
             ]
             for code, currency, count, value, weighted, probability in self.pipeline_rows
         ]
-        currencies = sorted({row[1] for row in rows})
-        charts = [
-            {
-                "type": "bar",
-                "title": currency,
-                "labels": [row[0] for row in rows if row[1] == currency],
-                "series": [
-                    {
-                        "label": str(_("Value")),
-                        "data": [row[3] for row in rows if row[1] == currency],
-                    },
-                    {
-                        "label": str(_("Weighted")),
-                        "data": [row[5] for row in rows if row[1] == currency],
-                    },
-                ],
-            }
-            for currency in currencies
-        ]
+        charts = currency_charts(rows, [(_("Value"), 3), (_("Weighted"), 5)])
         return Table(
             "pipeline",
             _("Pipeline by stage"),
