@@ -241,3 +241,21 @@ def test_cache_keeps_managers_and_languages_apart(analytics_cache, owner_client,
     assert english.status_code == russian.status_code == mine.status_code == 200
     assert "Воронка" in russian.content.decode()
     assert "Воронка" not in english.content.decode()
+
+
+def test_extra_query_parameters_make_no_new_cache_entry_and_stay_out_of_the_links(
+    analytics_cache, owner_client, manager
+):
+    deals_with_history(2, manager)
+    url = reverse(DASHBOARD)
+    owner_client.get(url, {"date_from": "2026-01-01", "date_to": "2026-03-31"})
+    with CaptureQueriesContext(connection) as junk:
+        response = owner_client.get(
+            url, {"date_from": "2026-01-01", "date_to": "2026-03-31", "junk": "<x>" * 500}
+        )
+    page = response.content.decode()
+    assert response.status_code == 200
+    assert "junk" not in page.split("<main", 1)[1].split("</form>", 1)[1]
+    assert "?date_from=2026-01-01&amp;date_to=2026-03-31&amp;unit=month" in page
+    # Served from the cached sections: only the version query reads the history.
+    assert len([q for q in junk.captured_queries if "deals_stagechange" in q["sql"]]) == 1

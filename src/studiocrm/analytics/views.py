@@ -8,6 +8,7 @@ import zoneinfo
 from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
+from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -113,6 +114,19 @@ SECTION_TITLES = {
 }
 
 
+def canonical_query(report: Report, owner: bool) -> str:
+    filters = report.filters
+    values = {
+        "date_from": filters.start.isoformat(),
+        "date_to": filters.end.isoformat(),
+        "unit": filters.unit,
+        "manager": filters.manager_id if owner and filters.manager_id else "",
+        "source": filters.source,
+        "currency": filters.currency,
+    }
+    return urlencode({key: value for key, value in values.items() if value})
+
+
 def sections_html(report: Report, query: str, version: str | None) -> str:
     computed = cache.section_tables(report, Report.SECTIONS, version)
     sections = [
@@ -139,8 +153,11 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     query = request.GET.copy().urlencode()
     html = ""
     if report is not None:
+        # The sections' links carry the filters as understood, not the raw query string:
+        # whatever a visitor appends makes no new cache entry.
+        canonical = canonical_query(report, request.user.is_owner)  # type: ignore[union-attr]
         html = cache.rendered(
-            report, f"page:{query}", lambda version: sections_html(report, query, version)
+            report, "page", lambda version: sections_html(report, canonical, version)
         )
     return render(
         request,
