@@ -252,3 +252,83 @@ def insert_rows(model: type, rows: list[dict], batch_size: int = 5_000) -> None:
                     record[index] = as_naive_utc(record[index])
                 values.append(record)
             cursor.executemany(insert_sql, values)
+
+
+def logged_in_client(user):
+    """A Django test client signed in as `user`, past the second factor: owners must have
+    one, so an owner gets a confirmed authenticator and the session counts it as used."""
+    from django.test import Client as HttpClient
+    from django_otp import DEVICE_ID_SESSION_KEY
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    http = HttpClient()
+    http.force_login(user)
+    if user.is_owner:
+        device, _created = TOTPDevice.objects.get_or_create(
+            user=user, name="bench", defaults={"confirmed": True}
+        )
+        session = http.session
+        session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+        session.save()
+    return http
+
+
+def schema_hash() -> str:
+    """A digest of every migration file: a database migrated at this digest can stand in
+    for migrating again (benchmarks keep one such template per database kind)."""
+    import hashlib
+
+    digest = hashlib.sha256()
+    for path in sorted(SRC_DIR.glob("studiocrm/*/migrations/*.py")):
+        digest.update(path.relative_to(SRC_DIR).as_posix().encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()[:12]
+
+
+def postgres_database_exists(database: str, server: str = POSTGRES_SERVER) -> bool:
+    import psycopg
+
+    with psycopg.connect(postgres_url("postgres", server), autocommit=True) as admin:
+        found = admin.execute("SELECT 1 FROM pg_database WHERE datname = %s", [database])
+        return found.fetchone() is not None
+
+
+def copy_postgres_database(source: str, target: str, server: str = POSTGRES_SERVER) -> None:
+    """Drop `target` and create it as a copy of `source` (which must have no connections)."""
+    import psycopg
+    from psycopg import sql
+
+    with psycopg.connect(postgres_url("postgres", server), autocommit=True) as admin:
+        admin.execute(
+            sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(target))
+        )
+        admin.execute(
+            sql.SQL("CREATE DATABASE {} TEMPLATE {}").format(
+                sql.Identifier(target), sql.Identifier(source)
+            )
+        )
+
+
+def database_bench_arguments(description: str, default_sizes: str, quick_sizes: str):
+    """The command line of a benchmark that seeds deal counts on SQLite and PostgreSQL and
+    measures each in a child process: --quick, --sizes, --databases, and the hidden
+    --child/--database-url the parent passes its children. Add your own before parsing."""
+    import argparse
+
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("--quick", action="store_true", help="smaller data; under a minute")
+    parser.add_argument(
+        "--sizes",
+        type=lambda text: sorted(int(part) for part in text.split(",")),
+        default=None,
+        help=f"deal counts, comma separated (default {default_sizes}; --quick {quick_sizes})",
+    )
+    parser.add_argument(
+        "--databases",
+        type=lambda text: text.split(","),
+        default=["sqlite", "postgresql"],
+        help="sqlite,postgresql",
+    )
+    parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--database-url", default="", help=argparse.SUPPRESS)
+    return parser

@@ -268,3 +268,15 @@ def test_applications_by_week_and_by_utm(known):
     utm = table(known, "utm")
     assert utm.rows[0][:5] == ["", "", "", 4, 0]
     assert utm.rows[1] == ["google", "cpc", "spring", 1, 1, D("100.0")]
+
+
+def test_value_in_work_at_each_month_end_in_the_studio_time_zone(known):
+    money = table(known, "money_month")
+    in_work = {(row[0], row[1]): (row[3]) for row in money.rows}
+    # A is closed at 21:30 UTC on 31 Jan, after January ended in Moscow: in work then.
+    assert in_work[date(2026, 1, 1), "RUB"] == D("100000.00")
+    # B arrived in February (Moscow); C arrived on 1 March (Moscow) and is lost a day later.
+    assert in_work[date(2026, 2, 1), "RUB"] == D("50000.00")
+    assert in_work[date(2026, 3, 1), "RUB"] == D("51234.50")
+    assert in_work[date(2026, 3, 1), "EUR"] == D("5000.00")
+    assert (date(2026, 2, 1), "EUR") not in in_work or in_work[date(2026, 2, 1), "EUR"] == 0

@@ -1,6 +1,7 @@
 import csv
 import importlib
 import io
+import re
 from datetime import timedelta
 
 import pytest
@@ -185,3 +186,76 @@ def test_intake_keeps_the_utm_tags_on_the_deal(studio, manager):
     )
     deal = result.deal
     assert (deal.utm_source, deal.utm_medium, deal.utm_campaign) == ("yandex", "cpc", "winter")
+
+
+def without_nonces(response):
+    """The page without what changes on every response (CSP nonces, the CSRF token)."""
+    page = re.sub(r'nonce="[^"]*"', "", response.content.decode())
+    return re.sub(r"\b[A-Za-z0-9]{64}\b", "", page)
+
+
+@pytest.fixture
+def analytics_cache(settings):
+    from django.core.cache import cache
+
+    settings.ANALYTICS_CACHE_SECONDS = 60
+    cache.clear()
+    yield
+    cache.clear()
+
+
+def test_cached_dashboard_answers_from_the_cache_until_the_data_changes(
+    analytics_cache, owner_client, manager
+):
+    from django.core.cache import cache
+
+    deals_with_history(3, manager)
+    owner_client.get(reverse(DASHBOARD))  # creates the settings row once
+    cache.clear()
+    with CaptureQueriesContext(connection) as cold:
+        first = owner_client.get(reverse(DASHBOARD))
+    with CaptureQueriesContext(connection) as warm:
+        second = owner_client.get(reverse(DASHBOARD))
+    assert without_nonces(first) == without_nonces(second)
+    report_queries = [q for q in cold.captured_queries if "deals_stagechange" in q["sql"]]
+    warm_reports = [q for q in warm.captured_queries if "deals_stagechange" in q["sql"]]
+    # Warm: only the version query touches the history.
+    assert len(report_queries) > 3
+    assert len(warm_reports) == 1 and "MAX(id)" in warm_reports[0]["sql"]
+
+    # A new stage move changes the version: the next page counts it.
+    deals_with_history(1, manager)
+    with CaptureQueriesContext(connection) as after:
+        third = owner_client.get(reverse(DASHBOARD))
+    assert len([q for q in after.captured_queries if "deals_stagechange" in q["sql"]]) == len(
+        report_queries
+    )
+    assert without_nonces(third) != without_nonces(second)
+
+
+def test_cache_keeps_managers_and_languages_apart(analytics_cache, owner_client, manager):
+    deals_with_history(2, manager)
+    english = owner_client.get(reverse(DASHBOARD), HTTP_ACCEPT_LANGUAGE="en")
+    russian = owner_client.get(reverse(DASHBOARD), HTTP_ACCEPT_LANGUAGE="ru")
+    mine = owner_client.get(reverse(DASHBOARD), {"manager": manager.pk})
+    assert english.status_code == russian.status_code == mine.status_code == 200
+    assert "Воронка" in russian.content.decode()
+    assert "Воронка" not in english.content.decode()
+
+
+def test_extra_query_parameters_make_no_new_cache_entry_and_stay_out_of_the_links(
+    analytics_cache, owner_client, manager
+):
+    deals_with_history(2, manager)
+    url = reverse(DASHBOARD)
+    owner_client.get(url, {"date_from": "2026-01-01", "date_to": "2026-03-31"})
+    with CaptureQueriesContext(connection) as junk:
+        response = owner_client.get(
+            url, {"date_from": "2026-01-01", "date_to": "2026-03-31", "junk": "<x>" * 500}
+        )
+    page = response.content.decode()
+    assert response.status_code == 200
+    assert "junk" not in page.split("<main", 1)[1].split("</form>", 1)[1]
+    assert "?date_from=2026-01-01&amp;date_to=2026-03-31&amp;unit=month" in page
+    # Served from the cached sections: only the version query reads the history.
+    assert len([q for q in junk.captured_queries if "deals_stagechange" in q["sql"]]) == 1

@@ -16,10 +16,11 @@ from decimal import ROUND_HALF_UP, Decimal
 from functools import cached_property
 from typing import Any
 
+from django.apps import apps
 from django.utils import timezone
 from django.utils.functional import Promise
+from django.utils.translation import gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import pgettext_lazy
 
 from studiocrm.analytics import effort
 from studiocrm.analytics.sql import (
@@ -27,6 +28,7 @@ from studiocrm.analytics.sql import (
     day_key,
     fetch,
     from_cents,
+    percentiles_cte,
     percentiles_sql,
     seconds_between,
 )
@@ -37,6 +39,7 @@ from studiocrm.deals.models import (
     CONTRACT_SIGNED,
     PROPOSAL_SENT,
     Deal,
+    Event,
     LostReason,
     Source,
     Stage,
@@ -45,6 +48,7 @@ from studiocrm.deals.models import (
 )
 from studiocrm.documents.models import Document
 from studiocrm.estimates.models import Estimate
+from studiocrm.notifications.models import Outbox
 
 DEAL = Deal._meta.db_table
 CHANGE = StageChange._meta.db_table
@@ -56,10 +60,22 @@ AUDIT = AuditLog._meta.db_table
 BRIEF = Brief._meta.db_table
 ESTIMATE = Estimate._meta.db_table
 DOCUMENT = Document._meta.db_table
+EVENT = Event._meta.db_table
+OUTBOX = Outbox._meta.db_table
 
 AMOUNT = "COALESCE(d.estimated_amount, d.expected_amount)"
 OPEN_INVOICE = ("issued", "partially_paid", "overdue")
 FORECAST_DAYS = 90
+# A client "answered" a reminder when they did what it asked within this many days.
+REMINDER_ANSWER_DAYS = 7
+# Reminder letters, by the condition an automation rule keeps them going with, and the
+# events by which the client does what the letter asks (any of them ends the wait).
+REMINDER_KINDS: dict[str, tuple[Promise, tuple[str, ...]]] = {
+    "brief_not_submitted": (_("Brief"), ("brief.submitted",)),
+    "not_accepted": (_("Proposal follow-up"), ("proposal.accepted",)),
+    "contract_not_signed": (_("Signing"), ("document.signed", "contract.signed")),
+    "invoice_unpaid": (pgettext_lazy("reminder", "Payment"), ("payment.received",)),
+}
 TENTH = Decimal("0.1")
 
 
@@ -124,6 +140,23 @@ def days(seconds: Any) -> Decimal | None:
 
 def minutes(seconds: Any) -> Decimal | None:
     return None if seconds is None else ratio(seconds, 60)
+
+
+def currency_charts(rows: list[list[Any]], series: list[tuple[Any, int]]) -> list[dict[str, Any]]:
+    """One bar chart per currency (never summing across them) of rows [label, currency,
+    …]: each series (label, column index) over the rows of that currency."""
+    return [
+        {
+            "type": "bar",
+            "title": currency,
+            "labels": [row[0] for row in rows if row[1] == currency],
+            "series": [
+                {"label": str(label), "data": [row[index] for row in rows if row[1] == currency]}
+                for label, index in series
+            ],
+        }
+        for currency in sorted({row[1] for row in rows})
+    ]
 
 
 def months_between(start: date, end: date) -> list[date]:
@@ -287,13 +320,14 @@ class Report:
         )
 
     @cached_property
-    def first_response(self) -> dict[Any, tuple[int, int, Any, Any, int, int]]:
-        """Per manager id and for everyone ("*"): leads, answered, median and p90 seconds
-        to the first manager action, leads answered within the SLA, leads that are due."""
+    def action_rows(self) -> list[tuple[Any, ...]]:
+        """The two figures drawn from the manager actions, in one query so the actions are
+        gathered once: rows ("first", key, leads, answered, p50, p90, kept, due, None) for
+        the first response and ("effort", "step:actor", actions, …, minutes) for effort."""
         where, params = self.where()
         sla = self.sla_minutes * 60
         actions, action_params = self.actions_sql(where, params)
-        rows = fetch(
+        return fetch(
             f"""WITH {actions},
             first AS (SELECT deal_id, MIN(at) AS first_at FROM acts GROUP BY deal_id),
             leads AS (
@@ -316,16 +350,7 @@ class Report:
               UNION ALL SELECT '*', wait, age FROM timed
             ),
             vals AS (SELECT k, wait AS v FROM keyed WHERE wait IS NOT NULL),
-            ranked AS (
-              SELECT k, v, ROW_NUMBER() OVER (PARTITION BY k ORDER BY v) AS rn,
-                     COUNT(*) OVER (PARTITION BY k) AS n
-              FROM vals
-            ),
-            pct AS (
-              SELECT k, MAX(CASE WHEN rn = (n * 50 + 99) / 100 THEN v END) AS p50,
-                        MAX(CASE WHEN rn = (n * 90 + 99) / 100 THEN v END) AS p90
-              FROM ranked GROUP BY k
-            ),
+            {percentiles_cte()},
             counts AS (
               SELECT k, COUNT(*) AS leads,
                      SUM(CASE WHEN wait IS NOT NULL THEN 1 ELSE 0 END) AS answered,
@@ -334,12 +359,23 @@ class Report:
                               THEN 1 ELSE 0 END) AS due
               FROM keyed GROUP BY k
             )
-            SELECT counts.k, leads, answered, p50, p90, kept, due
-            FROM counts LEFT JOIN pct ON pct.k = counts.k""",
+            SELECT 'first', counts.k, leads, answered, p50, p90, kept, due, NULL
+            FROM counts LEFT JOIN pct ON pct.k = counts.k
+            UNION ALL
+            SELECT 'effort', a.step || ':' || CAST(a.actor_id AS TEXT), COUNT(*),
+                   NULL, NULL, NULL, NULL, NULL, SUM(a.minutes)
+            FROM acts a GROUP BY a.actor_id, a.step""",
             [*action_params, self.now, sla, sla, sla],
         )
+
+    @cached_property
+    def first_response(self) -> dict[Any, tuple[int, int, Any, Any, int, int]]:
+        """Per manager id and for everyone ("*"): leads, answered, median and p90 seconds
+        to the first manager action, leads answered within the SLA, leads that are due."""
         result: dict[Any, tuple[int, int, Any, Any, int, int]] = {}
-        for key, leads, answered, p50, p90, kept, due in rows:
+        for kind, key, leads, answered, p50, p90, kept, due, _m in self.action_rows:
+            if kind != "first":
+                continue
             if key == "-":
                 key = None
             elif key != "*":
@@ -450,14 +486,12 @@ class Report:
     @cached_property
     def effort_rows(self) -> list[tuple[Any, ...]]:
         """(actor id, step, actions, minutes) over the filtered applications."""
-        where, params = self.where()
-        actions, action_params = self.actions_sql(where, params)
-        return fetch(
-            f"""WITH {actions}
-            SELECT a.actor_id, a.step, COUNT(*), SUM(a.minutes)
-            FROM acts a GROUP BY a.actor_id, a.step""",
-            action_params,
-        )
+        rows = []
+        for kind, key, count, *_rest, spent in self.action_rows:
+            if kind == "effort":
+                step, actor = key.split(":")
+                rows.append((int(actor), step, count, spent))
+        return rows
 
     # --- funnel ---------------------------------------------------------------------
 
@@ -627,7 +661,12 @@ class Report:
     # --- speed ----------------------------------------------------------------------
 
     def speed_tables(self) -> list[Table]:
-        return [self.stage_time_table(), self.milestones_table(), self.slowest_table()]
+        return [
+            self.stage_time_table(),
+            self.milestones_table(),
+            self.slowest_table(),
+            self.reminders_table(),
+        ]
 
     def stage_time_table(self) -> Table:
         where, params = self.where()
@@ -739,6 +778,147 @@ class Report:
             table_rows,
         )
 
+    @cached_property
+    def reminder_rules(self) -> list[tuple[int, str, str]]:
+        """(id, name, condition) of the automation rules that e-mail the client a reminder,
+        in the studio's order. The rules and their timers are the flow app's tables, read
+        through the app registry: analytics and flow share a floor and import each other's
+        code neither way."""
+        rule = apps.get_model("flow", "Rule")._meta.db_table
+        conditions = ", ".join(["%s"] * len(REMINDER_KINDS))
+        return fetch(
+            f"""SELECT r.id, r.name, r.condition FROM {rule} r
+            WHERE r.action = 'email_client' AND r.condition IN ({conditions})
+            ORDER BY r."order", r.id""",
+            list(REMINDER_KINDS),
+        )
+
+    @cached_property
+    def reminder_rows(self) -> dict[str, tuple[int, int, Any]]:
+        """Per rule id (as text), per kind ("kind:<condition>") and for all ("*"): reminders
+        sent in the period, how many the client answered within REMINDER_ANSWER_DAYS, and
+        the median seconds to that answer (nearest rank, over the answered ones).
+
+        A reminder was sent when its timer fired and the letter it queued (the outbox row
+        with the rule's dedupe key) did not fail. The client answered when the deal has one
+        of the kind's events after the reminder went out."""
+        timer = apps.get_model("flow", "Timer")._meta.db_table
+        rule = apps.get_model("flow", "Rule")._meta.db_table
+        where, params = self.where(period=False)
+        kinds, kind_params = [], []
+        for condition, (_label, names) in REMINDER_KINDS.items():
+            for name in names:
+                kinds.append("(%s, %s)")
+                kind_params += [condition, name]
+        conditions = ", ".join(["%s"] * len(REMINDER_KINDS))
+        limit = REMINDER_ANSWER_DAYS * 86400
+        rows = fetch(
+            f"""WITH kinds(cond, name) AS (VALUES {", ".join(kinds)}),
+            rem AS (
+              SELECT t.rule_id, r.condition AS cond, t.deal_id, t.fired_at
+              FROM {timer} t JOIN {rule} r ON r.id = t.rule_id
+              JOIN {DEAL} d ON d.id = t.deal_id
+              JOIN {OUTBOX} o
+                ON o.dedupe_key = 'rule:' || r.code || ':' || CAST(t.event_id AS TEXT)
+              WHERE t.status = 'done' AND r.action = 'email_client'
+                AND r.condition IN ({conditions}) AND o.status <> 'failed'
+                AND t.fired_at >= %s AND t.fired_at < %s AND {where}
+            ),
+            answered AS (
+              SELECT rem.rule_id, rem.cond, rem.fired_at,
+                     (SELECT MIN(e.at) FROM {EVENT} e JOIN kinds k ON k.name = e.name
+                      WHERE e.deal_id = rem.deal_id AND k.cond = rem.cond
+                        AND e.at > rem.fired_at) AS answer_at
+              FROM rem
+            ),
+            timed AS (
+              SELECT rule_id, cond,
+                     CASE WHEN answer_at IS NULL THEN NULL
+                          ELSE {seconds_between("fired_at", "answer_at")} END AS wait
+              FROM answered
+            ),
+            keyed AS (
+              SELECT CAST(rule_id AS TEXT) AS k, wait FROM timed
+              UNION ALL SELECT 'kind:' || cond, wait FROM timed
+              UNION ALL SELECT '*', wait FROM timed
+            ),
+            vals AS (SELECT k, wait AS v FROM keyed WHERE wait <= %s),
+            {percentiles_cte()},
+            counts AS (
+              SELECT k, COUNT(*) AS sent,
+                     SUM(CASE WHEN wait <= %s THEN 1 ELSE 0 END) AS acted
+              FROM keyed GROUP BY k
+            )
+            SELECT counts.k, sent, acted, p50 FROM counts LEFT JOIN pct ON pct.k = counts.k""",
+            [
+                *kind_params,
+                *REMINDER_KINDS,
+                self.filters.start_at,
+                self.filters.end_at,
+                *params,
+                limit,
+                limit,
+            ],
+        )
+        return {key: (sent, acted or 0, p50) for key, sent, acted, p50 in rows}
+
+    def reminders_table(self) -> Table:
+        data = self.reminder_rows
+
+        def row(label: Any, kind: Any, key: str) -> list[Any]:
+            sent, acted, p50 = data.get(key, (0, 0, None))
+            hours = None if p50 is None else ratio(p50, 3600)
+            return [label, kind, sent, acted, percent(acted, sent), hours]
+
+        rows = []
+        for condition, (kind_label, _names) in REMINDER_KINDS.items():
+            rules = [r for r in self.reminder_rules if r[2] == condition]
+            rows += [row(gettext(name), kind_label, str(pk)) for pk, name, _c in rules]
+            if len(rules) > 1:
+                rows.append(row(_("All reminders of this kind"), kind_label, f"kind:{condition}"))
+        kind_rows = [
+            (label, data.get(f"kind:{condition}", (0, 0, None)))
+            for condition, (label, _names) in REMINDER_KINDS.items()
+        ]
+        return Table(
+            "reminders",
+            _("Did the client act after an automatic reminder?"),
+            [
+                Column("reminder", _("Reminder")),
+                Column("kind", _("Kind")),
+                Column("sent", pgettext_lazy("reminders", "Sent"), "int"),
+                Column(
+                    "acted",
+                    _("Client acted within %(days)s days") % {"days": REMINDER_ANSWER_DAYS},
+                    "int",
+                ),
+                Column("acted_share", _("Acted, %"), "percent"),
+                Column("median", _("Median, hours to act"), "number"),
+            ],
+            rows,
+            total=row(_("All reminders"), "", "*"),
+            note=_(
+                "Reminder letters the automation rules sent in the period. The client acted: "
+                "submitted the brief, accepted the proposal, signed, or paid on that deal "
+                "within %(days)s days after the letter went out. Median over those who did."
+            )
+            % {"days": REMINDER_ANSWER_DAYS},
+            chart={
+                "type": "bar",
+                "labels": [str(label) for label, _v in kind_rows],
+                "series": [
+                    {
+                        "label": str(pgettext_lazy("reminders", "Sent")),
+                        "data": [values[0] for _l, values in kind_rows],
+                    },
+                    {
+                        "label": str(_("Client acted")),
+                        "data": [values[1] for _l, values in kind_rows],
+                    },
+                ],
+            },
+        )
+
     def slowest_table(self) -> Table:
         where, params = self.where(period=False)
         rows = fetch(
@@ -791,6 +971,9 @@ class Report:
         payment_where, _p = self.where(period=False, currency="p.currency")
         period = [self.filters.start_at, self.filters.end_at]
         months, month_params = self.buckets("mb", "month")
+        first_month = datetime.combine(
+            self.filters.start.replace(day=1), time(), zoneinfo.ZoneInfo(self.filters.tzname)
+        )
         paid_at = "COALESCE(p.confirmed_at, p.created_at)"
         rows = fetch(
             f"""WITH {months},
@@ -827,24 +1010,52 @@ class Report:
               AND {payment_where}
             GROUP BY mb.label, p.currency
             UNION ALL
-            SELECT 'in_work', mb.label, d.currency, COUNT(*), SUM({cents(AMOUNT)})
+            SELECT 'work_before', NULL, d.currency, COUNT(*), SUM({cents(AMOUNT)})
             FROM {DEAL} d
-            JOIN mb ON d.created_at < mb.hi AND (d.closed_at IS NULL OR d.closed_at >= mb.hi)
+            WHERE d.created_at < %s AND (d.closed_at IS NULL OR d.closed_at >= %s)
+              AND {AMOUNT} IS NOT NULL AND {where}
+            GROUP BY d.currency
+            UNION ALL
+            SELECT 'work_opened', mb.label, d.currency, COUNT(*), SUM({cents(AMOUNT)})
+            FROM {DEAL} d JOIN mb ON d.created_at >= mb.lo AND d.created_at < mb.hi
+            WHERE {AMOUNT} IS NOT NULL AND {where}
+            GROUP BY mb.label, d.currency
+            UNION ALL
+            SELECT 'work_closed', mb.label, d.currency, COUNT(*), SUM({cents(AMOUNT)})
+            FROM {DEAL} d JOIN mb ON d.closed_at >= mb.lo AND d.closed_at < mb.hi
             WHERE {AMOUNT} IS NOT NULL AND {where}
             GROUP BY mb.label, d.currency""",
             [
                 *month_params,
                 *[*period, *params] * 4,
+                first_month,
+                first_month,
+                *params,
+                *params,
                 *params,
             ],
         )
-        # In work: deals opened before the month ended and not closed by then (a deal
-        # reopened after losing counts as never closed).
         result: dict[tuple[date, str], dict[str, Any]] = defaultdict(dict)
+        # In work at a month's end: deals opened before the month ended and not closed by
+        # then (a deal reopened after losing counts as never closed) — those in work when
+        # the period began, plus the ones opened, less the ones closed, month by month.
+        work: dict[tuple[Any, str], dict[str, tuple[int, int]]] = defaultdict(dict)
         for measure, month, currency, count, value in rows:
+            if measure.startswith("work_"):
+                key = (day_key(month) if month is not None else None, currency)
+                work[key][measure] = (count, int(value or 0))
+                continue
             cell = result[(day_key(month), currency)]
             cell[measure] = from_cents(value)
             cell[f"{measure}_count"] = count
+        for currency in {currency for _month, currency in work}:
+            count, value = work[None, currency].get("work_before", (0, 0))
+            for month in months_between(self.filters.start, self.filters.end):
+                moves = work.get((month, currency), {})
+                opened, closed = moves.get("work_opened", (0, 0)), moves.get("work_closed", (0, 0))
+                count, value = count + opened[0] - closed[0], value + opened[1] - closed[1]
+                if count:
+                    result[(month, currency)].update(in_work=from_cents(value), in_work_count=count)
         return result
 
     def money_month_table(self) -> Table:
@@ -864,29 +1075,9 @@ class Report:
             for key in keys
             for month, currency in [key]
         ]
-        currencies = sorted({row[1] for row in rows})
-        charts = [
-            {
-                "type": "bar",
-                "title": currency,
-                "labels": [row[0] for row in rows if row[1] == currency],
-                "series": [
-                    {
-                        "label": str(_("Won")),
-                        "data": [row[5] for row in rows if row[1] == currency],
-                    },
-                    {
-                        "label": str(pgettext_lazy("money", "Invoiced")),
-                        "data": [row[6] for row in rows if row[1] == currency],
-                    },
-                    {
-                        "label": str(_("Paid")),
-                        "data": [row[7] for row in rows if row[1] == currency],
-                    },
-                ],
-            }
-            for currency in currencies
-        ]
+        charts = currency_charts(
+            rows, [(_("Won"), 5), (pgettext_lazy("money", "Invoiced"), 6), (_("Paid"), 7)]
+        )
         return Table(
             "money_month",
             _("Money by month"),
@@ -933,25 +1124,7 @@ class Report:
             ]
             for code, currency, count, value, weighted, probability in self.pipeline_rows
         ]
-        currencies = sorted({row[1] for row in rows})
-        charts = [
-            {
-                "type": "bar",
-                "title": currency,
-                "labels": [row[0] for row in rows if row[1] == currency],
-                "series": [
-                    {
-                        "label": str(_("Value")),
-                        "data": [row[3] for row in rows if row[1] == currency],
-                    },
-                    {
-                        "label": str(_("Weighted")),
-                        "data": [row[5] for row in rows if row[1] == currency],
-                    },
-                ],
-            }
-            for currency in currencies
-        ]
+        charts = currency_charts(rows, [(_("Value"), 3), (_("Weighted"), 5)])
         return Table(
             "pipeline",
             _("Pipeline by stage"),

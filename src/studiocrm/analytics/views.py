@@ -8,18 +8,22 @@ import zoneinfo
 from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
+from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.dateformat import format as format_date
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 from django.views.decorators.http import require_GET
 
-from studiocrm.analytics import services
+from studiocrm.analytics import cache, services
 from studiocrm.analytics.forms import FilterForm, ProbabilityForm, lost_reason_forms
 from studiocrm.analytics.models import AnalyticsSettings
 from studiocrm.analytics.reports import Filters, Report, Table
@@ -100,41 +104,70 @@ def chart_payload(table: Table, unit: str) -> list[dict[str, Any]]:
     return payload
 
 
+SECTION_TITLES = {
+    "inflow": _lazy("Inflow"),
+    "funnel": _lazy("Funnel"),
+    "speed": _lazy("Speed"),
+    "money": _lazy("Money"),
+    "effort": _lazy("Effort"),
+    "managers": _lazy("Per manager"),
+}
+
+
+def canonical_query(report: Report, owner: bool) -> str:
+    filters = report.filters
+    values = {
+        "date_from": filters.start.isoformat(),
+        "date_to": filters.end.isoformat(),
+        "unit": filters.unit,
+        "manager": filters.manager_id if owner and filters.manager_id else "",
+        "source": filters.source,
+        "currency": filters.currency,
+    }
+    return urlencode({key: value for key, value in values.items() if value})
+
+
+def sections_html(report: Report, query: str, version: str | None) -> str:
+    computed = cache.section_tables(report, Report.SECTIONS, version)
+    sections = [
+        {
+            "key": name,
+            "title": SECTION_TITLES[name],
+            "tables": [
+                {"table": table, "charts": chart_payload(table, report.filters.unit)}
+                for table in computed[name]
+            ],
+        }
+        for name in Report.SECTIONS
+    ]
+    return render_to_string(
+        "analytics/sections.html",
+        {"sections": sections, "query": query, "unit": report.filters.unit},
+    )
+
+
 @login_required
 @require_GET
 def dashboard(request: HttpRequest) -> HttpResponse:
     form, report = build_report(request)
-    sections = []
+    query = request.GET.copy().urlencode()
+    html = ""
     if report is not None:
-        titles = {
-            "inflow": _("Inflow"),
-            "funnel": _("Funnel"),
-            "speed": _("Speed"),
-            "money": _("Money"),
-            "effort": _("Effort"),
-            "managers": _("Per manager"),
-        }
-        for name in Report.SECTIONS:
-            tables = report.tables(name)
-            sections.append(
-                {
-                    "key": name,
-                    "title": titles[name],
-                    "tables": [
-                        {"table": table, "charts": chart_payload(table, report.filters.unit)}
-                        for table in tables
-                    ],
-                }
-            )
-    query = request.GET.copy()
+        # The sections' links carry the filters as understood, not the raw query string:
+        # whatever a visitor appends makes no new cache entry.
+        canonical = canonical_query(report, request.user.is_owner)  # type: ignore[union-attr]
+        html = cache.rendered(
+            report, "page", lambda version: sections_html(report, canonical, version)
+        )
     return render(
         request,
         "analytics/dashboard.html",
         {
             "form": form,
             "report": report,
-            "sections": sections,
-            "query": query.urlencode(),
+            "sections": [{"key": key, "title": title} for key, title in SECTION_TITLES.items()],
+            "sections_html": mark_safe(html),  # noqa: S308 (our own template's output)
+            "query": query,
             "unit": report.filters.unit if report else "month",
         },
         status=200 if report is not None else 400,
@@ -166,7 +199,8 @@ def export(request: HttpRequest, key: str, fmt: str) -> HttpResponse:
     section = next((name for name in Report.SECTIONS if key in SECTION_TABLES.get(name, ())), None)
     if section is None:
         raise Http404
-    table = next((table for table in report.tables(section) if table.key == key), None)
+    tables = cache.section_tables(report, [section])[section]
+    table = next((table for table in tables if table.key == key), None)
     if table is None:
         raise Http404
     header = [str(column.label) for column in table.columns]
@@ -219,7 +253,7 @@ def xlsx_bytes(title: str, header: list[str], rows: list[list[Any]]) -> bytes:
 SECTION_TABLES = {
     "inflow": ("inflow", "utm", "first_response"),
     "funnel": ("funnel", "cohorts", "lost_reasons"),
-    "speed": ("stage_time", "milestones", "slowest"),
+    "speed": ("stage_time", "milestones", "slowest", "reminders"),
     "money": ("money_month", "money_summary", "pipeline"),
     "effort": ("effort",),
     "managers": ("managers",),

@@ -258,6 +258,12 @@ class StageChange(models.Model):
 
     class Meta:
         ordering = ["at", "id"]
+        indexes = [
+            # A deal's history in order (analytics' time in stage, the deal page), and the
+            # moves into a stage by time (won, signed, proposal sent).
+            models.Index(fields=["deal", "at", "id"], name="deals_change_deal_at_idx"),
+            models.Index(fields=["to_stage", "at"], name="deals_change_stage_at_idx"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.deal_id}: {self.from_stage_id} → {self.to_stage_id}"

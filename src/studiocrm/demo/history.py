@@ -15,15 +15,20 @@ from __future__ import annotations
 import random
 from datetime import datetime, timedelta
 from decimal import Decimal
+from typing import Any
 
 from django.utils import timezone
 
 from studiocrm.billing.models import Invoice, Payment
+from studiocrm.briefs.models import Brief
 from studiocrm.clients.models import Client
 from studiocrm.core import audit as audit_log
 from studiocrm.core.models import AuditLog, User
-from studiocrm.deals.models import Deal, LostReason, StageChange, Task
+from studiocrm.deals.models import Deal, Event, LostReason, StageChange, Task
+from studiocrm.documents.models import Document
 from studiocrm.estimates.models import Estimate
+from studiocrm.flow.models import Rule, Timer
+from studiocrm.notifications.models import Outbox
 
 SEED = 2026
 MONTHS = 12
@@ -136,6 +141,21 @@ CLIENT_KINDS = [
 ]
 
 
+# What the client did, by the stage it moved the deal to, and the event that says so.
+CLIENT_EVENTS = {
+    "brief_received": "brief.submitted",
+    "proposal_accepted": "proposal.accepted",
+    "contract_signed": "contract.signed",
+}
+# The automatic reminders of the default rules, by the stage the deal waits in: (rule code,
+# hours after the wait began; business days counted as calendar days here).
+REMINDERS = {
+    "brief_sent": [("brief-reminder-2", 48), ("brief-reminder-5", 120)],
+    "proposal_sent": [("proposal-followup-3", 72), ("proposal-followup-7", 168)],
+    "contract_sent": [("signing-reminder-2", 48), ("signing-reminder-5", 120)],
+}
+
+
 class _Ids:
     """Sequential primary keys from the current maximum, so related rows can be bulk
     inserted in one go with their foreign keys known."""
@@ -180,7 +200,69 @@ def seed_history(users: dict[str, User], *, now: datetime | None = None) -> int:
         _Ids(Invoice),
         _Ids(Task),
     )
+    brief_ids, document_ids, event_ids = _Ids(Brief), _Ids(Document), _Ids(Event)
     deals, changes, estimates, invoices, payments, tasks, audit = [], [], [], [], [], [], []
+    briefs, documents, events, timers, letters = [], [], [], [], []
+    rules = {rule.code: rule for rule in Rule.objects.filter(enabled=True)}
+
+    def happened(
+        deal_id: int, name: str, at: datetime, actor: User | None, subject: Any = None
+    ) -> int:
+        event_id = event_ids.take()
+        object_type, object_id = subject if subject else ("", "")
+        events.append(
+            Event(
+                id=event_id,
+                deal_id=deal_id,
+                name=name,
+                at=at,
+                actor=actor,
+                object_type=object_type,
+                object_id=str(object_id),
+            )
+        )
+        return event_id
+
+    def reminder(code: str, deal_id: int, event_id: int, due: datetime, ended: datetime) -> bool:
+        """Rule `code`'s timer for the wait that began with `event_id`: the letter went out
+        when it fell due before the wait ended, else it was skipped. True if it went out."""
+        rule = rules.get(code)
+        if rule is None or due > last_moment:
+            return False
+        fired = due < ended
+        timers.append(
+            Timer(
+                rule=rule,
+                deal_id=deal_id,
+                event_id=event_id,
+                due_at=due,
+                fired_at=due if fired else ended,
+                status=Timer.Status.DONE if fired else Timer.Status.SKIPPED,
+                result="letter queued" if fired else "condition no longer holds",
+                created_at=min(due, ended),
+            )
+        )
+        if fired:
+            letters.append(
+                Outbox(
+                    dedupe_key=f"rule:{code}:{event_id}",
+                    to=f"client-{deal_id}@example.com",
+                    subject=str(rule.name),
+                    body=str(rule.name),
+                    deal_id=deal_id,
+                    status=Outbox.Status.SENT,
+                    attempts=1,
+                    created_at=due,
+                    sent_at=due,
+                )
+            )
+        return fired
+
+    def remind(deal_id: int, stage: str, event_id: int, began: datetime, ended: datetime) -> None:
+        """The reminders of the stage the deal waited in from `began` to `ended`."""
+        for code, hours in REMINDERS.get(stage, []):
+            if not reminder(code, deal_id, event_id, began + timedelta(hours=hours), ended):
+                break
 
     def log(actor: User, verb: str, object_type: str, object_id: int, at: datetime) -> None:
         audit.append(
@@ -283,6 +365,10 @@ def seed_history(users: dict[str, User], *, now: datetime | None = None) -> int:
                     )
                 )
                 previous = stage
+            _paperwork(
+                deal_id, path, moments, manager, rng, brief_ids, document_ids, briefs, documents,
+                tasks, task_ids, log, happened, remind, last_moment,
+            )  # fmt: skip
             if reached_estimate:
                 at = moments[path.index("estimated")]
                 estimate_id = estimate_ids.take()
@@ -383,7 +469,20 @@ def seed_history(users: dict[str, User], *, now: datetime | None = None) -> int:
                 )
                 log(manager, "invoice.created", "billing.invoice", invoice_id, issued)
                 log(manager, "invoice.issued", "billing.invoice", invoice_id, issued)
+                issued_event = happened(
+                    deal_id, "invoice.issued", issued, manager, ("billing.invoice", invoice_id)
+                )
+                first_paid = parts[0][1] if parts else moments[-1]
+                # Payment reminders two days before the due date and a day after it, at ten
+                # in the morning, unless the money came first.
+                for code, days in (("payment-due-soon", -2), ("payment-overdue-1", 1)):
+                    moment = datetime.combine(
+                        due + timedelta(days=days), issued.timetz().replace(hour=10, minute=0)
+                    )
+                    if moment > issued:
+                        reminder(code, deal_id, issued_event, moment, first_paid)
                 for part, at in parts:
+                    happened(deal_id, "payment.received", at, None, ("billing.invoice", invoice_id))
                     payments.append(
                         Payment(
                             invoice_id=invoice_id,
@@ -403,9 +502,133 @@ def seed_history(users: dict[str, User], *, now: datetime | None = None) -> int:
     Invoice.objects.bulk_create(invoices, batch_size=500)
     Payment.objects.bulk_create(payments, batch_size=500)
     Task.objects.bulk_create(tasks, batch_size=500)
+    Brief.objects.bulk_create(briefs, batch_size=500)
+    Document.objects.bulk_create(documents, batch_size=500)
+    Event.objects.bulk_create(events, batch_size=1000)
+    Timer.objects.bulk_create(timers, batch_size=1000)
+    Outbox.objects.bulk_create(letters, batch_size=1000)
     audit_log.append_rows(audit)
-    _reset_sequences([Deal, Estimate, Invoice, Task])
+    _reset_sequences([Deal, Estimate, Invoice, Task, Brief, Document, Event])
     return len(deals)
+
+
+def _paperwork(
+    deal_id, path, moments, manager, rng, brief_ids, document_ids, briefs, documents,
+    tasks, task_ids, log, happened, remind, last_moment,
+) -> None:  # fmt: skip
+    """The brief, proposal, contract and appendix of one deal as the managers made them,
+    the audit rows of what they did (what the system or the client did costs them
+    nothing), the events of the path and the reminders that went out while it waited."""
+    reached = dict(zip(path, moments, strict=True))
+    DOC = "documents.document"  # noqa: N806
+
+    def doc(verb: str, document_id: int, at: datetime) -> None:
+        log(manager, verb, DOC, document_id, at)
+
+    def ended(stage: str) -> datetime:
+        index = path.index(stage)
+        return moments[index + 1] if index + 1 < len(path) else last_moment
+
+    if "brief_sent" in reached:
+        at, brief_id = reached["brief_sent"], brief_ids.take()
+        submitted = "brief_received" in reached
+        briefs.append(
+            Brief(
+                id=brief_id,
+                deal_id=deal_id,
+                title="Бриф на сайт",
+                intro="",
+                sent_to=f"client-{deal_id}@example.com",
+                reopen_comment="",
+                token_hash=f"archive-brief-{brief_id}",
+                status=Brief.Status.SUBMITTED if submitted else Brief.Status.SENT,
+                sent_by=manager,
+                sent_at=at,
+                submitted_at=reached.get("brief_received"),
+                created_at=at - timedelta(minutes=2),
+            )
+        )
+        log(manager, "brief.sent", "briefs.brief", brief_id, at)
+        sent = happened(deal_id, "brief.sent", at, manager, ("briefs.brief", brief_id))
+        remind(deal_id, "brief_sent", sent, at, ended("brief_sent"))
+        if submitted:
+            happened(
+                deal_id, "brief.submitted", reached["brief_received"], None,
+                ("briefs.brief", brief_id),
+            )  # fmt: skip
+    if "proposal_sent" in reached:
+        # A proposal from the template: made, often touched up, sent.
+        at, proposal_id = reached["proposal_sent"], document_ids.take()
+        accepted = "proposal_accepted" in reached
+        documents.append(
+            _document(proposal_id, deal_id, "proposal", "Коммерческое предложение", at, accepted)
+        )
+        doc("document.created", proposal_id, at - timedelta(minutes=20))
+        if rng.random() < 0.6:
+            doc("document.updated", proposal_id, at - timedelta(minutes=10))
+        doc("document.sent", proposal_id, at)
+        sent = happened(deal_id, "document.sent", at, manager, (DOC, proposal_id))
+        remind(deal_id, "proposal_sent", sent, at, ended("proposal_sent"))
+        if "proposal_accepted" in reached:
+            happened(
+                deal_id, "proposal.accepted", reached["proposal_accepted"], None,
+                (DOC, proposal_id),
+            )  # fmt: skip
+    if "contract_sent" in reached:
+        # Contract and appendix are drafted by the system on acceptance; the manager checks
+        # the client's details and terms (an edit or two), sends both, and closes the
+        # "review and send" task.
+        at = reached["contract_sent"]
+        drafted = reached.get("proposal_accepted", at - timedelta(hours=4))
+        contract_id, appendix_id = document_ids.take(), document_ids.take()
+        signed = "contract_signed" in reached
+        documents.append(_document(contract_id, deal_id, "contract", "Договор", at, signed))
+        documents.append(_document(appendix_id, deal_id, "appendix", "Приложение 1", at, signed))
+        for _edit in range(rng.choice([0, 1, 1, 2])):
+            doc("document.updated", contract_id, at - timedelta(minutes=15))
+        if rng.random() < 0.3:
+            doc("document.updated", appendix_id, at - timedelta(minutes=12))
+        doc("document.sent", contract_id, at)
+        doc("document.sent", appendix_id, at)
+        task_id = task_ids.take()
+        tasks.append(
+            Task(
+                id=task_id,
+                title="Проверить и отправить договор",
+                due_at=drafted + timedelta(hours=4),
+                deal_id=deal_id,
+                assignee=manager,
+                done=True,
+                done_at=at,
+                created_at=drafted,
+            )
+        )
+        log(manager, "task.done", "deals.task", task_id, at)
+        sent = happened(deal_id, "document.sent", at, manager, (DOC, contract_id))
+        remind(deal_id, "contract_sent", sent, at, ended("contract_sent"))
+        if signed:
+            when = reached["contract_signed"]
+            for document_id in (contract_id, appendix_id):
+                happened(deal_id, "document.signed", when, None, (DOC, document_id))
+            happened(deal_id, "contract.signed", when, None, (DOC, contract_id))
+
+
+def _document(
+    document_id: int, deal_id: int, kind: str, title: str, at: datetime, accepted: bool
+) -> Document:
+    return Document(
+        id=document_id,
+        deal_id=deal_id,
+        kind=kind,
+        language="ru",
+        title=title,
+        source="",
+        status=Document.Status.ACCEPTED if accepted else Document.Status.SENT,
+        sent_at=at,
+        token_hash=f"archive-document-{document_id}",
+        created_at=at - timedelta(minutes=20),
+        updated_at=at,
+    )
 
 
 def _reset_sequences(models: list[type]) -> None:
