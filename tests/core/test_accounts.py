@@ -122,10 +122,12 @@ def test_an_owner_saves_the_studio_profile_and_the_change_is_audited(owner_clien
             "tax_mode": "vat_on_top",
             "vat_rate": "19",
             "assignment_rule": "round_robin",
+            "proposal_valid_days": "21",
         },
     )
     assert response.status_code == 302
     studio = Studio.load()
+    assert studio.proposal_valid_days == 21
     assert (studio.name, studio.default_currency, studio.time_zone) == (
         "Canape",
         "EUR",
