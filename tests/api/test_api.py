@@ -231,6 +231,25 @@ def test_cursor_pagination_is_stable_and_complete(manager, read_token):
 
 
 @pytest.mark.django_db
+def test_date_filters_take_any_rfc3339_offset_and_refuse_dates_off_the_calendar(
+    manager, read_token
+):
+    """Schemathesis found +21:03 (valid RFC 3339, beyond PostgreSQL's ±15:59) answered 500."""
+    deal = DealFactory(manager=manager)
+    far_offset = call("get", "/deals?created_after=0043-01-29T08:36:03%2B21:03", read_token)
+    assert far_offset.status_code == 200
+    assert [row["id"] for row in far_offset.json()["data"]] == [deal.pk]
+    tomorrow = call("get", "/deals?created_after=2999-01-01T00:00:00-23:59", read_token)
+    assert tomorrow.status_code == 200
+    assert tomorrow.json()["data"] == []
+    assert_error(
+        call("get", "/deals?created_before=0001-01-01T00:00:00%2B05:00", read_token),
+        422,
+        "validation_error",
+    )
+
+
+@pytest.mark.django_db
 def test_list_filters(manager, other_manager, read_token):
     mine = DealFactory(manager=manager)
     DealFactory(manager=other_manager, stage_id="estimated")

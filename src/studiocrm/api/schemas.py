@@ -4,12 +4,12 @@ forbid unknown fields, so a misspelt field fails loudly instead of being dropped
 from __future__ import annotations
 
 import re
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Annotated, Any
 
 from ninja import Schema
-from pydantic import BeforeValidator, ConfigDict, Field, StrictBool, StrictInt
+from pydantic import AfterValidator, BeforeValidator, ConfigDict, Field, StrictBool, StrictInt
 
 from studiocrm.deals.models import Source
 
@@ -30,7 +30,19 @@ def _iso_only(value: Any) -> Any:
     return value
 
 
-IsoDatetime = Annotated[datetime, BeforeValidator(_iso_only)]
+def _in_utc(value: datetime) -> datetime:
+    """Held and compared in UTC: an offset the database cannot take (RFC 3339 allows
+    ±23:59, PostgreSQL ±15:59) or a date at the edge of the calendar is refused with 422,
+    never passed on. A time without an offset is read as UTC."""
+    if value.tzinfo is None:
+        return value.replace(tzinfo=UTC)
+    try:
+        return value.astimezone(UTC)
+    except (OverflowError, ValueError) as error:
+        raise ValueError("The date-time is out of range.") from error
+
+
+IsoDatetime = Annotated[datetime, BeforeValidator(_iso_only), AfterValidator(_in_utc)]
 
 
 class Strict(Schema):
