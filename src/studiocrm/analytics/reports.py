@@ -24,6 +24,7 @@ from django.utils.translation import gettext_lazy as _
 
 from studiocrm.analytics import effort
 from studiocrm.analytics.sql import (
+    CENT,
     cents,
     day_key,
     fetch,
@@ -964,6 +965,20 @@ class Report:
     def money_tables(self) -> list[Table]:
         return [self.money_month_table(), self.money_summary_table(), self.pipeline_table()]
 
+    def won_cte(self) -> str:
+        """The CTE `won(deal_id, won_at)`: deals first won within the period, and when.
+        Parameters: the period's end, then its start. Reads only the changes into a won
+        stage before the period ends (the (to_stage, at) index): the earliest of those is
+        the deal's first win whenever that falls inside the period."""
+        return f"""won AS (
+              SELECT c.deal_id, MIN(c.at) AS won_at
+              FROM {CHANGE} c
+              WHERE c.to_stage_id IN (SELECT code FROM {STAGE} WHERE kind = 'won')
+                AND c.at < %s
+              GROUP BY c.deal_id
+              HAVING MIN(c.at) >= %s
+            )"""
+
     @cached_property
     def money_month_rows(self) -> dict[tuple[date, str], dict[str, Any]]:
         where, params = self.where(period=False)
@@ -977,16 +992,12 @@ class Report:
         paid_at = "COALESCE(p.confirmed_at, p.created_at)"
         rows = fetch(
             f"""WITH {months},
-            won AS (
-              SELECT c.deal_id, MIN(c.at) AS won_at
-              FROM {CHANGE} c JOIN {STAGE} s ON s.code = c.to_stage_id AND s.kind = 'won'
-              GROUP BY c.deal_id
-            )
+            {self.won_cte()}
             SELECT 'won', mb.label, d.currency, COUNT(*), SUM({cents(AMOUNT)})
             FROM won w JOIN {DEAL} d ON d.id = w.deal_id
             JOIN {STAGE} cur ON cur.code = d.stage_id AND cur.kind = 'won'
             JOIN mb ON w.won_at >= mb.lo AND w.won_at < mb.hi
-            WHERE w.won_at >= %s AND w.won_at < %s AND {where}
+            WHERE {where}
             GROUP BY mb.label, d.currency
             UNION ALL
             SELECT 'new', mb.label, d.currency, COUNT(*), SUM({cents(AMOUNT)})
@@ -1027,7 +1038,10 @@ class Report:
             GROUP BY mb.label, d.currency""",
             [
                 *month_params,
-                *[*period, *params] * 4,
+                self.filters.end_at,
+                self.filters.start_at,
+                *params,
+                *[*period, *params] * 3,
                 first_month,
                 first_month,
                 *params,
@@ -1150,18 +1164,7 @@ class Report:
         statuses = ", ".join(f"'{status}'" for status in OPEN_INVOICE)
         period = [self.filters.start_at, self.filters.end_at]
         rows = fetch(
-            f"""WITH won AS (
-              SELECT c.deal_id, MIN(c.at) AS won_at
-              FROM {CHANGE} c JOIN {STAGE} s ON s.code = c.to_stage_id AND s.kind = 'won'
-              GROUP BY c.deal_id
-            )
-            SELECT 'won', d.currency, COUNT(*), SUM({cents(AMOUNT)}), 0
-            FROM won w JOIN {DEAL} d ON d.id = w.deal_id
-            JOIN {STAGE} cur ON cur.code = d.stage_id AND cur.kind = 'won'
-            WHERE w.won_at >= %s AND w.won_at < %s AND {where}
-            GROUP BY d.currency
-            UNION ALL
-            SELECT 'receivable', i.currency, COUNT(*), SUM({outstanding}),
+            f"""SELECT 'receivable', i.currency, COUNT(*), SUM({outstanding}),
                    SUM(CASE WHEN i.due_date <= %s THEN {outstanding} ELSE 0 END)
             FROM {INVOICE} i JOIN {DEAL} d ON d.id = i.deal_id
             WHERE i.kind = 'invoice' AND i.status IN ({statuses})
@@ -1180,11 +1183,16 @@ class Report:
               SELECT 1 FROM {INVOICE} i
               WHERE i.deal_id = d.id AND i.kind = 'invoice' AND i.status <> 'void')
             GROUP BY d.currency""",
-            [*period, *params, horizon, *params, today, *params, *params],
+            [horizon, *params, today, *params, *params],
         )
         figures: dict[str, dict[str, Any]] = defaultdict(dict)
         for measure, currency, count, value, extra in rows:
             figures[currency][measure] = (count, value, extra)
+        # Won in the period: the month rows' won deals (computed once), added up exactly.
+        for (_month, currency), cell in self.money_month_rows.items():
+            if cell.get("won_count"):
+                count, value, _x = figures[currency].get("won", (0, Decimal("0.00"), 0))
+                figures[currency]["won"] = (count + cell["won_count"], value + cell["won"], 0)
         for _code, currency, count, _value, weighted, _p in self.pipeline_rows:
             figures[currency].setdefault("pipeline", [0, 0])
             figures[currency]["pipeline"][0] += count
@@ -1209,7 +1217,7 @@ class Report:
                 (cell.get("paid", Decimal(0)) for (m, c), cell in months.items() if c == currency),
                 Decimal("0.00"),
             )
-            won = from_cents(won_value)
+            won = Decimal(won_value).quantize(CENT)
             table_rows.append(
                 [
                     currency,
