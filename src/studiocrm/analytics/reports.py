@@ -30,7 +30,6 @@ from studiocrm.analytics.sql import (
     fetch,
     from_cents,
     percentiles_cte,
-    percentiles_sql,
     seconds_between,
 )
 from studiocrm.billing.models import Invoice, Payment
@@ -497,29 +496,91 @@ class Report:
     # --- funnel ---------------------------------------------------------------------
 
     @cached_property
-    def reach_rows(self) -> list[tuple[Any, ...]]:
-        """(cohort month, highest stage position reached, current kind, deals). A deal has
-        passed every stage up to the furthest one its history shows (skipped stages count
-        as passed); lost is not a position, so a deal lost and reopened keeps what it had
-        reached."""
+    def history_rows(self) -> list[tuple[Any, ...]]:
+        """Everything drawn from the stage history of the filtered applications, in one
+        pass over it (one scan of the changes, one window): rows
+        ("reach", "<cohort month>|<current kind>", highest position reached, deals, None)
+        for the funnel and ("pct", key, count, median, p90) for the time spent in each open
+        stage ("stage:<code>", seconds per deal, all visits added up, stages left only) and
+        from application to proposal, signature and first payment ("proposal", "signed",
+        "paid"; seconds).
+
+        A deal has passed every stage up to the furthest one its history shows (skipped
+        stages count as passed); lost is not a position, so a deal lost and reopened keeps
+        what it had reached."""
         where, params = self.where()
         buckets, bucket_params = self.buckets("b", "month")
+        positions = {stage.code: stage.position for stage in self.stages}
         return fetch(
             f"""WITH {buckets},
-            r AS (
-              SELECT d.id, d.created_at, d.stage_id, MAX(s.position) AS top
-              FROM {DEAL} d
-              JOIN {CHANGE} c ON c.deal_id = d.id
-              JOIN {STAGE} s ON s.code = c.to_stage_id AND s.kind <> 'lost'
-              WHERE {where}
-              GROUP BY d.id, d.created_at, d.stage_id
-            )
-            SELECT b.label, r.top, cur.kind, COUNT(*)
-            FROM r JOIN {STAGE} cur ON cur.code = r.stage_id
+            fd AS (SELECT d.id, d.created_at, d.stage_id FROM {DEAL} d WHERE {where}),
+            iv AS (
+              -- The changes in (deal, at, id) order straight from that index: no sort.
+              SELECT c.deal_id, c.to_stage_id AS stage, c.at,
+                     LEAD(c.at) OVER (PARTITION BY c.deal_id ORDER BY c.at, c.id) AS next_at
+              FROM {CHANGE} c WHERE c.deal_id IN (SELECT id FROM fd)
+            ),
+            spent AS (
+              SELECT iv.stage, iv.deal_id, SUM({seconds_between("iv.at", "iv.next_at")}) AS v
+              FROM iv JOIN {STAGE} s ON s.code = iv.stage AND s.kind = 'open'
+              WHERE iv.next_at IS NOT NULL
+              GROUP BY iv.deal_id, iv.stage
+            ),
+            firsts AS (
+              SELECT iv.deal_id, MAX(s.position) AS top,
+                     MIN(CASE WHEN s.position >= %s THEN iv.at END) AS proposal_at,
+                     MIN(CASE WHEN s.position >= %s THEN iv.at END) AS signed_at
+              FROM iv JOIN {STAGE} s ON s.code = iv.stage AND s.kind <> 'lost'
+              GROUP BY iv.deal_id
+            ),
+            facts AS (
+              SELECT fd.id, fd.created_at, fd.stage_id, f.top, f.proposal_at, f.signed_at
+              FROM fd JOIN firsts f ON f.deal_id = fd.id
+            ),
+            paid AS (
+              SELECT i.deal_id, MIN(COALESCE(p.confirmed_at, p.created_at)) AS paid_at
+              FROM {PAYMENT} p JOIN {INVOICE} i ON i.id = p.invoice_id
+              WHERE p.status = 'succeeded' AND i.deal_id IN (SELECT id FROM fd)
+              GROUP BY i.deal_id
+            ),
+            vals AS (
+              SELECT 'stage:' || stage AS k, v FROM spent
+              UNION ALL
+              SELECT 'proposal', {seconds_between("created_at", "proposal_at")}
+              FROM facts WHERE proposal_at IS NOT NULL
+              UNION ALL
+              SELECT 'signed', {seconds_between("created_at", "signed_at")}
+              FROM facts WHERE signed_at IS NOT NULL
+              UNION ALL
+              SELECT 'paid', {seconds_between("f.created_at", "paid.paid_at")}
+              FROM facts f JOIN paid ON paid.deal_id = f.id
+            ),
+            {percentiles_cte()}
+            SELECT 'pct', k, n, p50, p90 FROM pct
+            UNION ALL
+            SELECT 'reach', b.label || '|' || cur.kind, r.top, COUNT(*), NULL
+            FROM facts r JOIN {STAGE} cur ON cur.code = r.stage_id
             JOIN b ON r.created_at >= b.lo AND r.created_at < b.hi
             GROUP BY b.label, r.top, cur.kind""",
-            [*bucket_params, *params],
+            [*bucket_params, *params, positions[PROPOSAL_SENT], positions[CONTRACT_SIGNED]],
         )
+
+    @cached_property
+    def reach_rows(self) -> list[tuple[Any, ...]]:
+        """(cohort month, highest stage position reached, current kind, deals)."""
+        rows = []
+        for kind, key, top, count, _none in self.history_rows:
+            if kind == "reach":
+                when, current = key.split("|")
+                rows.append((when, top, current, count))
+        return rows
+
+    @cached_property
+    def history_percentiles(self) -> dict[str, tuple[Any, ...]]:
+        """Per key of `history_rows`' "pct" rows: (key, count, median, p90)."""
+        return {
+            key: (key, n, p50, p90) for kind, key, n, p50, p90 in self.history_rows if kind == "pct"
+        }
 
     @cached_property
     def funnel_stages(self) -> list[Stage]:
@@ -670,26 +731,11 @@ class Report:
         ]
 
     def stage_time_table(self) -> Table:
-        where, params = self.where()
-        rows = fetch(
-            percentiles_sql(
-                f"""WITH iv AS (
-                  SELECT c.deal_id, c.to_stage_id AS stage, c.at,
-                         LEAD(c.at) OVER (PARTITION BY c.deal_id ORDER BY c.at, c.id) AS next_at
-                  FROM {CHANGE} c JOIN {DEAL} d ON d.id = c.deal_id
-                  WHERE {where}
-                ),
-                per_deal AS (
-                  SELECT iv.stage, iv.deal_id, SUM({seconds_between("iv.at", "iv.next_at")}) AS v
-                  FROM iv JOIN {STAGE} s ON s.code = iv.stage AND s.kind = 'open'
-                  WHERE iv.next_at IS NOT NULL
-                  GROUP BY iv.stage, iv.deal_id
-                ),
-                vals AS (SELECT stage AS k, v FROM per_deal)"""
-            ),
-            params,
-        )
-        by_stage = {row[0]: row for row in rows}
+        by_stage = {
+            key.removeprefix("stage:"): row
+            for key, row in self.history_percentiles.items()
+            if key.startswith("stage:")
+        }
         table_rows = []
         for stage in self.stages:
             if stage.kind != Stage.Kind.OPEN:
@@ -724,40 +770,7 @@ class Report:
         )
 
     def milestones_table(self) -> Table:
-        where, params = self.where()
-        positions = {stage.code: stage.position for stage in self.stages}
-        rows = fetch(
-            percentiles_sql(
-                f"""WITH firsts AS (
-                  SELECT d.id, d.created_at,
-                         MIN(CASE WHEN s.position >= %s THEN c.at END) AS proposal_at,
-                         MIN(CASE WHEN s.position >= %s THEN c.at END) AS signed_at
-                  FROM {DEAL} d
-                  JOIN {CHANGE} c ON c.deal_id = d.id
-                  JOIN {STAGE} s ON s.code = c.to_stage_id AND s.kind <> 'lost'
-                  WHERE {where}
-                  GROUP BY d.id, d.created_at
-                ),
-                paid AS (
-                  SELECT i.deal_id, MIN(COALESCE(p.confirmed_at, p.created_at)) AS paid_at
-                  FROM {PAYMENT} p JOIN {INVOICE} i ON i.id = p.invoice_id
-                  WHERE p.status = 'succeeded'
-                  GROUP BY i.deal_id
-                ),
-                vals AS (
-                  SELECT 'proposal' AS k, {seconds_between("created_at", "proposal_at")} AS v
-                  FROM firsts WHERE proposal_at IS NOT NULL
-                  UNION ALL
-                  SELECT 'signed', {seconds_between("created_at", "signed_at")}
-                  FROM firsts WHERE signed_at IS NOT NULL
-                  UNION ALL
-                  SELECT 'paid', {seconds_between("f.created_at", "paid.paid_at")}
-                  FROM firsts f JOIN paid ON paid.deal_id = f.id
-                )"""
-            ),
-            [positions[PROPOSAL_SENT], positions[CONTRACT_SIGNED], *params],
-        )
-        by_key = {row[0]: row for row in rows}
+        by_key = self.history_percentiles
         labels = [
             ("proposal", _("Application → proposal sent")),
             ("signed", _("Application → contract signed")),
@@ -1162,7 +1175,6 @@ class Report:
         horizon = today + timedelta(days=FORECAST_DAYS)
         outstanding = cents("i.total - i.credited_amount - i.paid_amount")
         statuses = ", ".join(f"'{status}'" for status in OPEN_INVOICE)
-        period = [self.filters.start_at, self.filters.end_at]
         rows = fetch(
             f"""SELECT 'receivable', i.currency, COUNT(*), SUM({outstanding}),
                    SUM(CASE WHEN i.due_date <= %s THEN {outstanding} ELSE 0 END)
