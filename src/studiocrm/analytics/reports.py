@@ -511,41 +511,64 @@ class Report:
         where, params = self.where()
         buckets, bucket_params = self.buckets("b", "month")
         positions = {stage.code: stage.position for stage in self.stages}
+        reachable = [stage for stage in self.stages if stage.kind != Stage.Kind.LOST]
+        open_stages = [stage.code for stage in self.stages if stage.kind == Stage.Kind.OPEN]
+
+        def codes(stages: list[Stage]) -> tuple[str, list[Any]]:
+            # Stage codes as parameters; "IN (NULL)" matches nothing when there are none.
+            return ", ".join(["%s"] * len(stages)) or "NULL", [stage.code for stage in stages]
+
+        # Per deal, in one aggregate over its changes in order: the furthest position
+        # reached, the first time at or past the proposal and the signature, and the
+        # seconds spent in each open stage (all visits, stages left only).
+        top = " ".join("WHEN %s THEN %s" for _stage in reachable)
+        top_params = [value for stage in reachable for value in (stage.code, stage.position)]
+        proposal, proposal_params = codes(
+            [stage for stage in reachable if stage.position >= positions[PROPOSAL_SENT]]
+        )
+        signed, signed_params = codes(
+            [stage for stage in reachable if stage.position >= positions[CONTRACT_SIGNED]]
+        )
+        seconds = seconds_between("iv.at", "iv.next_at")
+        spent = "".join(
+            f",\n SUM(CASE WHEN iv.stage = %s AND iv.next_at IS NOT NULL THEN {seconds} END)"
+            f" AS s{index}"
+            for index, _code in enumerate(open_stages)
+        )
+        spent_vals = "".join(
+            f"\n UNION ALL SELECT %s, s{index} FROM facts WHERE s{index} IS NOT NULL"
+            for index, _code in enumerate(open_stages)
+        )
         return fetch(
             f"""WITH {buckets},
-            fd AS (SELECT d.id, d.created_at, d.stage_id FROM {DEAL} d WHERE {where}),
             iv AS (
-              -- The changes in (deal, at, id) order straight from that index: no sort.
+              -- The changes in (deal, at, id) order straight from that index: no sort for
+              -- the window, none for the per-deal aggregate after it.
               SELECT c.deal_id, c.to_stage_id AS stage, c.at,
                      LEAD(c.at) OVER (PARTITION BY c.deal_id ORDER BY c.at, c.id) AS next_at
-              FROM {CHANGE} c WHERE c.deal_id IN (SELECT id FROM fd)
+              FROM {CHANGE} c WHERE c.deal_id IN (SELECT d.id FROM {DEAL} d WHERE {where})
             ),
-            spent AS (
-              SELECT iv.stage, iv.deal_id, SUM({seconds_between("iv.at", "iv.next_at")}) AS v
-              FROM iv JOIN {STAGE} s ON s.code = iv.stage AND s.kind = 'open'
-              WHERE iv.next_at IS NOT NULL
-              GROUP BY iv.deal_id, iv.stage
-            ),
-            firsts AS (
-              SELECT iv.deal_id, MAX(s.position) AS top,
-                     MIN(CASE WHEN s.position >= %s THEN iv.at END) AS proposal_at,
-                     MIN(CASE WHEN s.position >= %s THEN iv.at END) AS signed_at
-              FROM iv JOIN {STAGE} s ON s.code = iv.stage AND s.kind <> 'lost'
-              GROUP BY iv.deal_id
+            per_deal AS (
+              SELECT iv.deal_id,
+                     MAX(CASE iv.stage {top or "WHEN NULL THEN NULL"} END) AS top,
+                     MIN(CASE WHEN iv.stage IN ({proposal}) THEN iv.at END) AS proposal_at,
+                     MIN(CASE WHEN iv.stage IN ({signed}) THEN iv.at END) AS signed_at{spent}
+              FROM iv GROUP BY iv.deal_id
             ),
             facts AS (
-              SELECT fd.id, fd.created_at, fd.stage_id, f.top, f.proposal_at, f.signed_at
-              FROM fd JOIN firsts f ON f.deal_id = fd.id
+              -- The deals table itself (not a CTE): PostgreSQL then estimates the rows
+              -- well (a CTE's wild guess made it JIT-compile the query for seconds).
+              SELECT d.created_at, d.stage_id, f.*
+              FROM per_deal f JOIN {DEAL} d ON d.id = f.deal_id
+              WHERE f.top IS NOT NULL
             ),
             paid AS (
               SELECT i.deal_id, MIN(COALESCE(p.confirmed_at, p.created_at)) AS paid_at
               FROM {PAYMENT} p JOIN {INVOICE} i ON i.id = p.invoice_id
-              WHERE p.status = 'succeeded' AND i.deal_id IN (SELECT id FROM fd)
+              WHERE p.status = 'succeeded' AND i.deal_id IN (SELECT deal_id FROM facts)
               GROUP BY i.deal_id
             ),
-            vals AS (
-              SELECT 'stage:' || stage AS k, v FROM spent
-              UNION ALL
+            vals(k, v) AS (
               SELECT 'proposal', {seconds_between("created_at", "proposal_at")}
               FROM facts WHERE proposal_at IS NOT NULL
               UNION ALL
@@ -553,7 +576,7 @@ class Report:
               FROM facts WHERE signed_at IS NOT NULL
               UNION ALL
               SELECT 'paid', {seconds_between("f.created_at", "paid.paid_at")}
-              FROM facts f JOIN paid ON paid.deal_id = f.id
+              FROM facts f JOIN paid ON paid.deal_id = f.deal_id{spent_vals}
             ),
             {percentiles_cte()}
             SELECT 'pct', k, n, p50, p90 FROM pct
@@ -562,7 +585,15 @@ class Report:
             FROM facts r JOIN {STAGE} cur ON cur.code = r.stage_id
             JOIN b ON r.created_at >= b.lo AND r.created_at < b.hi
             GROUP BY b.label, r.top, cur.kind""",
-            [*bucket_params, *params, positions[PROPOSAL_SENT], positions[CONTRACT_SIGNED]],
+            [
+                *bucket_params,
+                *params,
+                *top_params,
+                *proposal_params,
+                *signed_params,
+                *open_stages,
+                *[f"stage:{code}" for code in open_stages],
+            ],
         )
 
     @cached_property
@@ -572,14 +603,17 @@ class Report:
         for kind, key, top, count, _none in self.history_rows:
             if kind == "reach":
                 when, current = key.split("|")
-                rows.append((when, top, current, count))
+                # PostgreSQL gives this column the union's type, numeric (a SUM of seconds).
+                rows.append((when, int(top), current, int(count)))
         return rows
 
     @cached_property
     def history_percentiles(self) -> dict[str, tuple[Any, ...]]:
         """Per key of `history_rows`' "pct" rows: (key, count, median, p90)."""
         return {
-            key: (key, n, p50, p90) for kind, key, n, p50, p90 in self.history_rows if kind == "pct"
+            key: (key, int(n), p50, p90)
+            for kind, key, n, p50, p90 in self.history_rows
+            if kind == "pct"
         }
 
     @cached_property
