@@ -77,6 +77,8 @@ REMINDER_KINDS: dict[str, tuple[Promise, tuple[str, ...]]] = {
     "invoice_unpaid": (pgettext_lazy("reminder", "Payment"), ("payment.received",)),
 }
 TENTH = Decimal("0.1")
+# A stage change a person made (not the one that created the deal): an action.
+MOVE_BY_PERSON = "c.by_id IS NOT NULL AND c.from_stage_id IS NOT NULL"
 
 
 @dataclass(frozen=True)
@@ -329,14 +331,26 @@ class Report:
         actions, action_params = self.actions_sql(where, params)
         return fetch(
             f"""WITH {actions},
-            first AS (SELECT deal_id, MIN(at) AS first_at FROM acts GROUP BY deal_id),
-            leads AS (
-              SELECT d.id, d.manager_id, d.created_at, first.first_at
+            first AS (SELECT deal_id, MIN(at) AS first_at FROM edits GROUP BY deal_id),
+            lead_acts AS MATERIALIZED (
+              -- A lead's first stage move by a person: its changes in time order through
+              -- the (deal, at, id) index, rather than every move gathered and grouped.
+              -- MATERIALIZED (PostgreSQL 12, SQLite 3.35): looked up once per lead, not
+              -- once per mention in `leads` below.
+              SELECT d.id, d.manager_id, d.created_at, first.first_at AS edit_at,
+                     (SELECT MIN(c.at) FROM {CHANGE} c
+                      WHERE c.deal_id = d.id AND {MOVE_BY_PERSON}) AS move_at
               FROM {DEAL} d JOIN fd ON fd.id = d.id
               LEFT JOIN first ON first.deal_id = d.id
               WHERE EXISTS (
                 SELECT 1 FROM {CHANGE} c
                 WHERE c.deal_id = d.id AND c.from_stage_id IS NULL AND c.by_id IS NULL)
+            ),
+            leads AS (
+              SELECT id, manager_id, created_at,
+                     CASE WHEN edit_at IS NULL OR move_at < edit_at THEN move_at
+                          ELSE edit_at END AS first_at
+              FROM lead_acts
             ),
             timed AS (
               SELECT id, manager_id,
@@ -362,9 +376,14 @@ class Report:
             SELECT 'first', counts.k, leads, answered, p50, p90, kept, due, NULL
             FROM counts LEFT JOIN pct ON pct.k = counts.k
             UNION ALL
-            SELECT 'effort', a.step || ':' || CAST(a.actor_id AS TEXT), COUNT(*),
+            SELECT 'effort', a.step || ':' || CAST(a.actor_id AS TEXT), SUM(a.actions),
                    NULL, NULL, NULL, NULL, NULL, SUM(a.minutes)
-            FROM acts a GROUP BY a.actor_id, a.step""",
+            FROM (
+              SELECT actor_id, step, COUNT(*) AS actions, SUM(minutes) AS minutes
+              FROM moves GROUP BY actor_id, step
+              UNION ALL
+              SELECT actor_id, step, COUNT(*), SUM(minutes) FROM edits GROUP BY actor_id, step
+            ) a GROUP BY a.actor_id, a.step""",
             [*action_params, self.now, sla, sla, sla],
         )
 
@@ -437,11 +456,12 @@ class Report:
     # --- manager actions ------------------------------------------------------------
 
     def actions_sql(self, where: str, params: list[Any]) -> tuple[str, list[Any]]:
-        """CTEs `fd(id)` (the filtered applications) and `acts(deal_id, actor_id, at, step,
-        minutes)`: every action a person took on one of them, from stage moves and the audit
-        log of the deal and its brief, estimates, documents, invoices and tasks.
+        """CTEs `fd(id)` (the filtered applications), `moves(actor_id, step, minutes)`: the
+        stage moves people made on them, and `edits(deal_id, actor_id, at, step, minutes)`:
+        what people did on them by the audit log of the deal and its brief, estimates,
+        documents, invoices and tasks. Together: every action a person took.
 
-        When the event table of the flow app lands, `acts` becomes one SELECT over events
+        When the event table of the flow app lands, these become one SELECT over events
         with a person as actor; the weights in `effort` stay as they are."""
         weights = ", ".join(["(%s, %s, %s, %s)"] * len(effort.AUDIT_WEIGHTS))
         weight_params: list[Any] = []
@@ -466,12 +486,12 @@ class Report:
           UNION ALL SELECT 'deals.task', CAST(x.id AS TEXT), x.deal_id, ''
                     FROM {TASK} x JOIN fd ON fd.id = x.deal_id
         ),
-        acts(deal_id, actor_id, at, step, minutes) AS (
-          SELECT c.deal_id, c.by_id, c.at, CASE c.to_stage_id {stage_steps} ELSE 'follow_up' END,
+        moves(actor_id, step, minutes) AS (
+          SELECT c.by_id, CASE c.to_stage_id {stage_steps} ELSE 'follow_up' END,
                  {effort.STAGE_MOVE_MINUTES}
-          FROM {CHANGE} c JOIN fd ON fd.id = c.deal_id
-          WHERE c.by_id IS NOT NULL AND c.from_stage_id IS NOT NULL
-          UNION ALL
+          FROM {CHANGE} c WHERE c.deal_id IN (SELECT id FROM fd) AND {MOVE_BY_PERSON}
+        ),
+        edits(deal_id, actor_id, at, step, minutes) AS (
           SELECT o.deal_id, a.actor_id, a.at,
                  CASE WHEN w.step = 'document' THEN o.doc_step ELSE w.step END, w.minutes
           -- Objects first, then their audit rows through the (object_type, object_id)
@@ -490,7 +510,8 @@ class Report:
         for kind, key, count, *_rest, spent in self.action_rows:
             if kind == "effort":
                 step, actor = key.split(":")
-                rows.append((int(actor), step, count, spent))
+                # A sum of counts: numeric (a Decimal) on PostgreSQL.
+                rows.append((int(actor), step, int(count), spent))
         return rows
 
     # --- funnel ---------------------------------------------------------------------
