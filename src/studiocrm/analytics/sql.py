@@ -98,11 +98,3 @@ pct(k, n, p50, p90) AS (
          MAX(CASE WHEN rn = (n * 90 + 99) / 100 THEN v END)
   FROM ranked GROUP BY k
 )"""
-
-
-def percentiles_sql(values_cte: str) -> str:
-    """Given `WITH ... vals(k, v) AS (...)`, one row per key: count, median and 90th
-    percentile of v (see `percentiles_cte`)."""
-    return f"""{values_cte},
-{percentiles_cte()}
-SELECT k, n, p50, p90 FROM pct"""
