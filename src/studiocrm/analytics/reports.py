@@ -24,12 +24,12 @@ from django.utils.translation import gettext_lazy as _
 
 from studiocrm.analytics import effort
 from studiocrm.analytics.sql import (
+    CENT,
     cents,
     day_key,
     fetch,
     from_cents,
     percentiles_cte,
-    percentiles_sql,
     seconds_between,
 )
 from studiocrm.billing.models import Invoice, Payment
@@ -77,6 +77,8 @@ REMINDER_KINDS: dict[str, tuple[Promise, tuple[str, ...]]] = {
     "invoice_unpaid": (pgettext_lazy("reminder", "Payment"), ("payment.received",)),
 }
 TENTH = Decimal("0.1")
+# A stage change a person made (not the one that created the deal): an action.
+MOVE_BY_PERSON = "c.by_id IS NOT NULL AND c.from_stage_id IS NOT NULL"
 
 
 @dataclass(frozen=True)
@@ -329,14 +331,26 @@ class Report:
         actions, action_params = self.actions_sql(where, params)
         return fetch(
             f"""WITH {actions},
-            first AS (SELECT deal_id, MIN(at) AS first_at FROM acts GROUP BY deal_id),
-            leads AS (
-              SELECT d.id, d.manager_id, d.created_at, first.first_at
+            first AS (SELECT deal_id, MIN(at) AS first_at FROM edits GROUP BY deal_id),
+            lead_acts AS MATERIALIZED (
+              -- A lead's first stage move by a person: its changes in time order through
+              -- the (deal, at, id) index, rather than every move gathered and grouped.
+              -- MATERIALIZED (PostgreSQL 12, SQLite 3.35): looked up once per lead, not
+              -- once per mention in `leads` below.
+              SELECT d.id, d.manager_id, d.created_at, first.first_at AS edit_at,
+                     (SELECT MIN(c.at) FROM {CHANGE} c
+                      WHERE c.deal_id = d.id AND {MOVE_BY_PERSON}) AS move_at
               FROM {DEAL} d JOIN fd ON fd.id = d.id
               LEFT JOIN first ON first.deal_id = d.id
               WHERE EXISTS (
                 SELECT 1 FROM {CHANGE} c
                 WHERE c.deal_id = d.id AND c.from_stage_id IS NULL AND c.by_id IS NULL)
+            ),
+            leads AS (
+              SELECT id, manager_id, created_at,
+                     CASE WHEN edit_at IS NULL OR move_at < edit_at THEN move_at
+                          ELSE edit_at END AS first_at
+              FROM lead_acts
             ),
             timed AS (
               SELECT id, manager_id,
@@ -362,9 +376,14 @@ class Report:
             SELECT 'first', counts.k, leads, answered, p50, p90, kept, due, NULL
             FROM counts LEFT JOIN pct ON pct.k = counts.k
             UNION ALL
-            SELECT 'effort', a.step || ':' || CAST(a.actor_id AS TEXT), COUNT(*),
+            SELECT 'effort', a.step || ':' || CAST(a.actor_id AS TEXT), SUM(a.actions),
                    NULL, NULL, NULL, NULL, NULL, SUM(a.minutes)
-            FROM acts a GROUP BY a.actor_id, a.step""",
+            FROM (
+              SELECT actor_id, step, COUNT(*) AS actions, SUM(minutes) AS minutes
+              FROM moves GROUP BY actor_id, step
+              UNION ALL
+              SELECT actor_id, step, COUNT(*), SUM(minutes) FROM edits GROUP BY actor_id, step
+            ) a GROUP BY a.actor_id, a.step""",
             [*action_params, self.now, sla, sla, sla],
         )
 
@@ -437,11 +456,12 @@ class Report:
     # --- manager actions ------------------------------------------------------------
 
     def actions_sql(self, where: str, params: list[Any]) -> tuple[str, list[Any]]:
-        """CTEs `fd(id)` (the filtered applications) and `acts(deal_id, actor_id, at, step,
-        minutes)`: every action a person took on one of them, from stage moves and the audit
-        log of the deal and its brief, estimates, documents, invoices and tasks.
+        """CTEs `fd(id)` (the filtered applications), `moves(actor_id, step, minutes)`: the
+        stage moves people made on them, and `edits(deal_id, actor_id, at, step, minutes)`:
+        what people did on them by the audit log of the deal and its brief, estimates,
+        documents, invoices and tasks. Together: every action a person took.
 
-        When the event table of the flow app lands, `acts` becomes one SELECT over events
+        When the event table of the flow app lands, these become one SELECT over events
         with a person as actor; the weights in `effort` stay as they are."""
         weights = ", ".join(["(%s, %s, %s, %s)"] * len(effort.AUDIT_WEIGHTS))
         weight_params: list[Any] = []
@@ -466,12 +486,12 @@ class Report:
           UNION ALL SELECT 'deals.task', CAST(x.id AS TEXT), x.deal_id, ''
                     FROM {TASK} x JOIN fd ON fd.id = x.deal_id
         ),
-        acts(deal_id, actor_id, at, step, minutes) AS (
-          SELECT c.deal_id, c.by_id, c.at, CASE c.to_stage_id {stage_steps} ELSE 'follow_up' END,
+        moves(actor_id, step, minutes) AS (
+          SELECT c.by_id, CASE c.to_stage_id {stage_steps} ELSE 'follow_up' END,
                  {effort.STAGE_MOVE_MINUTES}
-          FROM {CHANGE} c JOIN fd ON fd.id = c.deal_id
-          WHERE c.by_id IS NOT NULL AND c.from_stage_id IS NOT NULL
-          UNION ALL
+          FROM {CHANGE} c WHERE c.deal_id IN (SELECT id FROM fd) AND {MOVE_BY_PERSON}
+        ),
+        edits(deal_id, actor_id, at, step, minutes) AS (
           SELECT o.deal_id, a.actor_id, a.at,
                  CASE WHEN w.step = 'document' THEN o.doc_step ELSE w.step END, w.minutes
           -- Objects first, then their audit rows through the (object_type, object_id)
@@ -490,35 +510,132 @@ class Report:
         for kind, key, count, *_rest, spent in self.action_rows:
             if kind == "effort":
                 step, actor = key.split(":")
-                rows.append((int(actor), step, count, spent))
+                # A sum of counts: numeric (a Decimal) on PostgreSQL.
+                rows.append((int(actor), step, int(count), spent))
         return rows
 
     # --- funnel ---------------------------------------------------------------------
 
     @cached_property
-    def reach_rows(self) -> list[tuple[Any, ...]]:
-        """(cohort month, highest stage position reached, current kind, deals). A deal has
-        passed every stage up to the furthest one its history shows (skipped stages count
-        as passed); lost is not a position, so a deal lost and reopened keeps what it had
-        reached."""
+    def history_rows(self) -> list[tuple[Any, ...]]:
+        """Everything drawn from the stage history of the filtered applications, in one
+        pass over it (one scan of the changes, one window): rows
+        ("reach", "<cohort month>|<current kind>", highest position reached, deals, None)
+        for the funnel and ("pct", key, count, median, p90) for the time spent in each open
+        stage ("stage:<code>", seconds per deal, all visits added up, stages left only) and
+        from application to proposal, signature and first payment ("proposal", "signed",
+        "paid"; seconds).
+
+        A deal has passed every stage up to the furthest one its history shows (skipped
+        stages count as passed); lost is not a position, so a deal lost and reopened keeps
+        what it had reached."""
         where, params = self.where()
         buckets, bucket_params = self.buckets("b", "month")
+        positions = {stage.code: stage.position for stage in self.stages}
+        reachable = [stage for stage in self.stages if stage.kind != Stage.Kind.LOST]
+        open_stages = [stage.code for stage in self.stages if stage.kind == Stage.Kind.OPEN]
+
+        def codes(stages: list[Stage]) -> tuple[str, list[Any]]:
+            # Stage codes as parameters; "IN (NULL)" matches nothing when there are none.
+            return ", ".join(["%s"] * len(stages)) or "NULL", [stage.code for stage in stages]
+
+        # Per deal, in one aggregate over its changes in order: the furthest position
+        # reached, the first time at or past the proposal and the signature, and the
+        # seconds spent in each open stage (all visits, stages left only).
+        top = " ".join("WHEN %s THEN %s" for _stage in reachable)
+        top_params = [value for stage in reachable for value in (stage.code, stage.position)]
+        proposal, proposal_params = codes(
+            [stage for stage in reachable if stage.position >= positions[PROPOSAL_SENT]]
+        )
+        signed, signed_params = codes(
+            [stage for stage in reachable if stage.position >= positions[CONTRACT_SIGNED]]
+        )
+        seconds = seconds_between("iv.at", "iv.next_at")
+        spent = "".join(
+            f",\n SUM(CASE WHEN iv.stage = %s AND iv.next_at IS NOT NULL THEN {seconds} END)"
+            f" AS s{index}"
+            for index, _code in enumerate(open_stages)
+        )
+        spent_vals = "".join(
+            f"\n UNION ALL SELECT %s, s{index} FROM facts WHERE s{index} IS NOT NULL"
+            for index, _code in enumerate(open_stages)
+        )
         return fetch(
             f"""WITH {buckets},
-            r AS (
-              SELECT d.id, d.created_at, d.stage_id, MAX(s.position) AS top
-              FROM {DEAL} d
-              JOIN {CHANGE} c ON c.deal_id = d.id
-              JOIN {STAGE} s ON s.code = c.to_stage_id AND s.kind <> 'lost'
-              WHERE {where}
-              GROUP BY d.id, d.created_at, d.stage_id
-            )
-            SELECT b.label, r.top, cur.kind, COUNT(*)
-            FROM r JOIN {STAGE} cur ON cur.code = r.stage_id
+            iv AS (
+              -- The changes in (deal, at, id) order straight from that index: no sort for
+              -- the window, none for the per-deal aggregate after it.
+              SELECT c.deal_id, c.to_stage_id AS stage, c.at,
+                     LEAD(c.at) OVER (PARTITION BY c.deal_id ORDER BY c.at, c.id) AS next_at
+              FROM {CHANGE} c WHERE c.deal_id IN (SELECT d.id FROM {DEAL} d WHERE {where})
+            ),
+            per_deal AS (
+              SELECT iv.deal_id,
+                     MAX(CASE iv.stage {top or "WHEN NULL THEN NULL"} END) AS top,
+                     MIN(CASE WHEN iv.stage IN ({proposal}) THEN iv.at END) AS proposal_at,
+                     MIN(CASE WHEN iv.stage IN ({signed}) THEN iv.at END) AS signed_at{spent}
+              FROM iv GROUP BY iv.deal_id
+            ),
+            facts AS (
+              -- The deals table itself (not a CTE): PostgreSQL then estimates the rows
+              -- well (a CTE's wild guess made it JIT-compile the query for seconds).
+              SELECT d.created_at, d.stage_id, f.*
+              FROM per_deal f JOIN {DEAL} d ON d.id = f.deal_id
+              WHERE f.top IS NOT NULL
+            ),
+            paid AS (
+              SELECT i.deal_id, MIN(COALESCE(p.confirmed_at, p.created_at)) AS paid_at
+              FROM {PAYMENT} p JOIN {INVOICE} i ON i.id = p.invoice_id
+              WHERE p.status = 'succeeded' AND i.deal_id IN (SELECT deal_id FROM facts)
+              GROUP BY i.deal_id
+            ),
+            vals(k, v) AS (
+              SELECT 'proposal', {seconds_between("created_at", "proposal_at")}
+              FROM facts WHERE proposal_at IS NOT NULL
+              UNION ALL
+              SELECT 'signed', {seconds_between("created_at", "signed_at")}
+              FROM facts WHERE signed_at IS NOT NULL
+              UNION ALL
+              SELECT 'paid', {seconds_between("f.created_at", "paid.paid_at")}
+              FROM facts f JOIN paid ON paid.deal_id = f.deal_id{spent_vals}
+            ),
+            {percentiles_cte()}
+            SELECT 'pct', k, n, p50, p90 FROM pct
+            UNION ALL
+            SELECT 'reach', b.label || '|' || cur.kind, r.top, COUNT(*), NULL
+            FROM facts r JOIN {STAGE} cur ON cur.code = r.stage_id
             JOIN b ON r.created_at >= b.lo AND r.created_at < b.hi
             GROUP BY b.label, r.top, cur.kind""",
-            [*bucket_params, *params],
+            [
+                *bucket_params,
+                *params,
+                *top_params,
+                *proposal_params,
+                *signed_params,
+                *open_stages,
+                *[f"stage:{code}" for code in open_stages],
+            ],
         )
+
+    @cached_property
+    def reach_rows(self) -> list[tuple[Any, ...]]:
+        """(cohort month, highest stage position reached, current kind, deals)."""
+        rows = []
+        for kind, key, top, count, _none in self.history_rows:
+            if kind == "reach":
+                when, current = key.split("|")
+                # PostgreSQL gives this column the union's type, numeric (a SUM of seconds).
+                rows.append((when, int(top), current, int(count)))
+        return rows
+
+    @cached_property
+    def history_percentiles(self) -> dict[str, tuple[Any, ...]]:
+        """Per key of `history_rows`' "pct" rows: (key, count, median, p90)."""
+        return {
+            key: (key, int(n), p50, p90)
+            for kind, key, n, p50, p90 in self.history_rows
+            if kind == "pct"
+        }
 
     @cached_property
     def funnel_stages(self) -> list[Stage]:
@@ -669,26 +786,11 @@ class Report:
         ]
 
     def stage_time_table(self) -> Table:
-        where, params = self.where()
-        rows = fetch(
-            percentiles_sql(
-                f"""WITH iv AS (
-                  SELECT c.deal_id, c.to_stage_id AS stage, c.at,
-                         LEAD(c.at) OVER (PARTITION BY c.deal_id ORDER BY c.at, c.id) AS next_at
-                  FROM {CHANGE} c JOIN {DEAL} d ON d.id = c.deal_id
-                  WHERE {where}
-                ),
-                per_deal AS (
-                  SELECT iv.stage, iv.deal_id, SUM({seconds_between("iv.at", "iv.next_at")}) AS v
-                  FROM iv JOIN {STAGE} s ON s.code = iv.stage AND s.kind = 'open'
-                  WHERE iv.next_at IS NOT NULL
-                  GROUP BY iv.stage, iv.deal_id
-                ),
-                vals AS (SELECT stage AS k, v FROM per_deal)"""
-            ),
-            params,
-        )
-        by_stage = {row[0]: row for row in rows}
+        by_stage = {
+            key.removeprefix("stage:"): row
+            for key, row in self.history_percentiles.items()
+            if key.startswith("stage:")
+        }
         table_rows = []
         for stage in self.stages:
             if stage.kind != Stage.Kind.OPEN:
@@ -723,40 +825,7 @@ class Report:
         )
 
     def milestones_table(self) -> Table:
-        where, params = self.where()
-        positions = {stage.code: stage.position for stage in self.stages}
-        rows = fetch(
-            percentiles_sql(
-                f"""WITH firsts AS (
-                  SELECT d.id, d.created_at,
-                         MIN(CASE WHEN s.position >= %s THEN c.at END) AS proposal_at,
-                         MIN(CASE WHEN s.position >= %s THEN c.at END) AS signed_at
-                  FROM {DEAL} d
-                  JOIN {CHANGE} c ON c.deal_id = d.id
-                  JOIN {STAGE} s ON s.code = c.to_stage_id AND s.kind <> 'lost'
-                  WHERE {where}
-                  GROUP BY d.id, d.created_at
-                ),
-                paid AS (
-                  SELECT i.deal_id, MIN(COALESCE(p.confirmed_at, p.created_at)) AS paid_at
-                  FROM {PAYMENT} p JOIN {INVOICE} i ON i.id = p.invoice_id
-                  WHERE p.status = 'succeeded'
-                  GROUP BY i.deal_id
-                ),
-                vals AS (
-                  SELECT 'proposal' AS k, {seconds_between("created_at", "proposal_at")} AS v
-                  FROM firsts WHERE proposal_at IS NOT NULL
-                  UNION ALL
-                  SELECT 'signed', {seconds_between("created_at", "signed_at")}
-                  FROM firsts WHERE signed_at IS NOT NULL
-                  UNION ALL
-                  SELECT 'paid', {seconds_between("f.created_at", "paid.paid_at")}
-                  FROM firsts f JOIN paid ON paid.deal_id = f.id
-                )"""
-            ),
-            [positions[PROPOSAL_SENT], positions[CONTRACT_SIGNED], *params],
-        )
-        by_key = {row[0]: row for row in rows}
+        by_key = self.history_percentiles
         labels = [
             ("proposal", _("Application → proposal sent")),
             ("signed", _("Application → contract signed")),
@@ -964,6 +1033,20 @@ class Report:
     def money_tables(self) -> list[Table]:
         return [self.money_month_table(), self.money_summary_table(), self.pipeline_table()]
 
+    def won_cte(self) -> str:
+        """The CTE `won(deal_id, won_at)`: deals first won within the period, and when.
+        Parameters: the period's end, then its start. Reads only the changes into a won
+        stage before the period ends (the (to_stage, at) index): the earliest of those is
+        the deal's first win whenever that falls inside the period."""
+        return f"""won AS (
+              SELECT c.deal_id, MIN(c.at) AS won_at
+              FROM {CHANGE} c
+              WHERE c.to_stage_id IN (SELECT code FROM {STAGE} WHERE kind = 'won')
+                AND c.at < %s
+              GROUP BY c.deal_id
+              HAVING MIN(c.at) >= %s
+            )"""
+
     @cached_property
     def money_month_rows(self) -> dict[tuple[date, str], dict[str, Any]]:
         where, params = self.where(period=False)
@@ -977,16 +1060,12 @@ class Report:
         paid_at = "COALESCE(p.confirmed_at, p.created_at)"
         rows = fetch(
             f"""WITH {months},
-            won AS (
-              SELECT c.deal_id, MIN(c.at) AS won_at
-              FROM {CHANGE} c JOIN {STAGE} s ON s.code = c.to_stage_id AND s.kind = 'won'
-              GROUP BY c.deal_id
-            )
+            {self.won_cte()}
             SELECT 'won', mb.label, d.currency, COUNT(*), SUM({cents(AMOUNT)})
             FROM won w JOIN {DEAL} d ON d.id = w.deal_id
             JOIN {STAGE} cur ON cur.code = d.stage_id AND cur.kind = 'won'
             JOIN mb ON w.won_at >= mb.lo AND w.won_at < mb.hi
-            WHERE w.won_at >= %s AND w.won_at < %s AND {where}
+            WHERE {where}
             GROUP BY mb.label, d.currency
             UNION ALL
             SELECT 'new', mb.label, d.currency, COUNT(*), SUM({cents(AMOUNT)})
@@ -1027,7 +1106,10 @@ class Report:
             GROUP BY mb.label, d.currency""",
             [
                 *month_params,
-                *[*period, *params] * 4,
+                self.filters.end_at,
+                self.filters.start_at,
+                *params,
+                *[*period, *params] * 3,
                 first_month,
                 first_month,
                 *params,
@@ -1148,20 +1230,8 @@ class Report:
         horizon = today + timedelta(days=FORECAST_DAYS)
         outstanding = cents("i.total - i.credited_amount - i.paid_amount")
         statuses = ", ".join(f"'{status}'" for status in OPEN_INVOICE)
-        period = [self.filters.start_at, self.filters.end_at]
         rows = fetch(
-            f"""WITH won AS (
-              SELECT c.deal_id, MIN(c.at) AS won_at
-              FROM {CHANGE} c JOIN {STAGE} s ON s.code = c.to_stage_id AND s.kind = 'won'
-              GROUP BY c.deal_id
-            )
-            SELECT 'won', d.currency, COUNT(*), SUM({cents(AMOUNT)}), 0
-            FROM won w JOIN {DEAL} d ON d.id = w.deal_id
-            JOIN {STAGE} cur ON cur.code = d.stage_id AND cur.kind = 'won'
-            WHERE w.won_at >= %s AND w.won_at < %s AND {where}
-            GROUP BY d.currency
-            UNION ALL
-            SELECT 'receivable', i.currency, COUNT(*), SUM({outstanding}),
+            f"""SELECT 'receivable', i.currency, COUNT(*), SUM({outstanding}),
                    SUM(CASE WHEN i.due_date <= %s THEN {outstanding} ELSE 0 END)
             FROM {INVOICE} i JOIN {DEAL} d ON d.id = i.deal_id
             WHERE i.kind = 'invoice' AND i.status IN ({statuses})
@@ -1180,11 +1250,16 @@ class Report:
               SELECT 1 FROM {INVOICE} i
               WHERE i.deal_id = d.id AND i.kind = 'invoice' AND i.status <> 'void')
             GROUP BY d.currency""",
-            [*period, *params, horizon, *params, today, *params, *params],
+            [horizon, *params, today, *params, *params],
         )
         figures: dict[str, dict[str, Any]] = defaultdict(dict)
         for measure, currency, count, value, extra in rows:
             figures[currency][measure] = (count, value, extra)
+        # Won in the period: the month rows' won deals (computed once), added up exactly.
+        for (_month, currency), cell in self.money_month_rows.items():
+            if cell.get("won_count"):
+                count, value, _x = figures[currency].get("won", (0, Decimal("0.00"), 0))
+                figures[currency]["won"] = (count + cell["won_count"], value + cell["won"], 0)
         for _code, currency, count, _value, weighted, _p in self.pipeline_rows:
             figures[currency].setdefault("pipeline", [0, 0])
             figures[currency]["pipeline"][0] += count
@@ -1209,7 +1284,7 @@ class Report:
                 (cell.get("paid", Decimal(0)) for (m, c), cell in months.items() if c == currency),
                 Decimal("0.00"),
             )
-            won = from_cents(won_value)
+            won = Decimal(won_value).quantize(CENT)
             table_rows.append(
                 [
                     currency,
