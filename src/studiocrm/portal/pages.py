@@ -34,9 +34,11 @@ from functools import wraps
 from typing import Any, TypeVar
 
 from django.conf import settings
+from django.core.cache import caches
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone, translation
+from django_ratelimit import core as ratelimit_core
 from django_ratelimit.core import is_ratelimited
 
 from studiocrm.core.models import Studio
@@ -81,6 +83,29 @@ def _over_limit(request: HttpRequest, *, increment: bool) -> bool:
     )
 
 
+def _limit_reached(request: HttpRequest) -> bool:
+    """``_over_limit(request, increment=False)`` in one cache read instead of two.
+
+    django-ratelimit's read-only check first adds the counter (at 0) and then reads it: two
+    round trips to the cache on every client page. Reading the counter it keeps (same key:
+    group, rate, IP, window) answers the same question; a missing counter counts 0.
+    """
+    if not getattr(settings, "RATELIMIT_ENABLE", True):
+        return False
+    rate = _rate()
+    limit, period = ratelimit_core._split_rate(rate)
+    value = ratelimit_core._SIMPLE_KEYS["ip"](request)
+    key = ratelimit_core._make_cache_key(
+        RATELIMIT_GROUP,
+        ratelimit_core._get_window(value, period),
+        rate,
+        value,
+        ratelimit_core.ALL,
+    )
+    cache = caches[getattr(settings, "RATELIMIT_USE_CACHE", "default")]
+    return (cache.get(key) or 0) > limit
+
+
 def not_found(request: HttpRequest, *, count: bool = True) -> HttpResponse:
     """The one 404 for every bad link. Counts toward the IP's limit unless ``count`` is
     False (a good token asking for something that is not there)."""
@@ -103,11 +128,14 @@ def client_link_page(
     on_first_view: Callable[[LinkT], None] | None = None,
     count_views: bool = True,
     queryset: Callable[[], Any] | None = None,
+    lookup: Callable[[str], LinkT | None] | None = None,
 ) -> Callable[[View], View]:
     """Decorate a view ``view(request, obj, **kwargs)`` reached by ``<str:token>`` in the URL.
 
     ``queryset`` (a callable returning a queryset of ``model``) narrows or prefetches the
-    lookup. ``on_first_view`` runs once, the first time the page is shown, after the view
+    lookup. ``lookup`` (a callable token → usable object or None, with the semantics of
+    ``ClientLink.find_by_token``) replaces the lookup, e.g. to read more in the same query.
+    ``on_first_view`` runs once, the first time the page is shown, after the view
     record is written; it must be idempotent (use an outbox dedupe key) and must not raise
     for a missing recipient.
     """
@@ -115,9 +143,13 @@ def client_link_page(
     def decorator(view: View) -> View:
         @wraps(view)
         def wrapper(request: HttpRequest, token: str, **kwargs: Any) -> HttpResponse:
-            if _over_limit(request, increment=False):
+            if _limit_reached(request):
                 return too_many(request)
-            link = model.find_by_token(token, queryset() if queryset else None)
+            link = (
+                lookup(token)
+                if lookup is not None
+                else model.find_by_token(token, queryset() if queryset else None)
+            )
             if link is None:
                 return not_found(request)
             studio = Studio.load()
