@@ -4,6 +4,7 @@ and PDF downloads."""
 
 from __future__ import annotations
 
+import functools
 import hmac
 import json
 from dataclasses import dataclass
@@ -196,21 +197,53 @@ def page_stamps(document: Document) -> Stamps:
     return _stamps_from(row, count)
 
 
+@functools.cache
+def _page_query(vendor: str) -> tuple[str, int, tuple[Any, ...]]:
+    """The token lookup's SQL, its count of related stamps and, per document column, the
+    field and the converters that turn the database value into the field's value (as the
+    ORM's compiler would). Built once per process: it depends only on the models."""
+    fields = Document._meta.concrete_fields
+    columns = ", ".join(f"doc.{connection.ops.quote_name(field.column)}" for field in fields)
+    sql, count = _stamps_sql(columns, f"doc.{connection.ops.quote_name('token_hash')} = %s")
+    converters = []
+    for field in fields:
+        expression = field.get_col("doc")
+        converters.append(
+            (
+                expression,
+                tuple(
+                    connection.ops.get_db_converters(expression)
+                    + expression.get_db_converters(connection)
+                ),
+            )
+        )
+    return sql, count, tuple(converters)
+
+
 def find_for_page(token: str) -> Document | None:
     """``Document.find_by_token`` for the client's page, with the page's stamps read in the
     same query, as ``document.page_stamps`` (as read with the row, for this request only):
-    a reload of the page is one query."""
+    a reload of the page is one query, and no ORM query is compiled for it."""
     if not plausible_token(token):
         return None
     wanted = hash_token(token)
-    sql, count = _stamps_sql("doc.*", f"doc.{connection.ops.quote_name('token_hash')} = %s")
-    found = next(iter(Document.objects.raw(sql, [*_STATUSES, wanted])), None)
-    if found is None or not hmac.compare_digest(found.token_hash, wanted):
+    sql, count, converters = _page_query(connection.vendor)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*_STATUSES, wanted])
+        row = cursor.fetchone()
+    if row is None:
         return None
-    if not found.link_is_usable:
+    values = []
+    for value, (expression, functions) in zip(row, converters, strict=False):
+        for function in functions:
+            value = function(value, expression, connection)
+        values.append(value)
+    found = Document.from_db(
+        connection.alias, [field.attname for field in Document._meta.concrete_fields], values
+    )
+    if not hmac.compare_digest(found.token_hash, wanted) or not found.link_is_usable:
         return None
-    row = [getattr(found, f"stamp_{index}") for index in range(count + 6)]
-    found.page_stamps = _stamps_from(row, count)
+    found.page_stamps = _stamps_from(row[len(converters) :], count)
     return found
 
 
