@@ -29,6 +29,7 @@ The decorator:
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from functools import wraps
 from typing import Any, TypeVar
@@ -77,7 +78,18 @@ def _rate() -> str:
     return getattr(settings, "PORTAL_NOT_FOUND_RATE", DEFAULT_NOT_FOUND_RATE)
 
 
+# A counter key read as 0 (an address with no refused link in this window) is remembered in
+# this process for this long, so a client reloading a page does not ask the cache every time.
+# A refused link counted in this process forgets it at once; one counted in another process
+# blocks the good links here at most this much later. Refused links themselves are always
+# counted and checked in the cache.
+CLEAN_ADDRESS_SECONDS = 1.0
+_clean_until: dict[str, float] = {}
+
+
 def _over_limit(request: HttpRequest, *, increment: bool) -> bool:
+    if increment:
+        _clean_until.clear()
     return is_ratelimited(
         request, group=RATELIMIT_GROUP, key="ip", rate=_rate(), increment=increment
     )
@@ -102,8 +114,16 @@ def _limit_reached(request: HttpRequest) -> bool:
         value,
         ratelimit_core.ALL,
     )
+    now = time.monotonic()
+    if _clean_until.get(key, 0.0) > now:
+        return False
     cache = caches[getattr(settings, "RATELIMIT_USE_CACHE", "default")]
-    return (cache.get(key) or 0) > limit
+    count = cache.get(key) or 0
+    if count == 0:
+        if len(_clean_until) > 10_000:
+            _clean_until.clear()
+        _clean_until[key] = now + CLEAN_ADDRESS_SECONDS
+    return count > limit
 
 
 def not_found(request: HttpRequest, *, count: bool = True) -> HttpResponse:
