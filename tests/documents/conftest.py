@@ -17,9 +17,13 @@ def clean_cache():
     """Rate limits live in the cache; every test starts with none."""
     from django.core.cache import cache
 
+    from studiocrm.documents import page_cache
+
     cache.clear()
+    page_cache.clear()
     yield
     cache.clear()
+    page_cache.clear()
 
 
 @pytest.fixture(autouse=True)

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.core.cache import cache
 from django.http import Http404, HttpRequest, HttpResponse
 from django.middleware.csrf import get_token
 from django.shortcuts import get_object_or_404, redirect
@@ -28,7 +27,7 @@ from django_ratelimit.core import is_ratelimited
 from studiocrm.clients import services as client_services
 from studiocrm.clients.forms import ClientDetailsForm
 from studiocrm.core.http import client_ip
-from studiocrm.documents import estimate_data, services
+from studiocrm.documents import estimate_data, page_cache, services
 from studiocrm.documents.csrf import no_referrer_csrf_protect
 from studiocrm.documents.forms import AcceptForm, QuestionForm
 from studiocrm.documents.models import Acceptance, Document, Kind, Revision
@@ -37,6 +36,7 @@ from studiocrm.documents.presenting import (
     certificate_context,
     certificate_html,
     client_page_queryset,
+    find_for_page,
     page_stamps,
     page_state,
     pdf_download,
@@ -76,7 +76,8 @@ def _count_visit(request: HttpRequest, document: Document) -> None:
     if getattr(request, "user", None) is not None and request.user.is_authenticated:
         return
     visitor = sha256_text(f"{client_ip(request)}|{request.META.get('HTTP_USER_AGENT', '')}")
-    if not cache.add(f"documents:visit:{document.pk}:{visitor[:24]}", 1, VISIT_SECONDS):
+    marker = f"documents:visit:{document.pk}:{document.token_hash[:16]}:{visitor[:24]}"
+    if not page_cache.add_once(marker, VISIT_SECONDS):
         return
     first = record_view(document)
     services.mark_viewed(document)
@@ -262,7 +263,7 @@ def _open(document: Document) -> None:
 
 
 @require_GET
-@client_link_page(Document, count_views=False, queryset=_queryset)
+@client_link_page(Document, count_views=False, lookup=find_for_page)
 def page(request: HttpRequest, document: Document) -> HttpResponse:
     _open(document)
     _count_visit(request, document)
@@ -272,7 +273,7 @@ def page(request: HttpRequest, document: Document) -> HttpResponse:
     # HTML is cached under a key of all it depends on, with a placeholder where this
     # request's CSRF token goes (every response still gets a fresh masked token).
     studio = getattr(request, "studio", None)
-    stamps = page_stamps(document)
+    stamps = getattr(document, "page_stamps", None) or page_stamps(document)
     children = _children(document)
     key = "documents:page:" + sha256_text(
         repr(
@@ -293,7 +294,7 @@ def page(request: HttpRequest, document: Document) -> HttpResponse:
             )
         )
     )
-    cached = cache.get(key)
+    cached = page_cache.get_html(key, PAGE_CACHE_SECONDS)
     if cached is None:
         state = page_state(document, studio=studio, stamps=stamps)
         response = _render_page(
@@ -302,7 +303,7 @@ def page(request: HttpRequest, document: Document) -> HttpResponse:
         if response.status_code != 200 or state.problem is not None:
             return _with_csrf(request, response)
         cached = response.content.decode()
-        cache.set(key, cached, PAGE_CACHE_SECONDS)
+        page_cache.set_html(key, cached, PAGE_CACHE_SECONDS)
     response = HttpResponse(cached)
     response["Content-Security-Policy"] = CONTENT_SECURITY_POLICY
     return _with_csrf(request, response)

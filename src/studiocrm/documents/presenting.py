@@ -4,6 +4,8 @@ and PDF downloads."""
 
 from __future__ import annotations
 
+import functools
+import hmac
 import json
 from dataclasses import dataclass
 from typing import Any
@@ -31,6 +33,7 @@ from studiocrm.documents.models import Acceptance, Document, Kind, PdfFile, Revi
 from studiocrm.documents.rendering import fingerprint_of, sha256_text
 from studiocrm.estimates.public import Estimate
 from studiocrm.portal.files import attachment_response
+from studiocrm.portal.links import hash_token, plausible_token
 
 # Bump when the context shape or the rendering changes, so a shared cache (Redis) never
 # serves a page rendered by older code.
@@ -107,10 +110,11 @@ def _columns(model: Any, alias: str, names: tuple[str, ...]) -> list[str]:
     return [f"{alias}.{quote(model._meta.get_field(name).column)}" for name in names]
 
 
-def page_stamps(document: Document) -> Stamps:
-    """The stamps in one query with no ORM compilation: every reload of the client's page
-    reads them, so they decide what a reload costs. The estimate and brief are picked in the
-    order ``estimate_data`` and ``briefs.services`` pick them."""
+def _stamps_sql(select_document: str, where: str) -> tuple[str, int]:
+    """The stamps query: ``select_document`` columns of the document row (``doc``) first,
+    then the stamps; rows chosen by ``where``. Returns the SQL and the count of related
+    columns. Its parameters: the two estimate and two brief statuses (``_STATUSES``), then
+    those of ``where``."""
     quote = connection.ops.quote_name
 
     def table(model: Any) -> str:
@@ -133,33 +137,45 @@ def page_stamps(document: Document) -> Stamps:
         *_columns(User, "u", MANAGER_FIELDS),
         *_columns(Document, "p", ("number", "number_year", "issued_on", "title")),
     ]
+    stamps = [
+        *related,
+        f"(SELECT {quote('id')} {latest_estimate})",
+        f"(SELECT {quote('updated_at')} {latest_estimate})",
+        f"(SELECT {quote('id')} {latest_brief})",
+        f"(SELECT {quote('submitted_at')} {latest_brief})",
+        f"(SELECT {quote('id')} FROM {table(Acceptance)} WHERE {quote('document_id')} = "  # noqa: S608
+        f"doc.{quote('id')} ORDER BY {quote('accepted_at')} DESC, {quote('id')} DESC LIMIT 1)",
+        f"(SELECT a.{quote('id')} FROM {table(Acceptance)} a "  # noqa: S608
+        f"JOIN {table(Document)} dd ON dd.{quote('id')} = a.{quote('document_id')} "
+        f"WHERE dd.{quote('deal_id')} = d.{quote('id')} "
+        f"ORDER BY a.{quote('accepted_at')} DESC, a.{quote('id')} DESC LIMIT 1)",
+    ]
+    # Named columns, so the document's own columns and the stamps never share a name.
+    aliased = [f"{column} AS {quote(f'stamp_{index}')}" for index, column in enumerate(stamps)]
     # Only quoted table and column names from the models go into the text; values are
     # parameters.
     sql = (
-        f"SELECT {', '.join(related)}, "  # noqa: S608
-        f"(SELECT {quote('id')} {latest_estimate}), "
-        f"(SELECT {quote('updated_at')} {latest_estimate}), "
-        f"(SELECT {quote('id')} {latest_brief}), "
-        f"(SELECT {quote('submitted_at')} {latest_brief}), "
-        f"(SELECT {quote('id')} FROM {table(Acceptance)} WHERE {quote('document_id')} = %s "
-        f"ORDER BY {quote('accepted_at')} DESC, {quote('id')} DESC LIMIT 1), "
-        f"(SELECT a.{quote('id')} FROM {table(Acceptance)} a "
-        f"JOIN {table(Document)} dd ON dd.{quote('id')} = a.{quote('document_id')} "
-        f"WHERE dd.{quote('deal_id')} = d.{quote('id')} "
-        f"ORDER BY a.{quote('accepted_at')} DESC, a.{quote('id')} DESC LIMIT 1) "
+        f"SELECT {', '.join([*([select_document] if select_document else []), *aliased])} "  # noqa: S608
         f"FROM {table(Document)} doc "
         f"JOIN {table(Deal)} d ON d.{quote('id')} = doc.{quote('deal_id')} "
         f"JOIN {table(Client)} c ON c.{quote('id')} = d.{quote('client_id')} "
         f"LEFT JOIN {table(Contact)} ct ON ct.{quote('id')} = d.{quote('contact_id')} "
         f"LEFT JOIN {table(User)} u ON u.{quote('id')} = d.{quote('manager_id')} "
         f"LEFT JOIN {table(Document)} p ON p.{quote('id')} = doc.{quote('parent_id')} "
-        f"WHERE doc.{quote('id')} = %s"
+        f"WHERE {where}"
     )
-    saved, submitted = Estimate.Status.SAVED.value, Brief.Status.SUBMITTED.value
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [saved, saved, submitted, submitted, document.pk, document.pk])
-        row = cursor.fetchone()
-    count = len(related)
+    return sql, len(related)
+
+
+_STATUSES = [
+    Estimate.Status.SAVED.value,
+    Estimate.Status.SAVED.value,
+    Brief.Status.SUBMITTED.value,
+    Brief.Status.SUBMITTED.value,
+]
+
+
+def _stamps_from(row: Any, count: int) -> Stamps:
     return Stamps(
         related=tuple(row[:count]),
         estimate=(row[count], row[count + 1]),
@@ -167,6 +183,68 @@ def page_stamps(document: Document) -> Stamps:
         acceptance_id=row[count + 4],
         deal_acceptance_id=row[count + 5],
     )
+
+
+def page_stamps(document: Document) -> Stamps:
+    """The stamps in one query with no ORM compilation: every reload of the client's page
+    reads them, so they decide what a reload costs. The estimate and brief are picked in the
+    order ``estimate_data`` and ``briefs.services`` pick them. ``find_for_page`` reads them
+    with the document itself."""
+    sql, count = _stamps_sql("", f"doc.{connection.ops.quote_name('id')} = %s")
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*_STATUSES, document.pk])
+        row = cursor.fetchone()
+    return _stamps_from(row, count)
+
+
+@functools.cache
+def _page_query(vendor: str) -> tuple[str, int, tuple[Any, ...]]:
+    """The token lookup's SQL, its count of related stamps and, per document column, the
+    field and the converters that turn the database value into the field's value (as the
+    ORM's compiler would). Built once per process: it depends only on the models."""
+    fields = Document._meta.concrete_fields
+    columns = ", ".join(f"doc.{connection.ops.quote_name(field.column)}" for field in fields)
+    sql, count = _stamps_sql(columns, f"doc.{connection.ops.quote_name('token_hash')} = %s")
+    converters = []
+    for field in fields:
+        expression = field.get_col("doc")
+        converters.append(
+            (
+                expression,
+                tuple(
+                    connection.ops.get_db_converters(expression)
+                    + expression.get_db_converters(connection)
+                ),
+            )
+        )
+    return sql, count, tuple(converters)
+
+
+def find_for_page(token: str) -> Document | None:
+    """``Document.find_by_token`` for the client's page, with the page's stamps read in the
+    same query, as ``document.page_stamps`` (as read with the row, for this request only):
+    a reload of the page is one query, and no ORM query is compiled for it."""
+    if not plausible_token(token):
+        return None
+    wanted = hash_token(token)
+    sql, count, converters = _page_query(connection.vendor)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*_STATUSES, wanted])
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    values = []
+    for value, (expression, functions) in zip(row, converters, strict=False):
+        for function in functions:
+            value = function(value, expression, connection)
+        values.append(value)
+    found = Document.from_db(
+        connection.alias, [field.attname for field in Document._meta.concrete_fields], values
+    )
+    if not hmac.compare_digest(found.token_hash, wanted) or not found.link_is_usable:
+        return None
+    found.page_stamps = _stamps_from(row[len(converters) :], count)
+    return found
 
 
 def draft_inputs_key(document: Document, stamps: Stamps, studio: Studio | None = None) -> str:

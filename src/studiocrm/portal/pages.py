@@ -29,14 +29,17 @@ The decorator:
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from functools import wraps
 from typing import Any, TypeVar
 
 from django.conf import settings
+from django.core.cache import caches
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone, translation
+from django_ratelimit import core as ratelimit_core
 from django_ratelimit.core import is_ratelimited
 
 from studiocrm.core.models import Studio
@@ -75,10 +78,52 @@ def _rate() -> str:
     return getattr(settings, "PORTAL_NOT_FOUND_RATE", DEFAULT_NOT_FOUND_RATE)
 
 
+# A counter key read as 0 (an address with no refused link in this window) is remembered in
+# this process for this long, so a client reloading a page does not ask the cache every time.
+# A refused link counted in this process forgets it at once; one counted in another process
+# blocks the good links here at most this much later. Refused links themselves are always
+# counted and checked in the cache.
+CLEAN_ADDRESS_SECONDS = 1.0
+_clean_until: dict[str, float] = {}
+
+
 def _over_limit(request: HttpRequest, *, increment: bool) -> bool:
+    if increment:
+        _clean_until.clear()
     return is_ratelimited(
         request, group=RATELIMIT_GROUP, key="ip", rate=_rate(), increment=increment
     )
+
+
+def _limit_reached(request: HttpRequest) -> bool:
+    """``_over_limit(request, increment=False)`` in one cache read instead of two.
+
+    django-ratelimit's read-only check first adds the counter (at 0) and then reads it: two
+    round trips to the cache on every client page. Reading the counter it keeps (same key:
+    group, rate, IP, window) answers the same question; a missing counter counts 0.
+    """
+    if not getattr(settings, "RATELIMIT_ENABLE", True):
+        return False
+    rate = _rate()
+    limit, period = ratelimit_core._split_rate(rate)
+    value = ratelimit_core._SIMPLE_KEYS["ip"](request)
+    key = ratelimit_core._make_cache_key(
+        RATELIMIT_GROUP,
+        ratelimit_core._get_window(value, period),
+        rate,
+        value,
+        ratelimit_core.ALL,
+    )
+    now = time.monotonic()
+    if _clean_until.get(key, 0.0) > now:
+        return False
+    cache = caches[getattr(settings, "RATELIMIT_USE_CACHE", "default")]
+    count = cache.get(key) or 0
+    if count == 0:
+        if len(_clean_until) > 10_000:
+            _clean_until.clear()
+        _clean_until[key] = now + CLEAN_ADDRESS_SECONDS
+    return count > limit
 
 
 def not_found(request: HttpRequest, *, count: bool = True) -> HttpResponse:
@@ -103,11 +148,14 @@ def client_link_page(
     on_first_view: Callable[[LinkT], None] | None = None,
     count_views: bool = True,
     queryset: Callable[[], Any] | None = None,
+    lookup: Callable[[str], LinkT | None] | None = None,
 ) -> Callable[[View], View]:
     """Decorate a view ``view(request, obj, **kwargs)`` reached by ``<str:token>`` in the URL.
 
     ``queryset`` (a callable returning a queryset of ``model``) narrows or prefetches the
-    lookup. ``on_first_view`` runs once, the first time the page is shown, after the view
+    lookup. ``lookup`` (a callable token → usable object or None, with the semantics of
+    ``ClientLink.find_by_token``) replaces the lookup, e.g. to read more in the same query.
+    ``on_first_view`` runs once, the first time the page is shown, after the view
     record is written; it must be idempotent (use an outbox dedupe key) and must not raise
     for a missing recipient.
     """
@@ -115,9 +163,13 @@ def client_link_page(
     def decorator(view: View) -> View:
         @wraps(view)
         def wrapper(request: HttpRequest, token: str, **kwargs: Any) -> HttpResponse:
-            if _over_limit(request, increment=False):
+            if _limit_reached(request):
                 return too_many(request)
-            link = model.find_by_token(token, queryset() if queryset else None)
+            link = (
+                lookup(token)
+                if lookup is not None
+                else model.find_by_token(token, queryset() if queryset else None)
+            )
             if link is None:
                 return not_found(request)
             studio = Studio.load()
