@@ -618,13 +618,14 @@ def print_board_figures(database, variants, results, samples, figures, goals) ->
     )
     smallest = min(size for size, _deals, _open in variants if isinstance(size, int))
     if (database, OPEN_KEY) in samples:
+        open_deals = next(count for size, _deals, count in variants if size == OPEN_KEY)
         wide = percentile(samples[database, OPEN_KEY]["board"], 0.5)
         usual = percentile(samples[database, smallest]["board"], 0.5)
         ratio = round(wide / usual, 2)
         figures[f"board_ratio_wide_open_vs_{label(smallest)}_{database}"] = ratio
         goals[f"goal_board_flat_wide_open_{database}"] = ratio <= GOAL_RATIO
         print(
-            f"board with {WIDE_OPEN} open deals vs {label(smallest)}: p50 ratio {ratio} "
+            f"board with {open_deals} open deals vs {label(smallest)}: p50 ratio {ratio} "
             f"(goal <= {GOAL_RATIO})"
         )
     print()
