@@ -85,6 +85,9 @@ def test_a_long_column_loads_its_next_cards_on_scroll_and_by_keyboard(
     # Scrolling the column to its end brings the "Show more" link into view: it loads.
     column.evaluate("list => list.scrollTo(0, list.scrollHeight)")
     expect(cards).to_have_count(28)
+    # htmx has finished the swap (no request in flight, nothing settling), so the new link
+    # carries its handler: a person cannot press Enter within htmx's settle delay either.
+    expect(page.locator(".htmx-request, .htmx-swapping, .htmx-settling")).to_have_count(0)
 
     # The keyboard: focus the next link and press Enter.
     link = column.locator(".cards-more-link")
