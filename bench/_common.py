@@ -12,7 +12,9 @@ import math
 import os
 import subprocess
 import sys
-from collections.abc import Sequence
+import threading
+import time
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
@@ -332,3 +334,22 @@ def database_bench_arguments(description: str, default_sizes: str, quick_sizes: 
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--database-url", default="", help=argparse.SUPPRESS)
     return parser
+
+
+def run_load_threads(
+    worker: Callable[[int], None],
+    threads: int,
+    latencies: list[list[float]],
+    errors: list[int],
+) -> dict:
+    """Run ``worker(index)`` in ``threads`` threads until each returns, and sum up what
+    they recorded in their slot of ``latencies`` (seconds per good answer) and ``errors``."""
+    started = time.monotonic()
+    pool = [threading.Thread(target=worker, args=(index,)) for index in range(threads)]
+    for thread in pool:
+        thread.start()
+    for thread in pool:
+        thread.join()
+    elapsed = time.monotonic() - started
+    flat = [value for chunk in latencies for value in chunk]
+    return {"requests": len(flat), "errors": sum(errors), "seconds": elapsed, "latencies": flat}

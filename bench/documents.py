@@ -36,13 +36,18 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _common import PROJECT_DIR, bench_environment, percentile, print_table  # noqa: E402
+from _common import (  # noqa: E402
+    PROJECT_DIR,
+    bench_environment,
+    percentile,
+    print_table,
+    run_load_threads,
+)
 
 # The client's document page against a bare Django view on the same server (was 0.5).
 PAGE_GOAL_RATIO = 0.8
@@ -217,15 +222,7 @@ def load(port: int, path: str, seconds: float, threads: int) -> dict:
             else:
                 errors[index] += 1
 
-    started = time.monotonic()
-    pool = [threading.Thread(target=worker, args=(index,)) for index in range(threads)]
-    for thread in pool:
-        thread.start()
-    for thread in pool:
-        thread.join()
-    elapsed = time.monotonic() - started
-    flat = [value for chunk in latencies for value in chunk]
-    return {"requests": len(flat), "errors": sum(errors), "seconds": elapsed, "latencies": flat}
+    return run_load_threads(worker, threads, latencies, errors)
 
 
 def summarise(rounds: list[dict]) -> dict:

@@ -25,10 +25,9 @@ import importlib.util
 import json
 import subprocess
 import sys
-import threading
 import time
 
-from _common import PROJECT_DIR, percentile, print_table
+from _common import PROJECT_DIR, percentile, print_table, run_load_threads
 from documents import SEED
 
 QUEUE = """
@@ -79,15 +78,7 @@ def generate(ports: list[int], path: str, seconds: float, threads: int) -> dict:
             else:
                 errors[index] += 1
 
-    started = time.monotonic()
-    pool = [threading.Thread(target=worker, args=(index,)) for index in range(threads)]
-    for thread in pool:
-        thread.start()
-    for thread in pool:
-        thread.join()
-    elapsed = time.monotonic() - started
-    flat = [value for chunk in latencies for value in chunk]
-    return {"requests": len(flat), "errors": sum(errors), "seconds": elapsed, "latencies": flat}
+    return run_load_threads(worker, threads, latencies, errors)
 
 
 def load(rounds: list[list[int]], path: str, seconds: float, threads: int) -> list[dict]:
