@@ -227,6 +227,8 @@ AUTH_PASSWORD_VALIDATORS = [
 LANGUAGE_CODE = env.choice("LANGUAGE_CODE", "en", ["en", "ru"])
 LANGUAGES = [("en", _("English")), ("ru", _("Russian"))]
 LOCALE_PATHS = [BASE_DIR / "locale"]
+# English dates day-month-year ("9 December 2026", "9 Dec 2026"): studiocrm/core/formats/en.
+FORMAT_MODULE_PATH = ["studiocrm.core.formats"]
 TIME_ZONE = env.string("TIME_ZONE", "UTC")
 if TIME_ZONE not in zoneinfo.available_timezones():
     raise env.ImproperlyConfiguredEnv(f"TIME_ZONE: unknown time zone {TIME_ZONE!r}")

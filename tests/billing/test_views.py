@@ -279,3 +279,17 @@ def test_the_transfer_form_offers_today_in_a_date_input_in_russian(invoice, mana
         f"/billing/{invoice.pk}/payment/", HTTP_ACCEPT_LANGUAGE="ru"
     ).content.decode()
     assert f'type="date" name="received_on" value="{timezone.localdate():%Y-%m-%d}"' in html
+
+
+@pytest.mark.parametrize(
+    ("language", "due"), [("ru", "К оплате: 1\xa0000,00\xa0₽"), ("en", "To pay: 1,000.00\xa0₽")]
+)
+def test_the_transfer_form_prints_the_amount_due_readably_beside_a_plain_number(
+    invoice, manager_client, language, due
+):
+    html = manager_client.get(
+        f"/billing/{invoice.pk}/payment/", HTTP_ACCEPT_LANGUAGE=language
+    ).content.decode()
+
+    assert 'name="amount" value="1000.00"' in html  # what a number input takes
+    assert due in html

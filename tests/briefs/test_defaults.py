@@ -136,3 +136,54 @@ def test_installing_again_changes_nothing_and_restores_only_deleted_ones(migrati
     assert BriefTemplate.objects.count() == 8
     edited.refresh_from_db()
     assert edited.name == "Магазин (наш вариант)"
+
+
+def _english_texts() -> str:
+    install_default_templates(BriefTemplate, BriefSection, BriefQuestion)
+    return " ".join(
+        f"{question.label} {question.help} {' '.join(o['label'] for o in question.options)}"
+        for question in BriefQuestion.objects.filter(template__language="en")
+    )
+
+
+def test_the_english_briefs_spell_catalogue_as_the_price_lists_do():
+    import re
+
+    texts = _english_texts()
+
+    assert "Catalogue" in texts
+    assert re.findall(r"\bcatalog\b", texts, flags=re.IGNORECASE) == []
+
+
+def test_the_migration_moves_shipped_catalog_labels_and_keeps_edited_ones():
+    import importlib
+
+    from django.apps import apps
+
+    migration = importlib.import_module("studiocrm.briefs.migrations.0004_british_catalogue")
+    _english_texts()
+    store = BriefTemplate.objects.get(default_key="store", language="en")
+    count = store.questions.get(key="products_count")
+    count.label = "How many products in the catalog?"
+    count.save()
+    pages = store.questions.get(key="pages")
+    pages.options = [
+        {**option, "label": "Catalog"} if option["value"] == "catalog" else option
+        for option in pages.options
+    ]
+    pages.save()
+    features = store.questions.get(key="features")
+    features.options = [
+        {**option, "label": "Our product range"} if option["value"] == "catalog" else option
+        for option in features.options
+    ]
+    features.save()
+
+    migration.british(apps, None)
+
+    count.refresh_from_db()
+    pages.refresh_from_db()
+    features.refresh_from_db()
+    assert count.label == "How many products in the catalogue?"
+    assert {"value": "catalog", "label": "Catalogue"} in pages.options
+    assert {"value": "catalog", "label": "Our product range"} in features.options

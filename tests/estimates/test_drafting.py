@@ -161,3 +161,37 @@ def test_similar_won_deals_give_the_median_price_and_duration(deal, manager, rub
 def test_no_similar_deals_means_nothing_to_show(estimate, manager, rub_list):
     services.add_page(estimate.options.get(), rub_list.page_types.get(slug="home"), actor=manager)
     assert similar_won_deals(estimate, estimate.options.get()) is None
+
+
+def euro_deal_with_english_brief(manager):
+    deal = DealFactory(manager=manager, currency="EUR")
+    submitted_brief(
+        deal,
+        answers={"goal": "Leads", "pages": ["home"], "content_ready": "ready"},
+        language="en",
+    )
+    return deal
+
+
+def test_an_english_draft_carries_the_shipped_rule_notes_in_english(manager, rub_list):
+    # The rules were loaded in the Russian studio's language.
+    assert EstimateRule.objects.filter(note="Нужно в любом проекте").exists()
+    deal = euro_deal_with_english_brief(manager)
+
+    estimate = drafting.draft_from_brief(deal, actor=manager)
+
+    assert estimate.language == "en"
+    testing = lines_of(estimate).get(code="testing")
+    assert testing.origins[0]["label"] == "Every project"
+
+
+def test_a_note_the_owner_wrote_stays_as_written_in_any_language(manager, rub_list):
+    EstimateRule.objects.filter(operator="always", target="testing").update(
+        note="Всегда, по договорённости с Ильёй"
+    )
+    deal = euro_deal_with_english_brief(manager)
+
+    estimate = drafting.draft_from_brief(deal, actor=manager)
+
+    testing = lines_of(estimate).get(code="testing")
+    assert testing.origins[0]["label"] == "Всегда, по договорённости с Ильёй"

@@ -13,6 +13,7 @@ from studiocrm.billing.models import Invoice, ProviderAccount, new_reference
 from studiocrm.billing.providers.base import PaymentProvider
 from studiocrm.billing.services import LineInput
 from studiocrm.core.models import Studio
+from studiocrm.core.money import format_money
 
 MONEY_MAX = Decimal("999999999999.99")
 
@@ -141,6 +142,12 @@ class ManualPaymentForm(forms.Form):
         )
         super().__init__(*args, **kwargs)
         self.invoice = invoice
+        # The input keeps a plain number ("681660.00", what a number input takes); the amount
+        # due is printed beside it the way people read money.
+        if invoice.amount_due > 0:
+            self.fields["amount"].help_text = _("To pay: %(amount)s") % {
+                "amount": format_money(invoice.amount_due, invoice.currency, cents=True)
+            }
 
     def clean_received_on(self) -> object:
         value = self.cleaned_data["received_on"]

@@ -14,6 +14,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator
+from django.utils import formats
 from django.utils.translation import gettext as _
 
 from studiocrm.briefs.models import (
@@ -284,7 +285,7 @@ def display_value(question: Question, answers: Mapping[str, Any]) -> str | list[
         return _("Yes") if value else _("No")
     if kind == DATE:
         try:
-            return dt.date.fromisoformat(value).strftime("%d.%m.%Y")
+            return formats.date_format(dt.date.fromisoformat(value), "SHORT_DATE_FORMAT")
         except ValueError:
             return str(value)
     return str(value)

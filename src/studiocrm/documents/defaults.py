@@ -7,6 +7,7 @@ freely and reset one to the shipped text at any time.
 from __future__ import annotations
 
 import datetime
+import hashlib
 from decimal import Decimal
 from functools import cache
 from pathlib import Path
@@ -30,6 +31,17 @@ LANGUAGES = ("ru", "en")
 def default_source(kind: str, language: str) -> str:
     path = DEFAULTS_DIR / f"{kind}.{language if language in LANGUAGES else 'en'}.html"
     return path.read_text(encoding="utf-8")
+
+
+def refresh_unedited(template_model: Any, previous: dict[tuple[str, str], str]) -> None:
+    """For data migrations: move every template whose source is exactly the previous shipped
+    text (``previous``: SHA-256 by kind and language) to the current shipped text. A
+    template the studio changed differs from that text and is kept."""
+    for template in template_model.objects.all():
+        expected = previous.get((template.kind, template.language))
+        if expected and hashlib.sha256(template.source.encode()).hexdigest() == expected:
+            template.source = default_source(template.kind, template.language)
+            template.save(update_fields=["source"])
 
 
 def default_name(kind: str, language: str) -> str:

@@ -176,7 +176,9 @@ def percent(context: Context, value: Any) -> str:
     return f"{text}\u00a0%"
 
 
-DATE_FORMATS = {"long": "j E Y", "short": "d.m.Y", "month": "E Y", "iso": "Y-m-d"}
+# "short" is the language's own short date: "09.12.2026" in Russian, "9 Dec 2026" in English
+# (all-digit dates read two ways in English; studiocrm/core/formats/en).
+DATE_FORMATS = {"long": "j E Y", "short": "SHORT_DATE_FORMAT", "month": "E Y", "iso": "Y-m-d"}
 
 
 def long_date(value: Any, language: str) -> str:

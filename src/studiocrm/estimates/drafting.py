@@ -137,6 +137,7 @@ def draft_from_brief(deal: Deal, *, actor: User | None) -> Estimate:
         brief.questions,
         brief.answers,
         template_key=getattr(template, "default_key", "") or "",
+        language=price_list.language,
     )
     problems = list(evaluation.problems)
     pages = {page.slug: page for page in price_list.page_types.all()}

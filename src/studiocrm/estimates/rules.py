@@ -28,6 +28,7 @@ from typing import Any, Protocol
 from django.utils.translation import gettext as _
 
 from studiocrm.estimates import calc
+from studiocrm.estimates.defaults import shipped_note
 
 OTHER_VALUE = "other"
 OTHER_SUFFIX = "__other"
@@ -228,8 +229,11 @@ def evaluate(
     answers: Mapping[str, Any],
     *,
     template_key: str = "",
+    language: str = "",
 ) -> Evaluation:
-    """Fire every active rule that matches; see the module docstring."""
+    """Fire every active rule that matches; see the module docstring. ``language`` is the
+    draft's: a shipped rule's note is given in it (the rules were loaded in the studio's
+    language), a note the owner wrote stays as written."""
     brief = _Brief(questions or [], answers or {})
     result = Evaluation()
     unanswered_keys: set[str] = set()
@@ -237,7 +241,8 @@ def evaluate(
     for rule in rules:
         if not rule.is_active or (rule.template_key and rule.template_key != template_key):
             continue
-        origin: dict[str, Any] = {"rule": rule.pk, "key": "", "label": rule.note, "answer": ""}
+        note = shipped_note(rule.note, language) if language else rule.note
+        origin: dict[str, Any] = {"rule": rule.pk, "key": "", "label": note, "answer": ""}
         answer: object = None
         if rule.operator != "always":
             key = rule.question_key

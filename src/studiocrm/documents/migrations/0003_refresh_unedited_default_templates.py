@@ -2,8 +2,6 @@
 discount so the tables add up, scope from the estimate only, the signatory in the genitive.
 A template the studio changed (its text differs from every earlier shipped version) is kept."""
 
-import hashlib
-
 from django.db import migrations
 
 # SHA-256 of the previous shipped sources, by (kind, language).
@@ -20,14 +18,9 @@ PREVIOUS = {
 
 
 def refresh(apps, schema_editor):
-    from studiocrm.documents.defaults import default_source
+    from studiocrm.documents.defaults import refresh_unedited
 
-    DocumentTemplate = apps.get_model("documents", "DocumentTemplate")
-    for template in DocumentTemplate.objects.all():
-        previous = PREVIOUS.get((template.kind, template.language))
-        if previous and hashlib.sha256(template.source.encode()).hexdigest() == previous:
-            template.source = default_source(template.kind, template.language)
-            template.save(update_fields=["source"])
+    refresh_unedited(apps.get_model("documents", "DocumentTemplate"), PREVIOUS)
 
 
 class Migration(migrations.Migration):
