@@ -131,3 +131,25 @@ def test_every_manager_letter_ships_in_both_languages_and_renders_without_a_clie
         "http://testserver/" in rendered.text
     )
     assert not re.search(r"</?[a-z]+[ >/]", rendered.text)  # no tags in the plain text
+
+
+def test_the_managers_letter_about_a_client_email_is_the_owners_template(brief_deal, manager):
+    from studiocrm.deals import events
+
+    MessageTemplate.objects.filter(key="manager_client_email", language="ru").update(
+        subject="Клиент написал: {{ deal.title }}",
+        body_html="<p>{{ email.sender }}: «{{ email.subject }}». Ответьте сегодня.</p>",
+        updated_by=manager,
+    )
+
+    event = events.emit(
+        events.EMAIL_RECEIVED,
+        brief_deal,
+        payload={"from": "irina@client.test", "subject": "Фото для сайта", "note": 1},
+    )
+
+    letter = Outbox.objects.get(dedupe_key=f"email-received:{event.pk}")
+    assert letter.to == manager.email
+    assert letter.reply_to == "irina@client.test"
+    assert letter.subject == "Клиент написал: Сайт"
+    assert "irina@client.test: «Фото для сайта». Ответьте сегодня." in letter.body

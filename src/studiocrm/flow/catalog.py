@@ -610,6 +610,25 @@ MANAGER_LETTERS: tuple[Letter, ...] = (
         audience="manager",
     ),
     Letter(
+        "manager_client_email",
+        _("Manager: email from the client"),
+        ("email.sender", "email.subject", "link"),
+        (
+            "Письмо от клиента: {{ deal.title }}",
+            "<p>{{ email.sender }} написал(а) по сделке «{{ deal.title }}» ({{ client.company }})."
+            "</p>\n{% if email.subject %}<p>Тема: {{ email.subject }}</p>\n{% endif %}<p>Письмо "
+            "в ленте сделки. Ответьте на это письмо, чтобы ответить клиенту.</p>\n" + LINK_RU,
+        ),
+        (
+            "Email from the client: {{ deal.title }}",
+            "<p>{{ email.sender }} wrote about the deal “{{ deal.title }}” ({{ client.company }})."
+            "</p>\n{% if email.subject %}<p>Subject: {{ email.subject }}</p>\n{% endif %}<p>The "
+            "email is on the deal's timeline. Reply to this email to answer the client.</p>\n"
+            + LINK_EN,
+        ),
+        audience="manager",
+    ),
+    Letter(
         "manager_task_due",
         _("Manager: task reminder"),
         ("task.title", "link"),

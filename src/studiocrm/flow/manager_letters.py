@@ -47,6 +47,21 @@ def new_lead(recipient: User | None, deal: Deal) -> bool:
     )
 
 
+def client_email(
+    recipient: User | None, deal: Deal, *, sender: str, subject: str, key: str
+) -> bool:
+    """A client's email landed on the deal (intake's mailbox); the manager answers from
+    their own mail: Reply-To is the client."""
+    return send_manager_letter(
+        "manager_client_email",
+        recipient,
+        deal,
+        context={"email": {"sender": sender, "subject": subject}, "link": _deal_link(deal)},
+        dedupe_key=key,
+        reply_to=sender,
+    )
+
+
 def about_brief(recipient: User | None, brief: Brief, *, key: str, dedupe_key: str) -> bool:
     return send_manager_letter(
         key,

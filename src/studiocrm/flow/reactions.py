@@ -47,7 +47,6 @@ from studiocrm.flow import addressing, manager_letters, notify, rules, status
 from studiocrm.flow import checklist as checklists
 from studiocrm.flow.letters import send_letter
 from studiocrm.flow.messages import (
-    email_manager,
     manager_language,
     responsible_manager,
 )
@@ -109,22 +108,13 @@ def email_manager_new_lead(event: Event) -> None:
 
 
 def email_manager_client_email(event: Event) -> None:
-    """A client's email landed on the deal (intake's mailbox): tell the manager, who
-    answers from their own mail (Reply-To is the client)."""
-    deal = event.deal
-    email_manager(
-        responsible_manager(deal),
-        deal,
-        template="intake/email/client_email.txt",
-        subject=gettext_noop("Email from the client: %(title)s"),
-        subject_params={"title": deal.title},
-        dedupe_key=f"email-received:{event.pk}",
-        context={
-            "link": absolute_url(deal.get_absolute_url()),
-            "sender": event.payload.get("from", ""),
-            "email_subject": event.payload.get("subject", ""),
-        },
-        reply_to=event.payload.get("from", ""),
+    """A client's email landed on the deal (intake's mailbox): tell the manager."""
+    manager_letters.client_email(
+        responsible_manager(event.deal),
+        event.deal,
+        sender=event.payload.get("from", ""),
+        subject=event.payload.get("subject", ""),
+        key=f"email-received:{event.pk}",
     )
 
 
