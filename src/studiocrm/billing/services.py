@@ -252,17 +252,24 @@ def delete_draft(invoice: Invoice, *, actor: User) -> None:
         invoice.delete()
 
 
+def _reference_date(day: date, language: str) -> str:
+    """A date in the payment reference as the invoice itself writes dates: "05.12.2026" in
+    Russian (what banks expect there), "5 December 2026" in English (the page shows no
+    other short date beside it)."""
+    return formats.date_format(day, "SHORT_DATE_FORMAT" if language == "ru" else "DATE_FORMAT")
+
+
 def _default_purpose(invoice: Invoice, contract: tuple[str, date | None]) -> str:
     number, signed_on = contract
     with translation.override(invoice.language):
         purpose = _("Payment of invoice No. %(number)s of %(date)s") % {
             "number": invoice.number,
-            "date": formats.date_format(invoice.issue_date, "SHORT_DATE_FORMAT"),
+            "date": _reference_date(invoice.issue_date, invoice.language),
         }
         if number and signed_on:
             purpose += ", " + _("contract No. %(contract)s of %(date)s") % {
                 "contract": number,
-                "date": formats.date_format(signed_on, "SHORT_DATE_FORMAT"),
+                "date": _reference_date(signed_on, invoice.language),
             }
         elif number:
             purpose += ", " + _("contract No. %(contract)s") % {"contract": number}
