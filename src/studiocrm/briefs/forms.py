@@ -111,7 +111,7 @@ class QuestionForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 6}),
         help_text=_(
             "For choice questions: one option per line. Write “value | label” to set the "
-            "value that estimates and rules see, e.g. “catalog | Product catalog”."
+            "value that estimates and rules see, e.g. “catalog | Product catalogue”."
         ),
     )
     allow_other = forms.BooleanField(label=_("Offer “Other” with a text box"), required=False)
