@@ -62,14 +62,19 @@ def fetch(sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
     On PostgreSQL without JIT compilation: a report is one statement of many expressions
     over a large history, so its estimated cost passes the JIT thresholds and the server
     spent seconds compiling it (4 s of the 10 s the history pass took at 100k deals) to run
-    it once. SET LOCAL keeps that to this statement's transaction."""
+    it once. Sorts for the percentiles (hundreds of thousands of values at 100k deals)
+    spilled to disk under the default 4 MB of work memory; 64 MB keeps them in memory.
+    SET LOCAL keeps both to this statement's transaction."""
     adapted = [param(value) for value in params]
     if connection.vendor != "postgresql":
         with connection.cursor() as cursor:
             cursor.execute(sql, adapted)
             return cursor.fetchall()
     with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute("SET LOCAL jit = off")
+        # set_config(…, true) is SET LOCAL: both in one statement.
+        cursor.execute(
+            "SELECT set_config('jit', 'off', true), set_config('work_mem', '64MB', true)"
+        )
         cursor.execute(sql, adapted)
         return cursor.fetchall()
 
@@ -86,11 +91,13 @@ def percentiles_cte() -> str:
          percentile_disc(0.9) WITHIN GROUP (ORDER BY v)
   FROM vals GROUP BY k
 )"""
+    # Both windows over one frame spec: SQLite sorts the values once for the two.
     return """ranked AS (
   SELECT k, v,
-         ROW_NUMBER() OVER (PARTITION BY k ORDER BY v) AS rn,
-         COUNT(*) OVER (PARTITION BY k) AS n
+         ROW_NUMBER() OVER w AS rn,
+         COUNT(*) OVER (w ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING) AS n
   FROM vals
+  WINDOW w AS (PARTITION BY k ORDER BY v)
 ),
 pct(k, n, p50, p90) AS (
   SELECT k, MAX(n),
