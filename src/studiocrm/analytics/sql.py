@@ -83,25 +83,24 @@ def percentiles_cte() -> str:
     """Given a CTE `vals(k, v)`, the CTE `pct(k, n, p50, p90)`: per key the count, median and
     90th percentile of v by the nearest-rank method (the value at rank ceil(p·n)).
 
-    PostgreSQL's percentile_disc is that very definition and sorts each group on its own;
-    SQLite ranks the values with window functions. Both give the same values."""
-    if connection.vendor == "postgresql":
-        return """pct(k, n, p50, p90) AS (
-  SELECT k, COUNT(*), percentile_disc(0.5) WITHIN GROUP (ORDER BY v),
-         percentile_disc(0.9) WITHIN GROUP (ORDER BY v)
-  FROM vals GROUP BY k
-)"""
-    # Both windows over one frame spec: SQLite sorts the values once for the two.
-    return """ranked AS (
-  SELECT k, v,
-         ROW_NUMBER() OVER w AS rn,
-         COUNT(*) OVER (w ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING) AS n
-  FROM vals
-  WINDOW w AS (PARTITION BY k ORDER BY v)
+    By counting values rather than sorting them: per key and distinct value its count, a
+    running total over the values in order, and the value whose running total first
+    reaches the rank. Exact, the same on both databases, and it sorts only the distinct
+    values — seconds repeat a lot in a history, and sorting every one of the 700 000 values
+    at 100k deals took a second on SQLite (its window functions) and half that on
+    PostgreSQL (percentile_disc)."""
+    return """vcount AS (SELECT k, v, COUNT(*) AS c FROM vals GROUP BY k, v),
+vrun AS (
+  SELECT k, v, c,
+         CAST(SUM(c) OVER (PARTITION BY k ORDER BY v) AS BIGINT) AS upto,
+         CAST(SUM(c) OVER (PARTITION BY k) AS BIGINT) AS n
+  FROM vcount
 ),
 pct(k, n, p50, p90) AS (
   SELECT k, MAX(n),
-         MAX(CASE WHEN rn = (n * 50 + 99) / 100 THEN v END),
-         MAX(CASE WHEN rn = (n * 90 + 99) / 100 THEN v END)
-  FROM ranked GROUP BY k
+         MAX(CASE WHEN upto - c < (n * 50 + 99) / 100 AND (n * 50 + 99) / 100 <= upto
+                  THEN v END),
+         MAX(CASE WHEN upto - c < (n * 90 + 99) / 100 AND (n * 90 + 99) / 100 <= upto
+                  THEN v END)
+  FROM vrun GROUP BY k
 )"""
