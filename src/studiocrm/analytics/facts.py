@@ -152,6 +152,10 @@ def _fill_refresh_ids(full: bool, watermark: int) -> None:
                OR f.changes <> (SELECT COUNT(*) FROM {CHANGE} c WHERE c.deal_id = x.deal_id)""",
             [watermark],
         )
+        if _postgres():
+            # A handful of deals, not the planner's guess for an unread table: the
+            # refresh then deletes and reads them through the deal indexes.
+            cursor.execute(f"ANALYZE {REFRESH}")
 
 
 def _refresh(stages: list[Stage]) -> int:

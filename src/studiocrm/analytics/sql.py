@@ -71,10 +71,8 @@ def fetch(sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
             cursor.execute(sql, adapted)
             return cursor.fetchall()
     with transaction.atomic(), connection.cursor() as cursor:
-        # set_config(…, true) is SET LOCAL: both in one statement.
-        cursor.execute(
-            "SELECT set_config('jit', 'off', true), set_config('work_mem', '64MB', true)"
-        )
+        cursor.execute("SET LOCAL jit = off")
+        cursor.execute("SET LOCAL work_mem = '64MB'")
         cursor.execute(sql, adapted)
         return cursor.fetchall()
 
