@@ -343,9 +343,9 @@ class Report:
               -- Leads (opened by nobody) and their first stage move by a person: facts.
               SELECT d.id, d.manager_id, d.created_at, first.first_at AS edit_at,
                      f.first_move_at AS move_at
-              FROM {DEAL} d JOIN fd ON fd.id = d.id
-              JOIN {FACTS} f ON f.deal_id = d.id AND f.lead
+              FROM {FACTS} f JOIN {DEAL} d ON d.id = f.deal_id
               LEFT JOIN first ON first.deal_id = d.id
+              WHERE f.lead AND {where}
             ),
             leads AS (
               SELECT id, manager_id, created_at,
@@ -385,7 +385,7 @@ class Report:
               UNION ALL
               SELECT actor_id, step, COUNT(*), SUM(minutes) FROM edits GROUP BY actor_id, step
             ) a GROUP BY a.actor_id, a.step""",
-            [*action_params, self.now, sla, sla, sla],
+            [*action_params, *params, self.now, sla, sla, sla],
         )
 
     @cached_property
