@@ -17,6 +17,7 @@ from functools import cached_property
 from typing import Any
 
 from django.apps import apps
+from django.db import connection
 from django.utils import timezone
 from django.utils.functional import Promise
 from django.utils.translation import gettext, pgettext_lazy
@@ -538,6 +539,13 @@ class Report:
         bucket, bucket_params = self.bucket("d.created_at", "month")
         open_stages = [stage.code for stage in self.stages if stage.kind == Stage.Kind.OPEN]
         open_codes = ", ".join(["%s"] * len(open_stages)) or "NULL"
+        # The stage times of the filtered deals: PostgreSQL hash-joins them (twice as fast
+        # as a semi-join there); SQLite reads them faster as a semi-join (1.7 → 1.3 s).
+        stage_deals = (
+            "JOIN facts f ON f.deal_id = t.deal_id WHERE"
+            if connection.vendor == "postgresql"
+            else "WHERE t.deal_id IN (SELECT deal_id FROM facts) AND"
+        )
         return fetch(
             f"""WITH facts AS (
               SELECT d.created_at, d.stage_id, {bucket} AS cohort,
@@ -563,8 +571,7 @@ class Report:
               FROM facts f JOIN paid ON paid.deal_id = f.deal_id
               UNION ALL
               SELECT 'stage:' || t.stage, t.seconds
-              FROM {STAGE_TIME} t JOIN facts f ON f.deal_id = t.deal_id
-              WHERE t.stage IN ({open_codes})
+              FROM {STAGE_TIME} t {stage_deals} t.stage IN ({open_codes})
             ),
             {percentiles_cte()}
             SELECT 'pct', k, n, p50, p90 FROM pct
