@@ -472,6 +472,15 @@ class Report:
         stage_steps = " ".join(
             f"WHEN '{code}' THEN '{step}'" for code, step in effort.STAGE_STEP.items()
         )
+        # The moves of the filtered deals. PostgreSQL: joined to the deals under the
+        # filters themselves, so it hashes the deals instead of probing the moves once per
+        # application (1 s at 100k deals); SQLite: a semi-join on `fd`, 0.2 s faster there.
+        if connection.vendor == "postgresql":
+            moves_of_filtered = f"FROM {MOVES} m JOIN {DEAL} d ON d.id = m.deal_id WHERE {where}"
+            moves_params = params
+        else:
+            moves_of_filtered = f"FROM {MOVES} m WHERE m.deal_id IN (SELECT id FROM fd)"
+            moves_params = []
         sql = f"""fd AS (SELECT d.id FROM {DEAL} d WHERE {where}),
         w(object_type, verb, minutes, step) AS (VALUES {weights}),
         objs(object_type, object_id, deal_id, doc_step) AS (
@@ -492,9 +501,7 @@ class Report:
           -- Stage moves by hand, counted per deal, person and stage entered (facts).
           SELECT m.actor_id, CASE m.stage {stage_steps} ELSE 'follow_up' END,
                  m.moves, m.moves * {effort.STAGE_MOVE_MINUTES}
-          -- Joined to the deals under the filters themselves, not to `fd`: PostgreSQL
-          -- then hashes the deals instead of probing the moves once per application.
-          FROM {MOVES} m JOIN {DEAL} d ON d.id = m.deal_id WHERE {where}
+          {moves_of_filtered}
         ),
         edits(deal_id, actor_id, at, step, minutes) AS (
           SELECT o.deal_id, a.actor_id, a.at,
@@ -506,7 +513,7 @@ class Report:
             AND w.verb = a.verb AND w.object_type = a.object_type
             AND a.actor_id IS NOT NULL
         )"""
-        return sql, [*params, *weight_params, *params]
+        return sql, [*params, *weight_params, *moves_params]
 
     @cached_property
     def effort_rows(self) -> list[tuple[Any, ...]]:
