@@ -22,3 +22,91 @@ class AnalyticsSettings(models.Model):
     def load(cls) -> "AnalyticsSettings":
         settings, _created = cls.objects.get_or_create(pk=1)
         return settings
+
+
+# --- facts drawn from the stage history (see analytics/facts.py) ---------------------------
+# Kept by analytics.facts.catch_up from the stage history alone, so every write path (the
+# services, imports, the demo's and the benchmark's bulk rows) is covered without telling
+# analytics anything. Never edited by hand; `manage.py analytics_rebuild` rebuilds them.
+
+
+class DealFacts(models.Model):
+    """Per deal, what its stage history says (one row per deal with at least one change)."""
+
+    deal = models.OneToOneField(
+        "deals.Deal", primary_key=True, on_delete=models.CASCADE, related_name="+"
+    )
+    # The furthest stage position reached (lost stages are not positions), NULL when the
+    # history only ever went to lost stages.
+    top = models.IntegerField(null=True)
+    # The first time the history reached proposal sent / contract signed or a later stage.
+    proposal_at = models.DateTimeField(null=True)
+    signed_at = models.DateTimeField(null=True)
+    # The first time the deal entered a won stage.
+    won_at = models.DateTimeField(null=True)
+    # The first stage move a person made (not the change that opened the deal).
+    first_move_at = models.DateTimeField(null=True)
+    # Opened by nobody (a form, the API, an e-mail): a lead for the first-response report.
+    lead = models.BooleanField(default=False)
+    # How many stage changes were folded in: a late-committed change shows as a difference.
+    changes = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        indexes = [models.Index(fields=["won_at"], name="analytics_facts_won_idx")]
+
+    def __str__(self) -> str:
+        return f"facts of deal {self.deal_id}"
+
+
+class DealStageTime(models.Model):
+    """Per deal and stage it has left: seconds spent there, all visits added up."""
+
+    deal = models.ForeignKey("deals.Deal", on_delete=models.CASCADE, related_name="+")
+    stage = models.CharField(max_length=40)
+    seconds = models.BigIntegerField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["deal", "stage"], name="analytics_stagetime_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.deal_id} in {self.stage}: {self.seconds} s"
+
+
+class DealMoves(models.Model):
+    """Per deal, person and stage entered: how many stage moves that person made by hand."""
+
+    deal = models.ForeignKey("deals.Deal", on_delete=models.CASCADE, related_name="+")
+    actor_id = models.BigIntegerField()
+    stage = models.CharField(max_length=40)
+    moves = models.PositiveIntegerField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["deal", "actor_id", "stage"], name="analytics_moves_unique"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.deal_id}: {self.actor_id} → {self.stage} ×{self.moves}"
+
+
+class FactsState(models.Model):
+    """One row: how far the facts have read the stage history.
+
+    Every change with an id up to `watermark` is folded in. Changes above it were read up
+    to `pending_max`; on PostgreSQL a transaction still open then may commit a lower id
+    later, so the watermark moves up to `pending_max` only once every transaction that was
+    running at that time (`pending_xmax`, the snapshot's next transaction id) has ended.
+    `stages` is the stage table's code/position/kind the facts were built with."""
+
+    watermark = models.BigIntegerField(default=0)
+    pending_max = models.BigIntegerField(default=0)
+    pending_xmax = models.BigIntegerField(null=True)
+    stages = models.TextField(default="")
+    rebuilt_at = models.DateTimeField(null=True)
+
+    def __str__(self) -> str:
+        return f"facts up to stage change {self.watermark}"
