@@ -7,6 +7,7 @@ from __future__ import annotations
 import functools
 import hmac
 import json
+import operator
 from dataclasses import dataclass
 from typing import Any
 
@@ -80,14 +81,29 @@ def picker_data(
     }
 
 
+@functools.cache
+def _input_fields(model: type) -> tuple[tuple[str, ...], Any]:
+    """A model's input field names (not the view count or the token), and one C-level
+    getter of their values as a tuple."""
+    names = tuple(
+        field.attname
+        for field in model._meta.concrete_fields  # type: ignore[attr-defined]
+        if field.attname not in _NOT_INPUTS
+    )
+    getter = operator.attrgetter(*names)
+    return names, (getter if len(names) > 1 else lambda instance: (getter(instance),))
+
+
+def studio_values(studio: Studio) -> tuple[Any, ...]:
+    """The studio's field values ``_row`` reads, without their names."""
+    return _input_fields(type(studio))[1](studio)
+
+
 def _row(instance: Any) -> tuple[Any, ...]:
     if instance is None:
         return ()
-    return tuple(
-        (field.attname, getattr(instance, field.attname))
-        for field in instance._meta.concrete_fields
-        if field.attname not in _NOT_INPUTS
-    )
+    names, values = _input_fields(type(instance))
+    return tuple(zip(names, values(instance), strict=True))
 
 
 @dataclass(frozen=True)
@@ -222,8 +238,9 @@ def _page_query(vendor: str) -> tuple[str, int, tuple[Any, ...]]:
 
 def find_for_page(token: str) -> Document | None:
     """``Document.find_by_token`` for the client's page, with the page's stamps read in the
-    same query, as ``document.page_stamps`` (as read with the row, for this request only):
-    a reload of the page is one query, and no ORM query is compiled for it."""
+    same query, as ``document.page_stamps`` (as read with the row, for this request only),
+    and the raw row as ``document.page_row``: a reload of the page is one query, and no ORM
+    query is compiled for it."""
     if not plausible_token(token):
         return None
     wanted = hash_token(token)
@@ -244,6 +261,9 @@ def find_for_page(token: str) -> Document | None:
     if not hmac.compare_digest(found.token_hash, wanted) or not found.link_is_usable:
         return None
     found.page_stamps = _stamps_from(row[len(converters) :], count)
+    # The row as the database returned it: the document and its stamps in one hashable tuple,
+    # what the client page's key is made from (see client_views.page).
+    found.page_row = tuple(row)
     return found
 
 
