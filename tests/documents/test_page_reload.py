@@ -21,6 +21,7 @@ from django.urls import reverse
 
 from studiocrm.documents import csrf, page_cache, services
 from studiocrm.documents.models import Acceptance, Document
+from studiocrm.documents.presenting import find_for_page, page_stamps
 from tests.documents.conftest import accept
 
 TOKEN = re.compile(r"[A-Za-z0-9]{64}")
@@ -157,3 +158,24 @@ def test_get_token_masks_the_cookie_secret_as_django_does():
     second = csrf.get_token(request)
     assert request.META["CSRF_COOKIE"] == secret
     assert second != first and _unmask_cipher_token(second) == secret
+
+
+def test_the_token_lookup_reads_the_same_stamps_as_page_stamps(sent_proposal, manager):
+    from studiocrm.estimates import services as estimate_services
+    from studiocrm.estimates.models import Estimate
+
+    found = find_for_page(sent_proposal.link_token())
+    assert found.pk == sent_proposal.pk
+    assert found.page_stamps == page_stamps(sent_proposal)
+    latest = (
+        Estimate.objects.filter(deal=sent_proposal.deal, status=Estimate.Status.SAVED)
+        .order_by("-saved_at", "-pk")
+        .first()
+    )
+    assert found.page_stamps.estimate[0] == latest.pk
+    assert found.page_stamps.brief == (None, None)
+    before = found.page_row
+    estimate_services.save_estimate(latest, actor=manager)  # a new saved version
+    again = find_for_page(sent_proposal.link_token())
+    assert again.page_row != before
+    assert again.page_stamps == page_stamps(sent_proposal)

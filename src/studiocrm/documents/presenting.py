@@ -129,22 +129,24 @@ def _columns(model: Any, alias: str, names: tuple[str, ...]) -> list[str]:
 def _stamps_sql(select_document: str, where: str) -> tuple[str, int]:
     """The stamps query: ``select_document`` columns of the document row (``doc``) first,
     then the stamps; rows chosen by ``where``. Returns the SQL and the count of related
-    columns. Its parameters: the two estimate and two brief statuses (``_STATUSES``), then
+    columns. Its parameters: the estimate's and the brief's status (``_STATUSES``), then
     those of ``where``."""
     quote = connection.ops.quote_name
 
     def table(model: Any) -> str:
         return quote(model._meta.db_table)
 
+    # The saved estimate and the submitted brief in use, each joined by the id of the latest
+    # (one subquery each, not one per column read from it).
     latest_estimate = (
-        f"FROM {table(Estimate)} WHERE {quote('deal_id')} = d.{quote('id')} "
+        f"(SELECT {quote('id')} FROM {table(Estimate)} WHERE {quote('deal_id')} = d.{quote('id')} "  # noqa: S608
         f"AND {quote('status')} = %s ORDER BY {quote('saved_at')} DESC, {quote('id')} DESC "
-        "LIMIT 1"
+        "LIMIT 1)"
     )
     latest_brief = (
-        f"FROM {table(Brief)} WHERE {quote('deal_id')} = d.{quote('id')} "
+        f"(SELECT {quote('id')} FROM {table(Brief)} WHERE {quote('deal_id')} = d.{quote('id')} "  # noqa: S608
         f"AND {quote('status')} = %s ORDER BY {quote('submitted_at')} DESC, {quote('id')} DESC "
-        "LIMIT 1"
+        "LIMIT 1)"
     )
     related = [
         *_columns(Deal, "d", ("client", "contact", "manager", *DEAL_FIELDS)),
@@ -155,10 +157,10 @@ def _stamps_sql(select_document: str, where: str) -> tuple[str, int]:
     ]
     stamps = [
         *related,
-        f"(SELECT {quote('id')} {latest_estimate})",
-        f"(SELECT {quote('updated_at')} {latest_estimate})",
-        f"(SELECT {quote('id')} {latest_brief})",
-        f"(SELECT {quote('submitted_at')} {latest_brief})",
+        f"e.{quote('id')}",
+        f"e.{quote('updated_at')}",
+        f"b.{quote('id')}",
+        f"b.{quote('submitted_at')}",
         f"(SELECT {quote('id')} FROM {table(Acceptance)} WHERE {quote('document_id')} = "  # noqa: S608
         f"doc.{quote('id')} ORDER BY {quote('accepted_at')} DESC, {quote('id')} DESC LIMIT 1)",
         f"(SELECT a.{quote('id')} FROM {table(Acceptance)} a "  # noqa: S608
@@ -178,17 +180,14 @@ def _stamps_sql(select_document: str, where: str) -> tuple[str, int]:
         f"LEFT JOIN {table(Contact)} ct ON ct.{quote('id')} = d.{quote('contact_id')} "
         f"LEFT JOIN {table(User)} u ON u.{quote('id')} = d.{quote('manager_id')} "
         f"LEFT JOIN {table(Document)} p ON p.{quote('id')} = doc.{quote('parent_id')} "
+        f"LEFT JOIN {table(Estimate)} e ON e.{quote('id')} = {latest_estimate} "
+        f"LEFT JOIN {table(Brief)} b ON b.{quote('id')} = {latest_brief} "
         f"WHERE {where}"
     )
     return sql, len(related)
 
 
-_STATUSES = [
-    Estimate.Status.SAVED.value,
-    Estimate.Status.SAVED.value,
-    Brief.Status.SUBMITTED.value,
-    Brief.Status.SUBMITTED.value,
-]
+_STATUSES = [Estimate.Status.SAVED.value, Brief.Status.SUBMITTED.value]
 
 
 def _stamps_from(row: Any, count: int) -> Stamps:
