@@ -7,6 +7,12 @@ from studiocrm.core.accounts import views as account_views
 
 urlpatterns = [
     path("", core_views.home, name="home"),
+    # Client pages, reached only through a link token. First, because a client reloads them
+    # most and the resolver tries the patterns in order; no other prefix starts with "c/".
+    path("c/b/", include("studiocrm.briefs.client_urls")),
+    path("c/doc/", include("studiocrm.documents.client_urls")),
+    path("c/pay/", include("studiocrm.billing.client_urls")),
+    path("c/k/", include("studiocrm.flow.client_urls")),
     path("login/", account_views.LoginView.as_view(), name="login"),
     path("login/code/", account_views.login_verify, name="login_verify"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
@@ -44,9 +50,4 @@ urlpatterns = [
     path("automation/", include("studiocrm.flow.urls")),
     path("transfer/", include("studiocrm.transfer.urls")),
     path("studio/system/", include("studiocrm.ops.urls")),
-    # Client pages, reached only through a link token.
-    path("c/b/", include("studiocrm.briefs.client_urls")),
-    path("c/doc/", include("studiocrm.documents.client_urls")),
-    path("c/pay/", include("studiocrm.billing.client_urls")),
-    path("c/k/", include("studiocrm.flow.client_urls")),
 ]

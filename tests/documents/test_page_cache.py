@@ -47,9 +47,22 @@ def test_a_marker_is_added_once_and_remembered_for_as_long_as_it_lives(redis_cac
 
 
 def test_html_comes_from_memory_but_is_shared_through_redis(redis_cache):
-    assert page_cache.get_html("page:k", 60) is None
-    page_cache.set_html("page:k", "<p>x</p>", 60)
+    html = "<p>x</p><i>@</i><b>@</b>"
+    assert page_cache.get_parts("page:k", 60, "@") is None
+    assert page_cache.set_parts("page:k", html, 60, "@") == (b"<p>x</p><i>", b"</i><b>", b"</b>")
     page_cache.clear()  # another worker: nothing in its memory
-    assert page_cache.get_html("page:k", 60) == "<p>x</p>"
+    parts = page_cache.get_parts("page:k", 60, "@")
+    assert b"T".join(parts).decode() == "<p>x</p><i>T</i><b>T</b>"
     redis_cache.delete("page:k")
-    assert page_cache.get_html("page:k", 60) == "<p>x</p>"  # now remembered here
+    assert page_cache.get_parts("page:k", 60, "@") == parts  # now remembered here
+
+
+def test_a_key_is_remembered_for_its_exact_inputs_only(redis_cache):
+    inputs = (("row", 1, "2026-01-01"), ("studio",), "ru", False, "[]")
+    assert page_cache.known_key(inputs) is None
+    page_cache.remember_key(inputs, "documents:page:abc", 60)
+    assert page_cache.known_key(inputs) == "documents:page:abc"
+    assert page_cache.known_key((*inputs[:2], "en", *inputs[3:])) is None
+    # Inputs that cannot be hashed are simply not remembered.
+    page_cache.remember_key(({"a": 1},), "documents:page:x", 60)
+    assert page_cache.known_key(({"a": 1},)) is None

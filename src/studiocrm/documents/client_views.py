@@ -16,7 +16,6 @@ from __future__ import annotations
 from typing import Any
 
 from django.http import Http404, HttpRequest, HttpResponse
-from django.middleware.csrf import get_token
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
 from django.utils import translation
@@ -27,7 +26,7 @@ from django_ratelimit.core import is_ratelimited
 from studiocrm.clients import services as client_services
 from studiocrm.clients.forms import ClientDetailsForm
 from studiocrm.core.http import client_ip
-from studiocrm.documents import estimate_data, page_cache, services
+from studiocrm.documents import csrf, estimate_data, page_cache, services
 from studiocrm.documents.csrf import no_referrer_csrf_protect
 from studiocrm.documents.forms import AcceptForm, QuestionForm
 from studiocrm.documents.models import Acceptance, Document, Kind, Revision
@@ -43,6 +42,7 @@ from studiocrm.documents.presenting import (
     picker_data,
     raw_download,
     state_key,
+    studio_values,
 )
 from studiocrm.documents.rendering import sha256_text
 from studiocrm.portal.links import record_view
@@ -273,8 +273,43 @@ def page(request: HttpRequest, document: Document) -> HttpResponse:
     # HTML is cached under a key of all it depends on, with a placeholder where this
     # request's CSRF token goes (every response still gets a fresh masked token).
     studio = getattr(request, "studio", None)
-    stamps = getattr(document, "page_stamps", None) or page_stamps(document)
     children = _children(document)
+    key = _page_key(document, studio, children)
+    parts = page_cache.get_parts(key, PAGE_CACHE_SECONDS, CSRF_PLACEHOLDER)
+    if parts is None:
+        stamps = getattr(document, "page_stamps", None) or page_stamps(document)
+        state = page_state(document, studio=studio, stamps=stamps)
+        response = _render_page(
+            request, document, state=state, children=children, csrf_token=CSRF_PLACEHOLDER
+        )
+        if response.status_code != 200 or state.problem is not None:
+            return _with_csrf(request, response)
+        parts = page_cache.set_parts(
+            key, response.content.decode(), PAGE_CACHE_SECONDS, CSRF_PLACEHOLDER
+        )
+    body = parts[0] if len(parts) == 1 else csrf.get_token(request).encode().join(parts)
+    response = HttpResponse(body)
+    response["Content-Security-Policy"] = CONTENT_SECURITY_POLICY
+    return response
+
+
+def _page_key(document: Document, studio: Any, children: list[dict[str, Any]]) -> str:
+    """The cache key of the plain page: a hash of everything it shows.
+
+    Computed from the document, its stamps and the studio; a process remembers the key it
+    computed for the same raw inputs (the row ``find_for_page`` read, the studio's fields,
+    the language, whether it has expired, the contract's parts), so a reload of an unchanged
+    page does not hash them again. Any change to any of them is a different entry."""
+    expired = services.is_expired(document)
+    language = translation.get_language()
+    row = getattr(document, "page_row", None)
+    inputs = None
+    if row is not None and studio is not None:
+        inputs = (row, studio_values(studio), language, expired, repr(children))
+        known = page_cache.known_key(inputs)
+        if known is not None:
+            return known
+    stamps = getattr(document, "page_stamps", None) or page_stamps(document)
     key = "documents:page:" + sha256_text(
         repr(
             (
@@ -284,29 +319,19 @@ def page(request: HttpRequest, document: Document) -> HttpResponse:
                 document.status,
                 document.title,
                 children,
-                translation.get_language(),
+                language,
                 studio and _studio_branding(studio),
                 # What _known_signer reads, without its queries: the deal's latest
                 # acceptance, and the contact's fields (in the stamps' related columns).
                 stamps.deal_acceptance_id,
                 document.valid_until,
-                services.is_expired(document),
+                expired,
             )
         )
     )
-    cached = page_cache.get_html(key, PAGE_CACHE_SECONDS)
-    if cached is None:
-        state = page_state(document, studio=studio, stamps=stamps)
-        response = _render_page(
-            request, document, state=state, children=children, csrf_token=CSRF_PLACEHOLDER
-        )
-        if response.status_code != 200 or state.problem is not None:
-            return _with_csrf(request, response)
-        cached = response.content.decode()
-        page_cache.set_html(key, cached, PAGE_CACHE_SECONDS)
-    response = HttpResponse(cached)
-    response["Content-Security-Policy"] = CONTENT_SECURITY_POLICY
-    return _with_csrf(request, response)
+    if inputs is not None:
+        page_cache.remember_key(inputs, key, PAGE_CACHE_SECONDS)
+    return key
 
 
 def _studio_branding(studio: Any) -> tuple[Any, ...]:
@@ -318,7 +343,7 @@ def _with_csrf(request: HttpRequest, response: HttpResponse) -> HttpResponse:
     """Put this request's masked CSRF token where the placeholder is."""
     if CSRF_PLACEHOLDER.encode() in response.content:
         response.content = response.content.replace(
-            CSRF_PLACEHOLDER.encode(), get_token(request).encode()
+            CSRF_PLACEHOLDER.encode(), csrf.get_token(request).encode()
         )
     return response
 

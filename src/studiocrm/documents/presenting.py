@@ -7,6 +7,7 @@ from __future__ import annotations
 import functools
 import hmac
 import json
+import operator
 from dataclasses import dataclass
 from typing import Any
 
@@ -80,14 +81,29 @@ def picker_data(
     }
 
 
+@functools.cache
+def _input_fields(model: type) -> tuple[tuple[str, ...], Any]:
+    """A model's input field names (not the view count or the token), and one C-level
+    getter of their values as a tuple."""
+    names = tuple(
+        field.attname
+        for field in model._meta.concrete_fields  # type: ignore[attr-defined]
+        if field.attname not in _NOT_INPUTS
+    )
+    getter = operator.attrgetter(*names)
+    return names, (getter if len(names) > 1 else lambda instance: (getter(instance),))
+
+
+def studio_values(studio: Studio) -> tuple[Any, ...]:
+    """The studio's field values ``_row`` reads, without their names."""
+    return _input_fields(type(studio))[1](studio)
+
+
 def _row(instance: Any) -> tuple[Any, ...]:
     if instance is None:
         return ()
-    return tuple(
-        (field.attname, getattr(instance, field.attname))
-        for field in instance._meta.concrete_fields
-        if field.attname not in _NOT_INPUTS
-    )
+    names, values = _input_fields(type(instance))
+    return tuple(zip(names, values(instance), strict=True))
 
 
 @dataclass(frozen=True)
@@ -113,22 +129,24 @@ def _columns(model: Any, alias: str, names: tuple[str, ...]) -> list[str]:
 def _stamps_sql(select_document: str, where: str) -> tuple[str, int]:
     """The stamps query: ``select_document`` columns of the document row (``doc``) first,
     then the stamps; rows chosen by ``where``. Returns the SQL and the count of related
-    columns. Its parameters: the two estimate and two brief statuses (``_STATUSES``), then
+    columns. Its parameters: the estimate's and the brief's status (``_STATUSES``), then
     those of ``where``."""
     quote = connection.ops.quote_name
 
     def table(model: Any) -> str:
         return quote(model._meta.db_table)
 
+    # The saved estimate and the submitted brief in use, each joined by the id of the latest
+    # (one subquery each, not one per column read from it).
     latest_estimate = (
-        f"FROM {table(Estimate)} WHERE {quote('deal_id')} = d.{quote('id')} "
+        f"(SELECT {quote('id')} FROM {table(Estimate)} WHERE {quote('deal_id')} = d.{quote('id')} "  # noqa: S608
         f"AND {quote('status')} = %s ORDER BY {quote('saved_at')} DESC, {quote('id')} DESC "
-        "LIMIT 1"
+        "LIMIT 1)"
     )
     latest_brief = (
-        f"FROM {table(Brief)} WHERE {quote('deal_id')} = d.{quote('id')} "
+        f"(SELECT {quote('id')} FROM {table(Brief)} WHERE {quote('deal_id')} = d.{quote('id')} "  # noqa: S608
         f"AND {quote('status')} = %s ORDER BY {quote('submitted_at')} DESC, {quote('id')} DESC "
-        "LIMIT 1"
+        "LIMIT 1)"
     )
     related = [
         *_columns(Deal, "d", ("client", "contact", "manager", *DEAL_FIELDS)),
@@ -139,10 +157,10 @@ def _stamps_sql(select_document: str, where: str) -> tuple[str, int]:
     ]
     stamps = [
         *related,
-        f"(SELECT {quote('id')} {latest_estimate})",
-        f"(SELECT {quote('updated_at')} {latest_estimate})",
-        f"(SELECT {quote('id')} {latest_brief})",
-        f"(SELECT {quote('submitted_at')} {latest_brief})",
+        f"e.{quote('id')}",
+        f"e.{quote('updated_at')}",
+        f"b.{quote('id')}",
+        f"b.{quote('submitted_at')}",
         f"(SELECT {quote('id')} FROM {table(Acceptance)} WHERE {quote('document_id')} = "  # noqa: S608
         f"doc.{quote('id')} ORDER BY {quote('accepted_at')} DESC, {quote('id')} DESC LIMIT 1)",
         f"(SELECT a.{quote('id')} FROM {table(Acceptance)} a "  # noqa: S608
@@ -162,17 +180,14 @@ def _stamps_sql(select_document: str, where: str) -> tuple[str, int]:
         f"LEFT JOIN {table(Contact)} ct ON ct.{quote('id')} = d.{quote('contact_id')} "
         f"LEFT JOIN {table(User)} u ON u.{quote('id')} = d.{quote('manager_id')} "
         f"LEFT JOIN {table(Document)} p ON p.{quote('id')} = doc.{quote('parent_id')} "
+        f"LEFT JOIN {table(Estimate)} e ON e.{quote('id')} = {latest_estimate} "
+        f"LEFT JOIN {table(Brief)} b ON b.{quote('id')} = {latest_brief} "
         f"WHERE {where}"
     )
     return sql, len(related)
 
 
-_STATUSES = [
-    Estimate.Status.SAVED.value,
-    Estimate.Status.SAVED.value,
-    Brief.Status.SUBMITTED.value,
-    Brief.Status.SUBMITTED.value,
-]
+_STATUSES = [Estimate.Status.SAVED.value, Brief.Status.SUBMITTED.value]
 
 
 def _stamps_from(row: Any, count: int) -> Stamps:
@@ -222,8 +237,9 @@ def _page_query(vendor: str) -> tuple[str, int, tuple[Any, ...]]:
 
 def find_for_page(token: str) -> Document | None:
     """``Document.find_by_token`` for the client's page, with the page's stamps read in the
-    same query, as ``document.page_stamps`` (as read with the row, for this request only):
-    a reload of the page is one query, and no ORM query is compiled for it."""
+    same query, as ``document.page_stamps`` (as read with the row, for this request only),
+    and the raw row as ``document.page_row``: a reload of the page is one query, and no ORM
+    query is compiled for it."""
     if not plausible_token(token):
         return None
     wanted = hash_token(token)
@@ -244,6 +260,9 @@ def find_for_page(token: str) -> Document | None:
     if not hmac.compare_digest(found.token_hash, wanted) or not found.link_is_usable:
         return None
     found.page_stamps = _stamps_from(row[len(converters) :], count)
+    # The row as the database returned it: the document and its stamps in one hashable tuple,
+    # what the client page's key is made from (see client_views.page).
+    found.page_row = tuple(row)
     return found
 
 

@@ -29,6 +29,7 @@ The decorator:
 
 from __future__ import annotations
 
+import functools
 import time
 from collections.abc import Callable
 from functools import wraps
@@ -39,6 +40,7 @@ from django.core.cache import caches
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone, translation
+from django.utils.module_loading import import_string
 from django_ratelimit import core as ratelimit_core
 from django_ratelimit.core import is_ratelimited
 
@@ -78,13 +80,14 @@ def _rate() -> str:
     return getattr(settings, "PORTAL_NOT_FOUND_RATE", DEFAULT_NOT_FOUND_RATE)
 
 
-# A counter key read as 0 (an address with no refused link in this window) is remembered in
-# this process for this long, so a client reloading a page does not ask the cache every time.
-# A refused link counted in this process forgets it at once; one counted in another process
-# blocks the good links here at most this much later. Refused links themselves are always
-# counted and checked in the cache.
+# An address with no refused link in this window (its counter read as 0) is remembered in
+# this process for this long, so a client reloading a page does not ask the cache every time
+# (nor build the counter's key). A refused link counted in this process forgets them all at
+# once; one counted in another process blocks the good links here at most this much later.
+# Refused links themselves are always counted and checked in the cache. A new window starts
+# its counter at 0, so remembering an address across a window's end changes nothing.
 CLEAN_ADDRESS_SECONDS = 1.0
-_clean_until: dict[str, float] = {}
+_clean_until: dict[Any, float] = {}
 
 
 def _over_limit(request: HttpRequest, *, increment: bool) -> bool:
@@ -93,6 +96,20 @@ def _over_limit(request: HttpRequest, *, increment: bool) -> bool:
     return is_ratelimited(
         request, group=RATELIMIT_GROUP, key="ip", rate=_rate(), increment=increment
     )
+
+
+@functools.cache
+def _import_address_function(path: str) -> Callable[[HttpRequest], str]:
+    return import_string(path)
+
+
+def _limiter_address(request: HttpRequest) -> str | None:
+    """The address django-ratelimit keys this request on, before its netmask: the value of
+    ``RATELIMIT_IP_META_KEY`` when that names a function (ours: ``core.http.client_ip``)."""
+    setting = getattr(settings, "RATELIMIT_IP_META_KEY", None)
+    if isinstance(setting, str) and "." in setting:
+        return _import_address_function(setting)(request) or None
+    return None
 
 
 def _limit_reached(request: HttpRequest) -> bool:
@@ -105,6 +122,10 @@ def _limit_reached(request: HttpRequest) -> bool:
     if not getattr(settings, "RATELIMIT_ENABLE", True):
         return False
     rate = _rate()
+    now = time.monotonic()
+    address = _limiter_address(request)
+    if address is not None and _clean_until.get((rate, address), 0.0) > now:
+        return False
     limit, period = ratelimit_core._split_rate(rate)
     value = ratelimit_core._SIMPLE_KEYS["ip"](request)
     key = ratelimit_core._make_cache_key(
@@ -114,15 +135,14 @@ def _limit_reached(request: HttpRequest) -> bool:
         value,
         ratelimit_core.ALL,
     )
-    now = time.monotonic()
-    if _clean_until.get(key, 0.0) > now:
+    if address is None and _clean_until.get(key, 0.0) > now:
         return False
     cache = caches[getattr(settings, "RATELIMIT_USE_CACHE", "default")]
     count = cache.get(key) or 0
     if count == 0:
         if len(_clean_until) > 10_000:
             _clean_until.clear()
-        _clean_until[key] = now + CLEAN_ADDRESS_SECONDS
+        _clean_until[(rate, address) if address is not None else key] = now + CLEAN_ADDRESS_SECONDS
     return count > limit
 
 
