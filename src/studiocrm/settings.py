@@ -403,6 +403,7 @@ PERIODIC_JOBS = [
     ("studiocrm.ops.heartbeat.watch", env.integer("OPS_HEARTBEAT_SECONDS", 15, minimum=1)),
     ("studiocrm.webhooks.delivery.deliver_due", env.integer("WEBHOOK_SWEEP_SECONDS", 30)),
     ("studiocrm.api.services.purge_idempotency_records", 3600),
+    ("studiocrm.analytics.facts.keep_up", env.integer("ANALYTICS_FACTS_SECONDS", 60, minimum=5)),
 ]
 # Health (ops.health, /readyz, Settings → System): a worker silent this long has stopped
 # (the owner is told once); readiness fails above these outbox and task-queue limits.

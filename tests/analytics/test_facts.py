@@ -278,3 +278,23 @@ def test_the_rebuild_command_rebuilds_from_the_history(manager):
     call_command("analytics_rebuild", stdout=out)
     assert "5 deals rebuilt" in out.getvalue()
     assert stored() == expected()
+
+
+def test_the_workers_periodic_job_keeps_the_facts_current_without_a_report(manager):
+    from django.conf import settings
+    from django.utils.module_loading import import_string
+
+    paths = [path for path, _seconds in settings.PERIODIC_JOBS]
+    assert "studiocrm.analytics.facts.keep_up" in paths
+    job = import_string("studiocrm.analytics.facts.keep_up")
+    rng = random.Random(5)
+    deals = [DealFactory(manager=manager, created_at=START + timedelta(days=n)) for n in range(12)]
+    random_history(deals, rng)
+    done = job()
+    assert done is not None and done["deals"] == 12
+    assert stored() == expected()
+    # Nothing new: nothing done, nothing for the worker to log.
+    assert job() is None
+    random_history(deals[:3], rng)
+    assert job()["deals"] == 3
+    assert stored() == expected()

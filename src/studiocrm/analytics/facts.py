@@ -112,6 +112,15 @@ def catch_up(stages: Sequence[Stage] | None = None, *, rebuild: bool = False) ->
     return {"deals": deals, "rebuild": full, "seconds": time.perf_counter() - began}
 
 
+def keep_up() -> dict[str, Any] | None:
+    """The worker's periodic job (settings.PERIODIC_JOBS): catch up in the background, so a
+    report finds the facts current and the first report after a deploy or a large import does
+    not build them inside its request. Returns what was done, or None when nothing was new
+    (the worker logs only what a job returns)."""
+    done = catch_up()
+    return done if done["deals"] or done["rebuild"] else None
+
+
 def _history_snapshot(pending_xmax: int | None) -> tuple[int, bool, bool, int | None]:
     """Read at one moment: the newest change id; whether no other transaction is running
     (none can still commit a lower id); whether every other transaction that was running
