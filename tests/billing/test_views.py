@@ -272,13 +272,21 @@ def test_issuing_shows_who_the_invoice_goes_to(manager_client, deal, manager):
 
 
 def test_the_transfer_form_offers_today_in_a_date_input_in_russian(invoice, manager_client):
-    """A date input reads only ISO dates: a localized "05.12.2026" left it empty."""
+    """A date input reads only ISO dates: a localized "05.12.2026" left it empty.
+
+    "Today" is the studio's date, not the server's: after 21:00 UTC it is already tomorrow
+    in Moscow, and the form must offer Moscow's date.
+    """
     from django.utils import timezone
+
+    from studiocrm.core.models import Studio
 
     html = manager_client.get(
         f"/billing/{invoice.pk}/payment/", HTTP_ACCEPT_LANGUAGE="ru"
     ).content.decode()
-    assert f'type="date" name="received_on" value="{timezone.localdate():%Y-%m-%d}"' in html
+    with timezone.override(Studio.load().time_zone):
+        today = timezone.localdate()
+    assert f'type="date" name="received_on" value="{today:%Y-%m-%d}"' in html
 
 
 @pytest.mark.parametrize(
