@@ -1,5 +1,11 @@
 """The worker as a real process for the fault tests: started in its own process group (so a
-kill takes its sandbox children too), stopped gently or killed outright."""
+kill takes its sandbox children too), stopped gently or killed outright.
+
+Its stderr goes to a file, not a pipe read only at the end: while the database is away every
+periodic job logs a traceback, and 64 KB of them filled the pipe, so the worker blocked on
+its next log line (holding the logging lock, a transaction open) until the test stopped it
+— the letter the test waited for never left, and only when the restart fell inside the
+worker's first round of jobs."""
 
 from __future__ import annotations
 
@@ -7,35 +13,51 @@ import os
 import signal
 import subprocess
 import sys
+import tempfile
 
 from tests.backup.support import PROJECT
 
 
 def start_worker(env: dict[str, str]) -> subprocess.Popen:
-    return subprocess.Popen(
+    # Closed by stop_worker, once the process has ended.
+    log = tempfile.TemporaryFile(mode="w+", prefix="studiocrm-worker-", suffix=".log")  # noqa: SIM115
+    worker = subprocess.Popen(
         [sys.executable, str(PROJECT / "manage.py"), "worker"],
         env=env,
         cwd=PROJECT,
         stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
+        stderr=log,
         text=True,
         start_new_session=True,
     )
+    worker.log = log  # type: ignore[attr-defined]
+    return worker
+
+
+def _log(worker: subprocess.Popen) -> str:
+    """What the worker wrote to stderr, once it has ended."""
+    log = worker.log  # type: ignore[attr-defined]
+    if log.closed:
+        return ""
+    log.seek(0)
+    text = log.read()
+    log.close()
+    return text
 
 
 def kill_worker(worker: subprocess.Popen) -> None:
     """SIGKILL, as the kernel's OOM killer or a pulled plug would."""
     os.killpg(worker.pid, signal.SIGKILL)
-    worker.communicate(timeout=30)
+    worker.wait(timeout=30)
 
 
 def stop_worker(worker: subprocess.Popen) -> str:
     """SIGTERM (SIGKILL if it lingers); what it wrote to stderr."""
-    if worker.returncode is not None:
-        return ""
-    os.killpg(worker.pid, signal.SIGTERM)
-    try:
-        return worker.communicate(timeout=20)[1] or ""
-    except subprocess.TimeoutExpired:
-        os.killpg(worker.pid, signal.SIGKILL)
-        return worker.communicate(timeout=30)[1] or ""
+    if worker.returncode is None:
+        os.killpg(worker.pid, signal.SIGTERM)
+        try:
+            worker.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            os.killpg(worker.pid, signal.SIGKILL)
+            worker.wait(timeout=30)
+    return _log(worker)
