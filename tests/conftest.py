@@ -12,6 +12,28 @@ from studiocrm.core.models import Studio, User
 from tests.factories import UserFactory, with_authenticator
 
 
+def pytest_configure(config):
+    """TEST_CLOCK=2026-12-31T21:30:00+00:00 runs the suite with this process's clock started
+    at that moment (and running on): a late evening in UTC that is already tomorrow — and
+    next year — in the studio's Moscow. A test that takes the server's date for the studio's
+    fails there (the CI's SQLite pass runs so). Processes the tests start keep the real
+    clock, so tests that compare times across processes skip themselves under it."""
+    moment = os.environ.get("TEST_CLOCK")
+    if moment:
+        from datetime import datetime
+
+        import time_machine
+
+        config.test_clock = time_machine.travel(datetime.fromisoformat(moment), tick=True)
+        config.test_clock.start()
+
+
+def pytest_unconfigure(config):
+    clock = getattr(config, "test_clock", None)
+    if clock is not None:
+        clock.stop()
+
+
 def pytest_collection_modifyitems(items):
     """Transactional tests (threads, live server) flush every table when they end, which
     would also wipe the rows data migrations create (stages, default brief and document

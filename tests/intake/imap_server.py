@@ -54,8 +54,10 @@ def make_certificate(directory: Path) -> tuple[Path, Path]:
         .issuer_name(name)
         .public_key(key.public_key())
         .serial_number(x509.random_serial_number())
-        .not_valid_before(now - datetime.timedelta(minutes=5))
-        .not_valid_after(now + datetime.timedelta(days=1))
+        # A year either side: OpenSSL checks it against the machine's clock, which is not
+        # the tests' under TEST_CLOCK (tests/conftest.py).
+        .not_valid_before(now - datetime.timedelta(days=366))
+        .not_valid_after(now + datetime.timedelta(days=366))
         .add_extension(
             x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
             critical=False,
