@@ -16,8 +16,9 @@ def pytest_configure(config):
     """TEST_CLOCK=2026-12-31T21:30:00+00:00 runs the suite with this process's clock started
     at that moment (and running on): a late evening in UTC that is already tomorrow — and
     next year — in the studio's Moscow. A test that takes the server's date for the studio's
-    fails there (the CI's SQLite pass runs so). Processes the tests start keep the real
-    clock, so tests that compare times across processes skip themselves under it."""
+    fails there (the CI's SQLite pass runs so). Processes the tests start, and C code such
+    as OpenSSL, keep the machine's clock: what crosses the two must allow for the gap (the
+    IMAP test server's certificate is valid for a year either side)."""
     moment = os.environ.get("TEST_CLOCK")
     if moment:
         from datetime import datetime
