@@ -110,3 +110,78 @@ class FactsState(models.Model):
 
     def __str__(self) -> str:
         return f"facts up to stage change {self.watermark}"
+
+
+# --- values and cells (see analytics/cells.py) -------------------------------------------
+# Every figure a deal adds to the reports, one row per (deal, metric, …), and their sums per
+# month × manager × source × currency: the dashboard reads the sums for whole months and the
+# deals' own rows for the days of a month the period cuts. Deals changed in place (a deal
+# reassigned, an invoice paid, an audit row written) are queued by database triggers in
+# `DirtyDeal`, so every writer is covered, the ORM's `QuerySet.update()` and raw SQL alike.
+
+
+class DirtyDeal(models.Model):
+    """A deal whose values must be computed again (filled by database triggers)."""
+
+    id = models.BigAutoField(primary_key=True)
+    deal_id = models.BigIntegerField()
+
+    def __str__(self) -> str:
+        return f"deal {self.deal_id} changed"
+
+
+class DealValue(models.Model):
+    """One figure a deal adds to a report: `metric` (what), `at` (the instant the period is
+    about: the application, the win, the invoice, the payment) and its local `month`
+    (YYYYMM in the studio's time zone), the deal's manager (0: nobody), source and the
+    currency the money is in; `label` and `value` (what the figure is grouped by, or the
+    value a percentile is taken over); `n` (count), `m` (a second count) and `total`
+    (cents, or tenths of a minute)."""
+
+    id = models.BigAutoField(primary_key=True)
+    deal_id = models.BigIntegerField(db_index=True)
+    metric = models.CharField(max_length=48)
+    at = models.DateTimeField()
+    month = models.IntegerField()
+    manager_id = models.BigIntegerField(default=0)
+    source = models.CharField(max_length=32)
+    currency = models.CharField(max_length=3)
+    label = models.CharField(max_length=600, default="")
+    value = models.BigIntegerField(default=0)
+    n = models.BigIntegerField(default=1)
+    m = models.BigIntegerField(default=0)
+    total = models.BigIntegerField(default=0)
+
+    class Meta:
+        indexes = [models.Index(fields=["at"], name="analytics_value_at_idx")]
+
+    def __str__(self) -> str:
+        return f"deal {self.deal_id} {self.metric} {self.label} {self.value}"
+
+
+class Cell(models.Model):
+    """The sum of the `DealValue` rows of one month × manager × source × currency × metric
+    × label × value."""
+
+    id = models.BigAutoField(primary_key=True)
+    month = models.IntegerField()
+    manager_id = models.BigIntegerField()
+    source = models.CharField(max_length=32)
+    currency = models.CharField(max_length=3)
+    metric = models.CharField(max_length=48)
+    label = models.CharField(max_length=600)
+    value = models.BigIntegerField()
+    n = models.BigIntegerField()
+    m = models.BigIntegerField()
+    total = models.BigIntegerField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["month", "manager_id", "source", "currency", "metric", "label", "value"],
+                name="analytics_cell_unique",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.month} {self.metric} {self.label} {self.value}: {self.n}"
