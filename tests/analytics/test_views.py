@@ -220,9 +220,16 @@ def test_cached_dashboard_answers_from_the_cache_until_the_data_changes(
     with CaptureQueriesContext(connection) as warm:
         second = owner_client.get(reverse(DASHBOARD))
     assert without_nonces(first) == without_nonces(second)
-    # The reports read the stage history through its per-deal facts (analytics/facts.py).
-    report_queries = [q for q in cold.captured_queries if "analytics_dealfacts" in q["sql"]]
-    warm_reports = [q for q in warm.captured_queries if "analytics_dealfacts" in q["sql"]]
+
+    # The reports read the cells and the deals' values (analytics/cells.py), kept with the
+    # per-deal facts of the stage history (analytics/facts.py).
+    def reads(queries):
+        return [
+            q for q in queries if "analytics_cell" in q["sql"] or "analytics_dealvalue" in q["sql"]
+        ]
+
+    report_queries = reads(cold.captured_queries)
+    warm_reports = reads(warm.captured_queries)
     warm_history = [q for q in warm.captured_queries if "deals_stagechange" in q["sql"]]
     # Warm: no report query; only the version query touches the history.
     assert len(report_queries) >= 3
@@ -233,9 +240,8 @@ def test_cached_dashboard_answers_from_the_cache_until_the_data_changes(
     deals_with_history(1, manager)
     with CaptureQueriesContext(connection) as after:
         third = owner_client.get(reverse(DASHBOARD))
-    assert len([q for q in after.captured_queries if "analytics_dealfacts" in q["sql"]]) > len(
-        report_queries
-    )
+    assert [q for q in after.captured_queries if "analytics_dealfacts" in q["sql"]]
+    assert len(reads(after.captured_queries)) > len(report_queries)
     assert without_nonces(third) != without_nonces(second)
 
 
@@ -265,3 +271,22 @@ def test_extra_query_parameters_make_no_new_cache_entry_and_stay_out_of_the_link
     assert "?date_from=2026-01-01&amp;date_to=2026-03-31&amp;unit=month" in page
     # Served from the cached sections: only the version query reads the history.
     assert len([q for q in junk.captured_queries if "deals_stagechange" in q["sql"]]) == 1
+
+
+def test_a_deal_changed_in_place_changes_the_cached_dashboard(
+    analytics_cache, owner_client, manager, other_manager
+):
+    """A reassignment by a plain UPDATE (no new row anywhere) still reaches a cached page:
+    the database triggers queue the deal, and the queue is part of the cache's version."""
+    deals_with_history(3, manager)
+    url = reverse(DASHBOARD)
+    owner_client.get(url)  # creates the settings row once
+    first = owner_client.get(url)
+    again = owner_client.get(url)
+    assert without_nonces(first) == without_nonces(again)  # served from the cache
+
+    Deal.objects.filter(manager=manager).update(manager=other_manager)
+    moved = owner_client.get(url)
+    assert without_nonces(moved) != without_nonces(again)
+    # And again from the cache once the queue was taken off, not recomputed to the old page.
+    assert without_nonces(owner_client.get(url)) == without_nonces(moved)

@@ -8,9 +8,11 @@ set, so every web process shares it).
 
 Invalidation: the key holds the data's version — the newest row id of every table whose new
 rows change a figure (stage moves, events, audit rows of people's edits, invoices,
-payments, outgoing letters, tasks, deals), read in one query over their primary keys. A new
-application, stage move, payment or edit therefore shows at once; only figures that depend
-on the clock alone (ages, "overdue now") may be up to a minute old.
+payments, outgoing letters, tasks, deals), and of the queue of deals changed in place
+(filled by database triggers, analytics/cells.py; the newest id taken off it when it is
+empty), read in one query over their primary keys. A new application, stage move, payment,
+edit or reassignment therefore shows at once; only figures that depend on the clock alone
+(ages, "overdue now") may be up to a minute old.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from django.conf import settings
 from django.core.cache import cache
 from django.utils import translation
 
+from studiocrm.analytics.models import DirtyDeal, FactsState
 from studiocrm.analytics.sql import fetch
 from studiocrm.billing.models import Invoice, Payment
 from studiocrm.core.models import AuditLog
@@ -44,7 +47,13 @@ def data_version() -> str:
     """The newest id of each table that feeds the reports, in one query."""
     # Table names from the models, nothing from the request.
     parts = ", ".join(f"(SELECT MAX(id) FROM {m._meta.db_table})" for m in VERSIONED)  # noqa: S608
-    (row,) = fetch(f"SELECT {parts}")
+    state, dirty = FactsState._meta.db_table, DirtyDeal._meta.db_table
+    (row,) = fetch(
+        f"""SELECT {parts}, (SELECT MAX(id) FROM {dirty}),
+                  (SELECT dirty_seen FROM {state} WHERE id = 1)"""  # noqa: S608
+    )
+    # A deal changed in place: the queue's newest id, or once taken off, the newest taken.
+    row = (*row[:-2], max(row[-2] or 0, row[-1] or 0))
     return "-".join(str(value or 0) for value in row)
 
 

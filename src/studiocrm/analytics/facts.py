@@ -31,22 +31,30 @@ from django.db import connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
-from studiocrm.analytics.models import DealFacts, DealMoves, DealStageTime, FactsState
+from studiocrm.analytics import cells
+from studiocrm.analytics.cells import DEAL, FACTS, MOVES, STAGE_TIME
+from studiocrm.analytics.models import FactsState
 from studiocrm.analytics.sql import fetch, seconds_between
-from studiocrm.deals.models import CONTRACT_SIGNED, PROPOSAL_SENT, Deal, Stage, StageChange
+from studiocrm.core.models import Studio
+from studiocrm.deals.models import CONTRACT_SIGNED, PROPOSAL_SENT, Stage, StageChange
 
-FACTS = DealFacts._meta.db_table
-STAGE_TIME = DealStageTime._meta.db_table
-MOVES = DealMoves._meta.db_table
 STATE = FactsState._meta.db_table
 CHANGE = StageChange._meta.db_table
-DEAL = Deal._meta.db_table
 REFRESH = "analytics_refresh_ids"
 
 
 def stage_signature(stages: Sequence[Stage]) -> str:
-    """What the facts depend on in the stage table: codes, positions and kinds."""
-    return ";".join(f"{s.code}:{s.position}:{s.kind}" for s in sorted(stages, key=lambda s: s.code))
+    """What the facts and values depend on besides the rows: the stage table's codes,
+    positions and kinds, and the studio's time zone (the values' local months)."""
+    signature = ";".join(
+        f"{s.code}:{s.position}:{s.kind}" for s in sorted(stages, key=lambda s: s.code)
+    )
+    return f"{time_zone()}|{signature}"
+
+
+def time_zone() -> str:
+    """The studio's time zone: the one the cells' months are local to."""
+    return Studio.load().time_zone
 
 
 def _postgres() -> bool:
@@ -54,15 +62,17 @@ def _postgres() -> bool:
 
 
 def needs_catch_up(stages: Sequence[Stage]) -> bool:
-    """One query: do changes above the watermark, or a changed stage table, await?"""
+    """One query: do changes above the watermark, deals changed in place, or a changed
+    stage table or time zone await?"""
     rows = fetch(
-        f"""SELECT s.watermark, s.stages, (SELECT MAX(id) FROM {CHANGE})
+        f"""SELECT s.watermark, s.stages, (SELECT MAX(id) FROM {CHANGE}),
+                  CASE WHEN EXISTS (SELECT 1 FROM {cells.DIRTY}) THEN 1 ELSE 0 END
         FROM {STATE} s WHERE s.id = 1"""
     )
     if not rows:
         return True
-    watermark, signature, newest = rows[0]
-    return signature != stage_signature(stages) or (newest or 0) > watermark
+    watermark, signature, newest, dirty = rows[0]
+    return signature != stage_signature(stages) or (newest or 0) > watermark or bool(dirty)
 
 
 def catch_up(stages: Sequence[Stage] | None = None, *, rebuild: bool = False) -> dict[str, Any]:
@@ -87,8 +97,11 @@ def catch_up(stages: Sequence[Stage] | None = None, *, rebuild: bool = False) ->
         newest, settled_now, earlier_ended, snapshot_xmax = _history_snapshot(state.pending_xmax)
         # Ids up to the watermark were committed before the last catch-up: still folded.
         # Above it, a lower id may have committed after a higher one was read: look again.
-        _fill_refresh_ids(full, state.watermark)
+        dirty_seen = max(state.dirty_seen, _fill_refresh_ids(full, state.watermark))
         deals = _refresh(stages)
+        cells.refresh(f"SELECT deal_id FROM {REFRESH}", signature.split("|")[0], full=full)
+        with connection.cursor() as cursor:
+            cursor.execute(f"DROP TABLE {REFRESH}")
         watermark = state.watermark
         if earlier_ended:
             # Every transaction that could still commit an id up to pending_max has ended,
@@ -101,6 +114,7 @@ def catch_up(stages: Sequence[Stage] | None = None, *, rebuild: bool = False) ->
             pending_max=newest,
             pending_xmax=None if settled_now else snapshot_xmax,
             stages=signature,
+            dirty_seen=dirty_seen,
             **({"rebuilt_at": timezone.now()} if full else {}),
         )
     if full:
@@ -109,6 +123,8 @@ def catch_up(stages: Sequence[Stage] | None = None, *, rebuild: bool = False) ->
             cursor.execute(f"ANALYZE {FACTS}")
             cursor.execute(f"ANALYZE {STAGE_TIME}")
             cursor.execute(f"ANALYZE {MOVES}")
+            cursor.execute(f"ANALYZE {cells.VALUE}")
+            cursor.execute(f"ANALYZE {cells.CELL}")
     return {"deals": deals, "rebuild": full, "seconds": time.perf_counter() - began}
 
 
@@ -142,16 +158,17 @@ def _history_snapshot(pending_xmax: int | None) -> tuple[int, bool, bool, int | 
     return int(newest), others == 0, pending_xmax is None or earlier == 0, int(xmax)
 
 
-def _fill_refresh_ids(full: bool, watermark: int) -> None:
+def _fill_refresh_ids(full: bool, watermark: int) -> int:
     """The deals to refresh, into a temporary table: all of them, or those with changes
     above the watermark whose facts are missing or folded in a different number of
-    changes."""
+    changes, and the deals the triggers queued as changed in place (the queue is emptied
+    either way). Returns the newest queue id taken (0: none)."""
     with connection.cursor() as cursor:
         cursor.execute(f"DROP TABLE IF EXISTS {REFRESH}")
         cursor.execute(f"CREATE TEMPORARY TABLE {REFRESH} (deal_id BIGINT PRIMARY KEY)")
         if full:
             cursor.execute(f"INSERT INTO {REFRESH} (deal_id) SELECT id FROM {DEAL}")
-            return
+            return cells.claim_dirty(REFRESH)
         cursor.execute(
             f"""INSERT INTO {REFRESH} (deal_id)
             SELECT x.deal_id
@@ -161,10 +178,12 @@ def _fill_refresh_ids(full: bool, watermark: int) -> None:
                OR f.changes <> (SELECT COUNT(*) FROM {CHANGE} c WHERE c.deal_id = x.deal_id)""",
             [watermark],
         )
+        newest_dirty = cells.claim_dirty(REFRESH)
         if _postgres():
             # A handful of deals, not the planner's guess for an unread table: the
             # refresh then deletes and reads them through the deal indexes.
             cursor.execute(f"ANALYZE {REFRESH}")
+    return newest_dirty
 
 
 def _refresh(stages: list[Stage]) -> int:
@@ -233,7 +252,6 @@ def _refresh(stages: list[Stage]) -> int:
             WHERE c.deal_id IN ({ids}) AND c.by_id IS NOT NULL AND c.from_stage_id IS NOT NULL
             GROUP BY c.deal_id, c.by_id, c.to_stage_id"""
         )
-        cursor.execute(f"DROP TABLE {REFRESH}")
     return refreshed
 
 

@@ -107,6 +107,9 @@ class FactsState(models.Model):
     pending_xmax = models.BigIntegerField(null=True)
     stages = models.TextField(default="")
     rebuilt_at = models.DateTimeField(null=True)
+    # The newest id a catch-up took off the queue of deals changed in place: with the queue's
+    # own newest id, the report cache's data version of in-place changes (analytics/cache.py).
+    dirty_seen = models.BigIntegerField(default=0)
 
     def __str__(self) -> str:
         return f"facts up to stage change {self.watermark}"
@@ -153,7 +156,7 @@ class DealValue(models.Model):
     total = models.BigIntegerField(default=0)
 
     class Meta:
-        indexes = [models.Index(fields=["at"], name="analytics_value_at_idx")]
+        indexes = [models.Index(fields=["metric", "at"], name="analytics_value_at_idx")]
 
     def __str__(self) -> str:
         return f"deal {self.deal_id} {self.metric} {self.label} {self.value}"
@@ -182,6 +185,7 @@ class Cell(models.Model):
                 name="analytics_cell_unique",
             )
         ]
+        indexes = [models.Index(fields=["metric", "month"], name="analytics_cell_metric_idx")]
 
     def __str__(self) -> str:
         return f"{self.month} {self.metric} {self.label} {self.value}: {self.n}"

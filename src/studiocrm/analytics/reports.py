@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import zoneinfo
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from decimal import ROUND_HALF_UP, Decimal
@@ -17,14 +18,13 @@ from functools import cached_property
 from typing import Any
 
 from django.apps import apps
-from django.db import connection
 from django.utils import timezone
 from django.utils.functional import Promise
 from django.utils.translation import gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
-from studiocrm.analytics import effort, facts
-from studiocrm.analytics.models import DealFacts, DealMoves, DealStageTime
+from studiocrm.analytics import cells, effort, facts
+from studiocrm.analytics.cells import AMOUNT, CELL, DEAL, INVOICE, STAGE, TASK, VALUE
 from studiocrm.analytics.sql import (
     CENT,
     cents,
@@ -34,41 +34,19 @@ from studiocrm.analytics.sql import (
     percentiles_cte,
     seconds_between,
 )
-from studiocrm.billing.models import Invoice, Payment
-from studiocrm.briefs.models import Brief
-from studiocrm.core.models import AuditLog, User
+from studiocrm.core.models import User
 from studiocrm.deals.models import (
     CONTRACT_SIGNED,
     PROPOSAL_SENT,
-    Deal,
     Event,
     LostReason,
     Source,
     Stage,
-    StageChange,
-    Task,
 )
-from studiocrm.documents.models import Document
-from studiocrm.estimates.models import Estimate
 from studiocrm.notifications.models import Outbox
 
-DEAL = Deal._meta.db_table
-CHANGE = StageChange._meta.db_table
-STAGE = Stage._meta.db_table
-TASK = Task._meta.db_table
-INVOICE = Invoice._meta.db_table
-PAYMENT = Payment._meta.db_table
-AUDIT = AuditLog._meta.db_table
-BRIEF = Brief._meta.db_table
-ESTIMATE = Estimate._meta.db_table
-DOCUMENT = Document._meta.db_table
 EVENT = Event._meta.db_table
 OUTBOX = Outbox._meta.db_table
-FACTS = DealFacts._meta.db_table
-STAGE_TIME = DealStageTime._meta.db_table
-MOVES = DealMoves._meta.db_table
-
-AMOUNT = "COALESCE(d.estimated_amount, d.expected_amount)"
 OPEN_INVOICE = ("issued", "partially_paid", "overdue")
 FORECAST_DAYS = 90
 # A client "answered" a reminder when they did what it asked within this many days.
@@ -164,6 +142,11 @@ def currency_charts(rows: list[list[Any]], series: list[tuple[Any, int]]) -> lis
     ]
 
 
+def month_date(number: int) -> date:
+    """A month as YYYYMM (the cells' key) as its first day."""
+    return date(number // 100, number % 100, 1)
+
+
 def months_between(start: date, end: date) -> list[date]:
     months, current = [], start.replace(day=1)
     while current <= end:
@@ -177,10 +160,20 @@ class Report:
 
     SECTIONS = ("inflow", "funnel", "speed", "money", "effort", "managers")
 
-    def __init__(self, filters: Filters, *, now: datetime | None = None, sla_minutes: int = 60):
+    def __init__(
+        self,
+        filters: Filters,
+        *,
+        now: datetime | None = None,
+        sla_minutes: int = 60,
+        use_cells: bool = True,
+    ):
         self.filters = filters
         self.now = now or timezone.now()
         self.sla_minutes = sla_minutes
+        # Without cells every figure is read from the deals' own rows (analytics/cells.py):
+        # the same numbers, slower; the tests hold the two against each other.
+        self.use_cells = use_cells
 
     # --- shared look-ups ------------------------------------------------------------
 
@@ -204,6 +197,125 @@ class Report:
         """The per-deal facts brought up to date with the stage history (one query when
         nothing changed since; see analytics/facts.py). Read before any query on them."""
         return facts.catch_up(self.stages)
+
+    @cached_property
+    def cells_usable(self) -> bool:
+        """Whether the cells' months are this report's: they are local to the studio's time
+        zone; a report in another zone reads the deals' rows, bucketed in its own."""
+        self.facts  # noqa: B018 (brought up to date before reading them)
+        return self.use_cells and self.filters.tzname == facts.time_zone()
+
+    def month_start(self, month: date) -> datetime:
+        return datetime.combine(month, time(), zoneinfo.ZoneInfo(self.filters.tzname))
+
+    def dims_sql(self) -> tuple[str, list[Any]]:
+        """The manager, source and currency filters on values or cells under alias x."""
+        clauses, params = ["1 = 1"], []
+        if self.filters.manager_id:
+            clauses.append("x.manager_id = %s")
+            params.append(self.filters.manager_id)
+        if self.filters.source:
+            clauses.append("x.source = %s")
+            params.append(self.filters.source)
+        if self.filters.currency:
+            clauses.append("x.currency = %s")
+            params.append(self.filters.currency)
+        return " AND ".join(clauses), params
+
+    def values_sql(
+        self, metrics: Sequence[str], scope: str = "period", *, undivided: bool = False
+    ) -> tuple[str, list[Any]]:
+        """A subquery of the figures `metrics` under the manager, source and currency
+        filters, with columns (mon, manager_id, source, currency, metric, label, value, n,
+        m, total); `mon` is the local month as YYYYMM. `scope`:
+
+        - "period": figures whose instant falls in the period: the cells of the months
+          the period covers whole, and the deals' own rows for the days of a month it cuts;
+        - "months": figures up to the end of the period's last month, `mon` 0 for those
+          before its first month (balances carried in);
+        - "all": every figure, whenever (`mon` as stored).
+
+        Without usable cells, every figure comes from the deals' rows, bucketed into months
+        by the report's own time zone. `undivided`: the caller does not group by manager,
+        source or currency, so with no such filter the cells summed per month alone serve."""
+        self.facts  # noqa: B018 (brought up to date before reading them)
+        marks = ", ".join(["%s"] * len(metrics))
+        dims, dim_params = self.dims_sql()
+        where, dim_params = f"x.metric IN ({marks}) AND {dims}", [*metrics, *dim_params]
+        # The cells summed per month alone answer when nothing narrows the deals down.
+        rollup = (
+            undivided
+            and not dim_params[len(metrics) :]
+            and set(metrics) <= set(cells.ROLLUP_METRICS)
+        )
+        cell_where = f"x.manager_id {'=' if rollup else '<>'} {cells.ROLLUP_MANAGER} AND {where}"
+        columns = (
+            "x.manager_id, x.source, x.currency, x.metric, x.label, x.value, x.n, x.m, x.total"
+        )
+        months = months_between(self.filters.start, self.filters.end)
+        first, last = months[0], months[-1]
+        after = (last + timedelta(days=32)).replace(day=1)
+
+        def bucket(before: str) -> tuple[str, list[Any]]:
+            whens, params = [f"WHEN x.at < %s THEN {before}"], [self.month_start(first)]
+            for month in months:
+                nxt = (month + timedelta(days=32)).replace(day=1)
+                whens.append(f"WHEN x.at < %s THEN {cells.month_number(month)}")
+                params.append(self.month_start(nxt))
+            return f"CASE {' '.join(whens)} END", params
+
+        if scope == "all":
+            if self.cells_usable:
+                return (
+                    f"SELECT x.month AS mon, {columns} FROM {CELL} x WHERE {cell_where}",
+                    dim_params,
+                )
+            return f"SELECT x.month AS mon, {columns} FROM {VALUE} x WHERE {where}", dim_params
+        if scope == "months":
+            if self.cells_usable:
+                number = cells.month_number(first)
+                return (
+                    f"""SELECT CASE WHEN x.month < %s THEN 0 ELSE x.month END AS mon, {columns}
+                    FROM {CELL} x WHERE x.month <= %s AND {cell_where}""",
+                    [number, cells.month_number(last), *dim_params],
+                )
+            mon, mon_params = bucket("0")
+            return (
+                f"SELECT {mon} AS mon, {columns} FROM {VALUE} x WHERE x.at < %s AND {where}",
+                [*mon_params, self.month_start(after), *dim_params],
+            )
+        whole = [
+            month
+            for month in months
+            if month >= self.filters.start
+            and (month + timedelta(days=32)).replace(day=1) - timedelta(days=1) <= self.filters.end
+        ]
+        mon, mon_params = bucket("NULL")
+        if not self.cells_usable or not whole:
+            return (
+                f"""SELECT {mon} AS mon, {columns} FROM {VALUE} x
+                WHERE x.at >= %s AND x.at < %s AND {where}""",
+                [*mon_params, self.filters.start_at, self.filters.end_at, *dim_params],
+            )
+        after_whole = (whole[-1] + timedelta(days=32)).replace(day=1)
+        return (
+            f"""SELECT x.month AS mon, {columns} FROM {CELL} x
+            WHERE x.month >= %s AND x.month <= %s AND {cell_where}
+            UNION ALL
+            SELECT {mon} AS mon, {columns} FROM {VALUE} x
+            WHERE ((x.at >= %s AND x.at < %s) OR (x.at >= %s AND x.at < %s)) AND {where}""",
+            [
+                cells.month_number(whole[0]),
+                cells.month_number(whole[-1]),
+                *dim_params,
+                *mon_params,
+                self.filters.start_at,
+                self.month_start(whole[0]),
+                self.month_start(after_whole),
+                self.filters.end_at,
+                *dim_params,
+            ],
+        )
 
     def user_label(self, pk: int | None) -> str:
         return self.users.get(pk, "") if pk else str(_("Nobody"))
@@ -264,14 +376,25 @@ class Report:
         return [self.inflow_table(), self.utm_table(), self.first_response_table()]
 
     def inflow_table(self) -> Table:
-        where, params = self.where()
-        bucket, bucket_params = self.bucket("d.created_at")
-        rows = fetch(
-            f"""SELECT x.label, x.source, COUNT(*)
-            FROM (SELECT {bucket} AS label, d.source FROM {DEAL} d WHERE {where}) x
-            WHERE x.label IS NOT NULL GROUP BY x.label, x.source ORDER BY 1, 2""",
-            [*bucket_params, *params],
-        )
+        if self.filters.unit == "month":
+            values, params = self.values_sql(["deal"])
+            rows = [
+                (month_date(mon), source, count)
+                for mon, source, count in fetch(
+                    f"""SELECT v.mon, v.source, SUM(v.n) FROM ({values}) v
+                    GROUP BY v.mon, v.source""",
+                    params,
+                )
+            ]
+        else:
+            where, params = self.where()
+            bucket, bucket_params = self.bucket("d.created_at")
+            rows = fetch(
+                f"""SELECT x.label, x.source, COUNT(*)
+                FROM (SELECT {bucket} AS label, d.source FROM {DEAL} d WHERE {where}) x
+                WHERE x.label IS NOT NULL GROUP BY x.label, x.source ORDER BY 1, 2""",
+                [*bucket_params, *params],
+            )
         sources = [code for code, _label in Source.choices if any(r[1] == code for r in rows)]
         per_bucket: dict[date, dict[str, int]] = defaultdict(dict)
         for when, source, count in rows:
@@ -303,15 +426,16 @@ class Report:
         )
 
     def utm_table(self) -> Table:
-        where, params = self.where()
-        rows = fetch(
-            f"""SELECT d.utm_source, d.utm_medium, d.utm_campaign, COUNT(*),
-                       SUM(CASE WHEN s.kind = 'won' THEN 1 ELSE 0 END)
-                FROM {DEAL} d JOIN {STAGE} s ON s.code = d.stage_id
-                WHERE {where}
-                GROUP BY d.utm_source, d.utm_medium, d.utm_campaign
-                ORDER BY 4 DESC, 1, 2, 3""",
-            params,
+        values, params = self.values_sql(["utm"])
+        rows = sorted(
+            (
+                (*label.split(cells.UTM_SEPARATOR), int(count), int(won))
+                for label, count, won in fetch(
+                    f"SELECT v.label, SUM(v.n), SUM(v.m) FROM ({values}) v GROUP BY v.label",
+                    params,
+                )
+            ),
+            key=lambda row: (-row[3], row[0], row[1], row[2]),
         )
         return Table(
             "utm",
@@ -329,79 +453,54 @@ class Report:
         )
 
     @cached_property
-    def action_rows(self) -> list[tuple[Any, ...]]:
-        """The two figures drawn from the manager actions, in one query so the actions are
-        gathered once: rows ("first", key, leads, answered, p50, p90, kept, due, None) for
-        the first response and ("effort", "step:actor", actions, …, minutes) for effort."""
-        self.facts  # noqa: B018 (brought up to date before reading them)
-        where, params = self.where()
-        sla = self.sla_minutes * 60
-        actions, action_params = self.actions_sql(where, params)
-        return fetch(
-            f"""WITH {actions},
-            first AS (SELECT deal_id, MIN(at) AS first_at FROM edits GROUP BY deal_id),
-            lead_acts AS (
-              -- Leads (opened by nobody) and their first stage move by a person: facts.
-              SELECT d.id, d.manager_id, d.created_at, first.first_at AS edit_at,
-                     f.first_move_at AS move_at
-              FROM {FACTS} f JOIN {DEAL} d ON d.id = f.deal_id
-              LEFT JOIN first ON first.deal_id = d.id
-              WHERE f.lead AND {where}
-            ),
-            leads AS (
-              SELECT id, manager_id, created_at,
-                     CASE WHEN edit_at IS NULL OR move_at < edit_at THEN move_at
-                          ELSE edit_at END AS first_at
-              FROM lead_acts
-            ),
-            timed AS (
-              SELECT id, manager_id,
-                     CASE WHEN first_at IS NULL THEN NULL
-                          ELSE {seconds_between("created_at", "first_at")} END AS wait,
-                     {seconds_between("created_at", "%s")} AS age
-              FROM leads
-            ),
-            keyed AS (
-              SELECT COALESCE(CAST(manager_id AS TEXT), '-') AS k, wait, age FROM timed
-              UNION ALL SELECT '*', wait, age FROM timed
-            ),
-            vals AS (SELECT k, wait AS v FROM keyed WHERE wait IS NOT NULL),
-            {percentiles_cte()},
-            counts AS (
-              SELECT k, COUNT(*) AS leads,
-                     SUM(CASE WHEN wait IS NOT NULL THEN 1 ELSE 0 END) AS answered,
-                     SUM(CASE WHEN wait IS NOT NULL AND wait <= %s THEN 1 ELSE 0 END) AS kept,
-                     SUM(CASE WHEN (wait IS NOT NULL AND wait <= %s) OR age > %s
-                              THEN 1 ELSE 0 END) AS due
-              FROM keyed GROUP BY k
-            )
-            SELECT 'first', counts.k, leads, answered, p50, p90, kept, due, NULL
-            FROM counts LEFT JOIN pct ON pct.k = counts.k
-            UNION ALL
-            SELECT 'effort', a.step || ':' || CAST(a.actor_id AS TEXT), SUM(a.actions),
-                   NULL, NULL, NULL, NULL, NULL, SUM(a.minutes)
-            FROM (
-              SELECT actor_id, step, SUM(actions) AS actions, SUM(minutes) AS minutes
-              FROM moves GROUP BY actor_id, step
-              UNION ALL
-              SELECT actor_id, step, COUNT(*), SUM(minutes) FROM edits GROUP BY actor_id, step
-            ) a GROUP BY a.actor_id, a.step""",
-            [*action_params, *params, self.now, sla, sla, sla],
-        )
-
-    @cached_property
     def first_response(self) -> dict[Any, tuple[int, int, Any, Any, int, int]]:
         """Per manager id and for everyone ("*"): leads, answered, median and p90 seconds
-        to the first manager action, leads answered within the SLA, leads that are due."""
+        to the first manager action, leads answered within the SLA, leads that are due (answered,
+        or waiting longer than the SLA)."""
+        sla = self.sla_minutes * 60
+        values, params = self.values_sql(["first"])
+        rows = fetch(
+            f"""WITH v AS ({values}),
+            keyed AS (
+              SELECT CAST(manager_id AS TEXT) AS k, label, value, n FROM v
+              UNION ALL SELECT '*', label, value, n FROM v
+            ),
+            vcount AS (
+              SELECT k, value AS v, SUM(n) AS c FROM keyed WHERE label = 'answered'
+              GROUP BY k, value
+            ),
+            {percentiles_cte(counted=True)},
+            counts AS (
+              SELECT k, SUM(n) AS leads,
+                     SUM(CASE WHEN label = 'answered' THEN n ELSE 0 END) AS answered,
+                     SUM(CASE WHEN label = 'answered' AND value <= %s THEN n ELSE 0 END) AS kept,
+                     SUM(CASE WHEN label = 'waiting' THEN n ELSE 0 END) AS waiting
+              FROM keyed GROUP BY k
+            )
+            SELECT counts.k, leads, answered, p50, p90, kept, waiting
+            FROM counts LEFT JOIN pct ON pct.k = counts.k""",
+            [*params, sla],
+        )
+        # Leads still waiting but inside the SLA are not due yet: read by the clock from
+        # the deals' own rows (a few, through the index on the instant). A whole second
+        # counts as the SLA passed, as the database rounds the lead's age to seconds.
+        dims, dim_params = self.dims_sql()
+        since = self.now - timedelta(seconds=sla + 0.5)
+        fresh = {"*": 0}
+        for manager, count in fetch(
+            f"""SELECT x.manager_id, COUNT(*) FROM {VALUE} x
+            WHERE x.metric = 'first' AND x.label = 'waiting' AND x.at > %s
+              AND x.at >= %s AND x.at < %s AND {dims}
+            GROUP BY x.manager_id""",
+            [since, self.filters.start_at, self.filters.end_at, *dim_params],
+        ):
+            fresh[str(manager)] = int(count)
+            fresh["*"] += int(count)
         result: dict[Any, tuple[int, int, Any, Any, int, int]] = {}
-        for kind, key, leads, answered, p50, p90, kept, due, _m in self.action_rows:
-            if kind != "first":
-                continue
-            if key == "-":
-                key = None
-            elif key != "*":
-                key = int(key)
-            result[key] = (leads, answered or 0, p50, p90, kept or 0, due or 0)
+        for key, leads, answered, p50, p90, kept, waiting in rows:
+            due = int(answered or 0) + int(waiting or 0) - fresh.get(key, 0)
+            manager = key if key == "*" else (int(key) or None)
+            result[manager] = (int(leads), int(answered or 0), p50, p90, int(kept or 0), due)
         return result
 
     def first_response_table(self) -> Table:
@@ -457,74 +556,18 @@ class Report:
 
     # --- manager actions ------------------------------------------------------------
 
-    def actions_sql(self, where: str, params: list[Any]) -> tuple[str, list[Any]]:
-        """CTEs `fd(id)` (the filtered applications), `moves(actor_id, step, minutes)`: the
-        stage moves people made on them, and `edits(deal_id, actor_id, at, step, minutes)`:
-        what people did on them by the audit log of the deal and its brief, estimates,
-        documents, invoices and tasks. Together: every action a person took.
-
-        When the event table of the flow app lands, these become one SELECT over events
-        with a person as actor; the weights in `effort` stay as they are."""
-        weights = ", ".join(["(%s, %s, %s, %s)"] * len(effort.AUDIT_WEIGHTS))
-        weight_params: list[Any] = []
-        for object_type, verb, minute_weight, step in effort.AUDIT_WEIGHTS:
-            weight_params += [object_type, verb, float(minute_weight), step]
-        stage_steps = " ".join(
-            f"WHEN '{code}' THEN '{step}'" for code, step in effort.STAGE_STEP.items()
-        )
-        # The moves of the filtered deals. PostgreSQL: joined to the deals under the
-        # filters themselves, so it hashes the deals instead of probing the moves once per
-        # application (1 s at 100k deals); SQLite: a semi-join on `fd`, 0.2 s faster there.
-        if connection.vendor == "postgresql":
-            moves_of_filtered = f"FROM {MOVES} m JOIN {DEAL} d ON d.id = m.deal_id WHERE {where}"
-            moves_params = params
-        else:
-            moves_of_filtered = f"FROM {MOVES} m WHERE m.deal_id IN (SELECT id FROM fd)"
-            moves_params = []
-        sql = f"""fd AS (SELECT d.id FROM {DEAL} d WHERE {where}),
-        w(object_type, verb, minutes, step) AS (VALUES {weights}),
-        objs(object_type, object_id, deal_id, doc_step) AS (
-          SELECT 'deals.deal', CAST(id AS TEXT), id, '' FROM fd
-          UNION ALL SELECT 'briefs.brief', CAST(x.id AS TEXT), x.deal_id, ''
-                    FROM {BRIEF} x JOIN fd ON fd.id = x.deal_id
-          UNION ALL SELECT 'estimates.estimate', CAST(x.id AS TEXT), x.deal_id, ''
-                    FROM {ESTIMATE} x JOIN fd ON fd.id = x.deal_id
-          UNION ALL SELECT 'documents.document', CAST(x.id AS TEXT), x.deal_id,
-                           CASE WHEN x.kind = 'proposal' THEN 'proposal' ELSE 'contract' END
-                    FROM {DOCUMENT} x JOIN fd ON fd.id = x.deal_id
-          UNION ALL SELECT 'billing.invoice', CAST(x.id AS TEXT), x.deal_id, ''
-                    FROM {INVOICE} x JOIN fd ON fd.id = x.deal_id
-          UNION ALL SELECT 'deals.task', CAST(x.id AS TEXT), x.deal_id, ''
-                    FROM {TASK} x JOIN fd ON fd.id = x.deal_id
-        ),
-        moves(actor_id, step, actions, minutes) AS (
-          -- Stage moves by hand, counted per deal, person and stage entered (facts).
-          SELECT m.actor_id, CASE m.stage {stage_steps} ELSE 'follow_up' END,
-                 m.moves, m.moves * {effort.STAGE_MOVE_MINUTES}
-          {moves_of_filtered}
-        ),
-        edits(deal_id, actor_id, at, step, minutes) AS (
-          SELECT o.deal_id, a.actor_id, a.at,
-                 CASE WHEN w.step = 'document' THEN o.doc_step ELSE w.step END, w.minutes
-          -- Objects first, then their audit rows through the (object_type, object_id)
-          -- index: CROSS JOIN keeps that order on SQLite; PostgreSQL plans it freely.
-          FROM objs o CROSS JOIN {AUDIT} a CROSS JOIN w
-          WHERE a.object_type = o.object_type AND a.object_id = o.object_id
-            AND w.verb = a.verb AND w.object_type = a.object_type
-            AND a.actor_id IS NOT NULL
-        )"""
-        return sql, [*params, *weight_params, *moves_params]
-
     @cached_property
     def effort_rows(self) -> list[tuple[Any, ...]]:
         """(actor id, step, actions, minutes) over the filtered applications."""
-        rows = []
-        for kind, key, count, *_rest, spent in self.action_rows:
-            if kind == "effort":
-                step, actor = key.split(":")
-                # A sum of counts: numeric (a Decimal) on PostgreSQL.
-                rows.append((int(actor), step, int(count), spent))
-        return rows
+        values, params = self.values_sql(["effort"])
+        return [
+            (int(actor), step, int(count), Decimal(int(tenths)) / 10)
+            for actor, step, count, tenths in fetch(
+                f"""SELECT v.value, v.label, SUM(v.n), SUM(v.total) FROM ({values}) v
+                GROUP BY v.value, v.label""",
+                params,
+            )
+        ]
 
     # --- funnel ---------------------------------------------------------------------
 
@@ -541,53 +584,25 @@ class Report:
         A deal has passed every stage up to the furthest one its history shows (skipped
         stages count as passed); lost is not a position, so a deal lost and reopened keeps
         what it had reached."""
-        self.facts  # noqa: B018 (brought up to date before reading them)
-        where, params = self.where()
-        bucket, bucket_params = self.bucket("d.created_at", "month")
+        reach, reach_params = self.values_sql(["reach"])
+        values, params = self.values_sql(["proposal", "signed", "paid", "stage"], undivided=True)
         open_stages = [stage.code for stage in self.stages if stage.kind == Stage.Kind.OPEN]
         open_codes = ", ".join(["%s"] * len(open_stages)) or "NULL"
-        # The stage times of the filtered deals: PostgreSQL hash-joins them (twice as fast
-        # as a semi-join there); SQLite reads them faster as a semi-join (1.7 → 1.3 s).
-        stage_deals = (
-            "JOIN facts f ON f.deal_id = t.deal_id WHERE"
-            if connection.vendor == "postgresql"
-            else "WHERE t.deal_id IN (SELECT deal_id FROM facts) AND"
-        )
         return fetch(
-            f"""WITH facts AS (
-              SELECT d.created_at, d.stage_id, {bucket} AS cohort,
-                     f.deal_id, f.top, f.proposal_at, f.signed_at
-              FROM {FACTS} f JOIN {DEAL} d ON d.id = f.deal_id
-              WHERE f.top IS NOT NULL AND {where}
+            f"""WITH vcount AS (
+              SELECT CASE WHEN metric = 'stage' THEN 'stage:' || label ELSE metric END AS k,
+                     value AS v, SUM(n) AS c
+              FROM ({values}) v
+              WHERE metric <> 'stage' OR label IN ({open_codes})
+              GROUP BY CASE WHEN metric = 'stage' THEN 'stage:' || label ELSE metric END, value
             ),
-            paid AS (
-              -- Every deal's first payment (a small table), joined to the facts after.
-              SELECT i.deal_id, MIN(COALESCE(p.confirmed_at, p.created_at)) AS paid_at
-              FROM {PAYMENT} p JOIN {INVOICE} i ON i.id = p.invoice_id
-              WHERE p.status = 'succeeded'
-              GROUP BY i.deal_id
-            ),
-            vals(k, v) AS (
-              SELECT 'proposal', {seconds_between("created_at", "proposal_at")}
-              FROM facts WHERE proposal_at IS NOT NULL
-              UNION ALL
-              SELECT 'signed', {seconds_between("created_at", "signed_at")}
-              FROM facts WHERE signed_at IS NOT NULL
-              UNION ALL
-              SELECT 'paid', {seconds_between("f.created_at", "paid.paid_at")}
-              FROM facts f JOIN paid ON paid.deal_id = f.deal_id
-              UNION ALL
-              SELECT 'stage:' || t.stage, t.seconds
-              FROM {STAGE_TIME} t {stage_deals} t.stage IN ({open_codes})
-            ),
-            {percentiles_cte()}
+            {percentiles_cte(counted=True)}
             SELECT 'pct', k, n, p50, p90 FROM pct
             UNION ALL
-            SELECT 'reach', r.cohort || '|' || cur.kind, r.top, COUNT(*), NULL
-            FROM facts r JOIN {STAGE} cur ON cur.code = r.stage_id
-            WHERE r.cohort IS NOT NULL
-            GROUP BY r.cohort, r.top, cur.kind""",
-            [*bucket_params, *params, *open_stages],
+            SELECT 'reach', CAST(mon AS TEXT) || '|' || label, value, SUM(n), NULL
+            FROM ({reach}) r
+            GROUP BY mon, label, value""",
+            [*params, *open_stages, *reach_params],
         )
 
     @cached_property
@@ -598,14 +613,15 @@ class Report:
             if kind == "reach":
                 when, current = key.split("|")
                 # PostgreSQL gives this column the union's type, numeric (a SUM of seconds).
-                rows.append((when, int(top), current, int(count)))
+                rows.append((month_date(int(when)), int(top), current, int(count)))
         return rows
 
     @cached_property
     def history_percentiles(self) -> dict[str, tuple[Any, ...]]:
-        """Per key of `history_rows`' "pct" rows: (key, count, median, p90)."""
+        """Per key of `history_rows`' "pct" rows: (key, count, median, p90), the percentiles
+        in seconds (the values are kept in tenths of a day, what the tables print)."""
         return {
-            key: (key, int(n), p50, p90)
+            key: (key, int(n), *(None if p is None else int(p) * 8640 for p in (p50, p90)))
             for kind, key, n, p50, p90 in self.history_rows
             if kind == "pct"
         }
@@ -720,16 +736,18 @@ class Report:
         )
 
     def lost_reasons_table(self) -> Table:
-        where, params = self.where()
-        rows = fetch(
-            f"""SELECT d.lost_reason_choice_id, d.currency, COUNT(*),
-                       SUM(CASE WHEN d.lost_reason <> '' THEN 1 ELSE 0 END),
-                       SUM({cents(AMOUNT)})
-                FROM {DEAL} d JOIN {STAGE} s ON s.code = d.stage_id
-                WHERE {where} AND s.kind = 'lost'
-                GROUP BY d.lost_reason_choice_id, d.currency
-                ORDER BY 3 DESC, 2""",
-            params,
+        values, params = self.values_sql(["deal"])
+        rows = sorted(
+            (
+                (int(reason) or None, currency, int(count), int(commented), value)
+                for reason, currency, count, commented, value in fetch(
+                    f"""SELECT v.value, v.currency, SUM(v.n), SUM(v.m), SUM(v.total)
+                    FROM ({values}) v WHERE v.label = 'lost'
+                    GROUP BY v.value, v.currency""",
+                    params,
+                )
+            ),
+            key=lambda row: (-row[2], row[1], row[0] or 0),
         )
         labels = {reason.pk: reason.label for reason in LostReason.objects.all()}
         return Table(
@@ -1006,130 +1024,40 @@ class Report:
     def money_tables(self) -> list[Table]:
         return [self.money_month_table(), self.money_summary_table(), self.pipeline_table()]
 
-    def won_cte(self) -> str:
-        """The CTE `won(deal_id, won_at)`: deals first won within the period, and when
-        (the facts' first time in a won stage, through its index). Parameters: the
-        period's end, then its start."""
-        self.facts  # noqa: B018 (brought up to date before reading them)
-        return f"""won AS (
-              SELECT f.deal_id, f.won_at FROM {FACTS} f
-              WHERE f.won_at < %s AND f.won_at >= %s
-            )"""
-
     @cached_property
     def money_month_rows(self) -> dict[tuple[date, str], dict[str, Any]]:
-        where, params = self.where(period=False)
-        invoice_where, _p = self.where(period=False, currency="i.currency")
-        payment_where, _p = self.where(period=False, currency="p.currency")
-        period = [self.filters.start_at, self.filters.end_at]
-        first_month = datetime.combine(
-            self.filters.start.replace(day=1), time(), zoneinfo.ZoneInfo(self.filters.tzname)
-        )
-        paid_at = "COALESCE(p.confirmed_at, p.created_at)"
-        created, created_params = self.bucket("d.created_at", "month")
-        closed, closed_params = self.bucket("d.closed_at", "month")
-        won_month, won_params = self.bucket("w.won_at", "month")
-        issued, issued_params = self.bucket("i.issued_at", "month")
-        paid_month, paid_params = self.bucket(paid_at, "month")
+        period, period_params = self.values_sql(["deal", "won", "invoiced", "payment"])
+        months, month_params = self.values_sql(["opened", "closed"], "months")
         rows = fetch(
-            f"""WITH {self.won_cte()}
-            -- The deals in one pass: per month opened and closed, in the period or not, in
-            -- work when the period began; Python adds these few rows up per measure.
-            SELECT 'deals', x.opened, x.currency, COUNT(*), SUM(x.v),
-                   x.closed, x.in_period, x.before, COUNT(x.v)
-            FROM (
-              SELECT d.currency, {created} AS opened, {closed} AS closed,
-                     {cents(AMOUNT)} AS v,
-                     CASE WHEN d.created_at >= %s AND d.created_at < %s THEN 1 ELSE 0 END
-                       AS in_period,
-                     CASE WHEN d.created_at < %s AND (d.closed_at IS NULL OR d.closed_at >= %s)
-                          THEN 1 ELSE 0 END AS before
-              FROM {DEAL} d WHERE {where}
-            ) x
-            GROUP BY x.opened, x.currency, x.closed, x.in_period, x.before
+            f"""SELECT v.metric, v.mon, v.currency, SUM(v.n), SUM(v.total)
+            FROM ({period}) v GROUP BY v.metric, v.mon, v.currency
             UNION ALL
-            SELECT 'won', x.month, x.currency, COUNT(*), SUM(x.v), NULL, NULL, NULL, NULL
-            FROM (
-              SELECT {won_month} AS month, d.currency, {cents(AMOUNT)} AS v
-              FROM won w JOIN {DEAL} d ON d.id = w.deal_id
-              JOIN {STAGE} cur ON cur.code = d.stage_id AND cur.kind = 'won'
-              WHERE {where}
-            ) x WHERE x.month IS NOT NULL
-            GROUP BY x.month, x.currency
-            UNION ALL
-            SELECT 'invoiced', x.month, x.currency, COUNT(*), SUM(x.v), NULL, NULL, NULL, NULL
-            FROM (
-              SELECT {issued} AS month, i.currency, {cents("i.total - i.credited_amount")} AS v
-              FROM {INVOICE} i JOIN {DEAL} d ON d.id = i.deal_id
-              WHERE i.kind = 'invoice' AND i.status NOT IN ('draft', 'void')
-                AND i.issued_at >= %s AND i.issued_at < %s AND {invoice_where}
-            ) x WHERE x.month IS NOT NULL
-            GROUP BY x.month, x.currency
-            UNION ALL
-            SELECT 'paid', x.month, x.currency, COUNT(*), SUM(x.v), NULL, NULL, NULL, NULL
-            FROM (
-              SELECT {paid_month} AS month, p.currency, {cents("p.amount")} AS v
-              FROM {PAYMENT} p JOIN {INVOICE} i ON i.id = p.invoice_id
-              JOIN {DEAL} d ON d.id = i.deal_id
-              WHERE p.status = 'succeeded' AND {paid_at} >= %s AND {paid_at} < %s
-                AND {payment_where}
-            ) x WHERE x.month IS NOT NULL
-            GROUP BY x.month, x.currency""",
-            [
-                self.filters.end_at,
-                self.filters.start_at,
-                *created_params,
-                *closed_params,
-                *period,
-                first_month,
-                first_month,
-                *params,
-                *won_params,
-                *params,
-                *issued_params,
-                *period,
-                *params,
-                *paid_params,
-                *period,
-                *params,
-            ],
+            SELECT w.metric, w.mon, w.currency, SUM(w.n), SUM(w.total)
+            FROM ({months}) w GROUP BY w.metric, w.mon, w.currency""",
+            [*period_params, *month_params],
         )
         result: dict[tuple[date, str], dict[str, Any]] = defaultdict(dict)
-        # In work at a month's end: deals opened before the month ended and not closed by
-        # then (a deal reopened after losing counts as never closed) — those in work when
-        # the period began, plus the ones opened, less the ones closed, month by month.
-        work: dict[tuple[Any, str], dict[str, list[int]]] = defaultdict(
-            lambda: defaultdict(lambda: [0, 0])
-        )
-        new: dict[tuple[date, str], list[int]] = defaultdict(lambda: [0, 0])
-        for measure, month, currency, count, value, closed_month, in_period, before, valued in rows:
-            if measure == "deals":
-                value, valued = int(value or 0), int(valued or 0)
-                if in_period:
-                    new[(day_key(month), currency)][0] += count
-                    new[(day_key(month), currency)][1] += value
-                if not valued:
-                    continue
-                measures = [("work_before", None)] if before else []
-                if month is not None:
-                    measures.append(("work_opened", day_key(month)))
-                if closed_month is not None:
-                    measures.append(("work_closed", day_key(closed_month)))
-                for name, key in measures:
-                    work[(key, currency)][name][0] += valued
-                    work[(key, currency)][name][1] += value
+        # In work at a month's end: valued deals opened before the month ended and not
+        # closed by then (a deal reopened after losing counts as never closed) — those in
+        # work when the period began, plus the ones opened, less the ones closed, month by
+        # month.
+        names = {"deal": "new", "won": "won", "invoiced": "invoiced", "payment": "paid"}
+        work: dict[str, dict[int, list[int]]] = defaultdict(lambda: defaultdict(lambda: [0, 0]))
+        for metric, mon, currency, count, value in rows:
+            count, value = int(count), int(value or 0)
+            if metric in ("opened", "closed"):
+                sign = 1 if metric == "opened" else -1
+                work[currency][int(mon)][0] += sign * count
+                work[currency][int(mon)][1] += sign * value
                 continue
-            cell = result[(day_key(month), currency)]
-            cell[measure] = from_cents(value)
-            cell[f"{measure}_count"] = count
-        for (month, currency), (count, value) in new.items():
-            result[(month, currency)].update(new=from_cents(value), new_count=count)
-        for currency in {currency for _month, currency in work}:
-            count, value = work[None, currency].get("work_before", (0, 0))
+            cell = result[(month_date(int(mon)), currency)]
+            cell[names[metric]] = from_cents(value)
+            cell[f"{names[metric]}_count"] = count
+        for currency, per_month in work.items():
+            count, value = per_month.get(0, (0, 0))
             for month in months_between(self.filters.start, self.filters.end):
-                moves = work.get((month, currency), {})
-                opened, closed = moves.get("work_opened", (0, 0)), moves.get("work_closed", (0, 0))
-                count, value = count + opened[0] - closed[0], value + opened[1] - closed[1]
+                change = per_month.get(cells.month_number(month), (0, 0))
+                count, value = count + change[0], value + change[1]
                 if count:
                     result[(month, currency)].update(in_work=from_cents(value), in_work_count=count)
         return result
@@ -1177,16 +1105,22 @@ class Report:
 
     @cached_property
     def pipeline_rows(self) -> list[tuple[Any, ...]]:
-        where, params = self.where(period=False)
-        return fetch(
-            f"""SELECT s.code, d.currency, COUNT(*), SUM({cents(AMOUNT)}),
-                       SUM({cents(AMOUNT)} * s.probability), MAX(s.probability)
-                FROM {DEAL} d JOIN {STAGE} s ON s.code = d.stage_id
-                WHERE s.kind = 'open' AND {where}
-                GROUP BY s.code, s.position, d.currency
-                ORDER BY s.position, d.currency""",
+        """(stage code, currency, open deals, value in cents, weighted value in
+        cent-percents, probability) of the open deals now, in the stages' order."""
+        values, params = self.values_sql(["open"], "all")
+        stages = {stage.code: stage for stage in self.stages}
+        rows = []
+        for code, currency, count, value in fetch(
+            f"""SELECT v.label, v.currency, SUM(v.n), SUM(v.total) FROM ({values}) v
+            GROUP BY v.label, v.currency""",
             params,
-        )
+        ):
+            if code in stages and stages[code].kind == Stage.Kind.OPEN:
+                probability = stages[code].probability
+                rows.append(
+                    (code, currency, int(count), int(value), int(value) * probability, probability)
+                )
+        return sorted(rows, key=lambda row: (stages[row[0]].position, row[1]))
 
     def pipeline_table(self) -> Table:
         rows = [
@@ -1236,19 +1170,26 @@ class Report:
             FROM {INVOICE} i JOIN {DEAL} d ON d.id = i.deal_id
             WHERE i.kind = 'invoice' AND i.status IN ({statuses}) AND i.due_date < %s
               AND {invoice_where}
-            GROUP BY i.currency
-            UNION ALL
-            SELECT 'uninvoiced', d.currency, COUNT(*), SUM({cents(AMOUNT)} * s.probability), 0
-            FROM {DEAL} d JOIN {STAGE} s ON s.code = d.stage_id
-            WHERE s.kind = 'open' AND {where} AND NOT EXISTS (
-              SELECT 1 FROM {INVOICE} i
-              WHERE i.deal_id = d.id AND i.kind = 'invoice' AND i.status <> 'void')
-            GROUP BY d.currency""",
-            [horizon, *params, today, *params, *params],
+            GROUP BY i.currency""",
+            [horizon, *params, today, *params],
         )
         figures: dict[str, dict[str, Any]] = defaultdict(dict)
         for measure, currency, count, value, extra in rows:
             figures[currency][measure] = (count, value, extra)
+        # Open deals with no invoice yet, weighted by their stage's probability.
+        uninvoiced, uninvoiced_params = self.values_sql(["uninvoiced"], "all")
+        probability = {stage.code: stage.probability for stage in self.stages}
+        for code, currency, count, value in fetch(
+            f"""SELECT v.label, v.currency, SUM(v.n), SUM(v.total) FROM ({uninvoiced}) v
+            GROUP BY v.label, v.currency""",
+            uninvoiced_params,
+        ):
+            _c, weighted, _x = figures[currency].get("uninvoiced", (0, 0, 0))
+            figures[currency]["uninvoiced"] = (
+                _c + int(count),
+                weighted + int(value) * probability.get(code, 0),
+                0,
+            )
         # Won in the period: the month rows' won deals (computed once), added up exactly.
         for (_month, currency), cell in self.money_month_rows.items():
             if cell.get("won_count"):
@@ -1422,15 +1363,17 @@ class Report:
     # --- per manager ----------------------------------------------------------------
 
     def managers_tables(self) -> list[Table]:
-        where, params = self.where()
-        outcomes = fetch(
-            f"""SELECT d.manager_id, COUNT(*),
-                       SUM(CASE WHEN s.kind = 'won' THEN 1 ELSE 0 END),
-                       SUM(CASE WHEN s.kind = 'lost' THEN 1 ELSE 0 END)
-                FROM {DEAL} d JOIN {STAGE} s ON s.code = d.stage_id
-                WHERE {where} GROUP BY d.manager_id""",
-            params,
-        )
+        values, params = self.values_sql(["deal"])
+        outcomes = [
+            (int(manager) or None, int(count), int(won), int(lost))
+            for manager, count, won, lost in fetch(
+                f"""SELECT v.manager_id, SUM(v.n),
+                           SUM(CASE WHEN v.label = 'won' THEN v.n ELSE 0 END),
+                           SUM(CASE WHEN v.label = 'lost' THEN v.n ELSE 0 END)
+                    FROM ({values}) v GROUP BY v.manager_id""",
+                params,
+            )
+        ]
         task_where = "1 = 1"
         task_params: list[Any] = []
         if self.filters.manager_id:

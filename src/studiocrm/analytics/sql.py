@@ -77,9 +77,11 @@ def fetch(sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
         return cursor.fetchall()
 
 
-def percentiles_cte() -> str:
+def percentiles_cte(*, counted: bool = False) -> str:
     """Given a CTE `vals(k, v)`, the CTE `pct(k, n, p50, p90)`: per key the count, median and
-    90th percentile of v by the nearest-rank method (the value at rank ceil(p·n)).
+    90th percentile of v by the nearest-rank method (the value at rank ceil(p·n)). With
+    `counted`, given instead `vcount(k, v, c)`: each value with how many times it occurs
+    (the analytics cells).
 
     By counting values rather than sorting them: per key and distinct value its count, a
     running total over the values in order, and the value whose running total first
@@ -87,8 +89,10 @@ def percentiles_cte() -> str:
     values — seconds repeat a lot in a history, and sorting every one of the 700 000 values
     at 100k deals took a second on SQLite (its window functions) and half that on
     PostgreSQL (percentile_disc)."""
-    return """vcount AS (SELECT k, v, COUNT(*) AS c FROM vals GROUP BY k, v),
-vrun AS (
+    counts = "" if counted else "vcount AS (SELECT k, v, COUNT(*) AS c FROM vals GROUP BY k, v),\n"
+    return (
+        counts
+        + """vrun AS (
   SELECT k, v, c,
          CAST(SUM(c) OVER (PARTITION BY k ORDER BY v) AS BIGINT) AS upto,
          CAST(SUM(c) OVER (PARTITION BY k) AS BIGINT) AS n
@@ -102,3 +106,4 @@ pct(k, n, p50, p90) AS (
                   THEN v END)
   FROM vrun GROUP BY k
 )"""
+    )
