@@ -72,7 +72,7 @@ CELL_KEY = "month, manager_id, source, currency, metric, label, value"
 # those instead of every manager × source × currency's.
 ROLLUP_METRICS = ("stage", "proposal", "signed", "paid", "first")
 ROLLUP_MANAGER = -1
-FIRST_MONTH, LAST_YEAR = 1970, 2100
+FIRST_YEAR, LAST_YEAR = 1970, 2100
 
 
 def tenths_of_day(seconds: str) -> str:
@@ -147,13 +147,16 @@ def _month_starts(tzname: str) -> None:
         cursor.execute(
             f"CREATE TEMPORARY TABLE {MONTH_STARTS} (start {kind} PRIMARY KEY, month INTEGER)"
         )
-        cursor.executemany(
-            f"INSERT INTO {MONTH_STARTS} (start, month) VALUES (%s, %s)",
-            [
-                (param(datetime(year, month, 1, tzinfo=zone)), year * 100 + month)
-                for year in range(FIRST_MONTH, LAST_YEAR + 1)
-                for month in range(1, 13)
-            ],
+        rows = [
+            (param(datetime(year, month, 1, tzinfo=zone)), year * 100 + month)
+            for year in range(FIRST_YEAR, LAST_YEAR + 1)
+            for month in range(1, 13)
+        ]
+        # One statement: a row at a time cost a round trip each, most of a small catch-up.
+        cursor.execute(
+            f"INSERT INTO {MONTH_STARTS} (start, month) VALUES "
+            + ", ".join(["(%s, %s)"] * len(rows)),
+            [value for row in rows for value in row],
         )
 
 
@@ -351,8 +354,7 @@ def refresh(ids: str, tzname: str, *, full: bool) -> None:
     _month_starts(tzname)
     with connection.cursor() as cursor:
         if full:
-            cursor.execute(f"DELETE FROM {CELL}")
-            cursor.execute(f"DELETE FROM {VALUE}")
+            empty_tables(cursor, CELL, VALUE)
             _insert_values(ids)
             summed, params = _summed("1 = 1")
             cursor.execute(f"INSERT INTO {CELL} ({CELL_KEY}, n, m, total) {summed}", params)
@@ -363,6 +365,21 @@ def refresh(ids: str, tzname: str, *, full: bool) -> None:
             _add_to_cells(ids, 1)
             cursor.execute(f"DELETE FROM {CELL} WHERE n = 0")
         cursor.execute(f"DROP TABLE {MONTH_STARTS}")
+
+
+def empty_tables(cursor: Any, *tables: str) -> None:
+    """Empty whole tables for a rebuild. PostgreSQL: TRUNCATE, which leaves no dead rows
+    behind — after a DELETE of every row, a catch-up's index scans waded through a million
+    dead entries until autovacuum came (a catch-up of 100 deals took four times as long)."""
+    if connection.vendor == "postgresql":
+        # Foreign keys are checked at commit: rows written earlier in this transaction
+        # would leave "pending trigger events" that TRUNCATE refuses. Check them now.
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+        cursor.execute(f"TRUNCATE {', '.join(tables)}")
+        cursor.execute("SET CONSTRAINTS ALL DEFERRED")
+        return
+    for table in tables:
+        cursor.execute(f"DELETE FROM {table}")
 
 
 def claim_dirty(into: str) -> int:

@@ -32,7 +32,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from studiocrm.analytics import cells
-from studiocrm.analytics.cells import DEAL, FACTS, MOVES, STAGE_TIME
+from studiocrm.analytics.cells import DEAL, FACTS, MOVES, STAGE_TIME, empty_tables
 from studiocrm.analytics.models import FactsState
 from studiocrm.analytics.sql import fetch, seconds_between
 from studiocrm.core.models import Studio
@@ -98,7 +98,7 @@ def catch_up(stages: Sequence[Stage] | None = None, *, rebuild: bool = False) ->
         # Ids up to the watermark were committed before the last catch-up: still folded.
         # Above it, a lower id may have committed after a higher one was read: look again.
         dirty_seen = max(state.dirty_seen, _fill_refresh_ids(full, state.watermark))
-        deals = _refresh(stages)
+        deals = _refresh(stages, full=full)
         cells.refresh(f"SELECT deal_id FROM {REFRESH}", signature.split("|")[0], full=full)
         with connection.cursor() as cursor:
             cursor.execute(f"DROP TABLE {REFRESH}")
@@ -186,7 +186,7 @@ def _fill_refresh_ids(full: bool, watermark: int) -> int:
     return newest_dirty
 
 
-def _refresh(stages: list[Stage]) -> int:
+def _refresh(stages: list[Stage], *, full: bool = False) -> int:
     """Delete and rebuild the facts of the deals in the refresh table from their changes."""
     positions = {stage.code: stage.position for stage in stages}
     reachable = [stage for stage in stages if stage.kind != Stage.Kind.LOST]
@@ -209,8 +209,11 @@ def _refresh(stages: list[Stage]) -> int:
     true = "TRUE" if _postgres() else "1"
     false = "FALSE" if _postgres() else "0"
     with connection.cursor() as cursor:
-        for table in (FACTS, STAGE_TIME, MOVES):
-            cursor.execute(f"DELETE FROM {table} WHERE deal_id IN ({ids})")
+        if full:
+            empty_tables(cursor, FACTS, STAGE_TIME, MOVES)
+        else:
+            for table in (FACTS, STAGE_TIME, MOVES):
+                cursor.execute(f"DELETE FROM {table} WHERE deal_id IN ({ids})")
         cursor.execute(
             f"""INSERT INTO {FACTS}
               (deal_id, top, proposal_at, signed_at, won_at, first_move_at, lead, changes)

@@ -185,7 +185,9 @@ class Cell(models.Model):
                 name="analytics_cell_unique",
             )
         ]
-        indexes = [models.Index(fields=["metric", "month"], name="analytics_cell_metric_idx")]
+        indexes = [
+            models.Index(fields=["metric", "manager_id", "month"], name="analytics_cell_metric_idx")
+        ]
 
     def __str__(self) -> str:
         return f"{self.month} {self.metric} {self.label} {self.value}: {self.n}"

@@ -248,7 +248,7 @@ class Report:
             and not dim_params[len(metrics) :]
             and set(metrics) <= set(cells.ROLLUP_METRICS)
         )
-        cell_where = f"x.manager_id {'=' if rollup else '<>'} {cells.ROLLUP_MANAGER} AND {where}"
+        cell_where = f"x.manager_id {'=' if rollup else '>'} {cells.ROLLUP_MANAGER} AND {where}"
         columns = (
             "x.manager_id, x.source, x.currency, x.metric, x.label, x.value, x.n, x.m, x.total"
         )
@@ -460,21 +460,25 @@ class Report:
         sla = self.sla_minutes * 60
         values, params = self.values_sql(["first"])
         rows = fetch(
-            f"""WITH v AS ({values}),
+            f"""WITH g AS (
+              -- Summed per manager first: the few distinct values, not every cell, go on.
+              SELECT v.manager_id, v.label, v.value, SUM(v.n) AS c FROM ({values}) v
+              GROUP BY v.manager_id, v.label, v.value
+            ),
             keyed AS (
-              SELECT CAST(manager_id AS TEXT) AS k, label, value, n FROM v
-              UNION ALL SELECT '*', label, value, n FROM v
+              SELECT CAST(manager_id AS TEXT) AS k, label, value, c FROM g
+              UNION ALL SELECT '*', label, value, c FROM g
             ),
             vcount AS (
-              SELECT k, value AS v, SUM(n) AS c FROM keyed WHERE label = 'answered'
+              SELECT k, value AS v, SUM(c) AS c FROM keyed WHERE label = 'answered'
               GROUP BY k, value
             ),
             {percentiles_cte(counted=True)},
             counts AS (
-              SELECT k, SUM(n) AS leads,
-                     SUM(CASE WHEN label = 'answered' THEN n ELSE 0 END) AS answered,
-                     SUM(CASE WHEN label = 'answered' AND value <= %s THEN n ELSE 0 END) AS kept,
-                     SUM(CASE WHEN label = 'waiting' THEN n ELSE 0 END) AS waiting
+              SELECT k, SUM(c) AS leads,
+                     SUM(CASE WHEN label = 'answered' THEN c ELSE 0 END) AS answered,
+                     SUM(CASE WHEN label = 'answered' AND value <= %s THEN c ELSE 0 END) AS kept,
+                     SUM(CASE WHEN label = 'waiting' THEN c ELSE 0 END) AS waiting
               FROM keyed GROUP BY k
             )
             SELECT counts.k, leads, answered, p50, p90, kept, waiting

@@ -38,7 +38,7 @@ class Migration(migrations.Migration):
                 ('total', models.BigIntegerField()),
             ],
             options={
-                'indexes': [models.Index(fields=['metric', 'month'], name='analytics_cell_metric_idx')],
+                'indexes': [models.Index(fields=['metric', 'manager_id', 'month'], name='analytics_cell_metric_idx')],
                 'constraints': [models.UniqueConstraint(fields=('month', 'manager_id', 'source', 'currency', 'metric', 'label', 'value'), name='analytics_cell_unique')],
             },
         ),
