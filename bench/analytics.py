@@ -5,8 +5,8 @@ executemany on SQLite), plus invoices and payments for the won ones. One child p
 database migrates once, seeds the smaller size, measures, tops the data up to the larger
 size and measures again, timing in the same process:
 
-- the analytics facts (analytics/facts.py): caught up with the seeded rows, rebuilt from
-  the whole history, and caught up after 100 new stage moves;
+- the analytics facts and cells (analytics/facts.py, analytics/cells.py): caught up with
+  the seeded rows, rebuilt from the whole history, and caught up after 100 new stage moves;
 - the whole analytics dashboard page (every report) through Django's test client, cold
   (the report cache emptied before each request: every figure computed by the database)
   and warm (answered from the 60-second report cache, see analytics/cache.py);
@@ -595,10 +595,11 @@ def report(
         rows,
     )
     print(
-        f"\ncold: every report computed by the database (cache emptied); warm: the 60-s "
-        f"report cache; baseline: one hand-written funnel query. Goal <= {GOAL_RATIO}x.\n"
-        f"facts: the per-deal analytics facts rebuilt from the whole history, and caught up "
-        f"after 100 new stage moves (analytics/facts.py)."
+        f"\ncold: every report computed by the database from its cells (report cache "
+        f"emptied); warm: the 60-s report cache; baseline: one hand-written funnel query. "
+        f"Goal <= {GOAL_RATIO}x.\n"
+        f"facts: the per-deal analytics facts, values and cells rebuilt from the whole "
+        f"history, and caught up after 100 new stage moves (analytics/facts.py, cells.py)."
     )
     for database, reused in schema.items():
         figures[f"schema_template_reused_{database}"] = reused
