@@ -1,5 +1,6 @@
 """The worker (core/management/commands/worker.py): tasks and periodic jobs run in the studio's
-time zone, as requests do, and leave the zone they found."""
+time zone, as requests do, and leave the zone they found; a job that keeps failing is logged
+with one traceback, then a short line a minute, then a line when it recovers."""
 
 from __future__ import annotations
 
@@ -8,13 +9,14 @@ from datetime import date
 
 import pytest
 import time_machine
+from django.db import OperationalError
 from django.utils import timezone
 from django_tasks import task
 from django_tasks_db.management.commands.db_worker import Worker
 from django_tasks_db.models import DBTaskResult
 
 from studiocrm.core import studio_zone
-from studiocrm.core.management.commands.worker import PeriodicJobs
+from studiocrm.core.management.commands.worker import FailureLog, PeriodicJobs
 from studiocrm.core.models import Studio
 
 # 21:30 UTC on 31 December: already 1 January of the next year in Moscow (UTC+3).
@@ -220,3 +222,120 @@ def test_a_periodic_job_gives_back_the_zone_that_was_active(studio):
         assert timezone.get_current_timezone_name() == "Asia/Tokyo"
 
     assert [seen["zone"] for seen in seen_by_job] == ["Europe/Moscow"]
+
+
+# --- failures while the database is away ------------------------------------------------
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+failures_left = {"count": 0, "error": OperationalError}
+
+
+def flaky_job() -> str:
+    if failures_left["count"]:
+        failures_left["count"] -= 1
+        raise failures_left["error"]("connection to server at 127.0.0.1 failed\nIs it running?")
+    return ""
+
+
+def _worker_lines(caplog) -> list[logging.LogRecord]:
+    return [r for r in caplog.records if r.name == "studiocrm.worker"]
+
+
+@pytest.mark.django_db
+def test_a_job_failing_every_second_logs_one_traceback_then_a_line_a_minute_then_recovery(
+    studio, caplog
+):
+    clock = Clock()
+    failures_left.update(count=150, error=OperationalError)
+    jobs = PeriodicJobs(
+        [("tests.core.test_worker.flaky_job", 1)], clock=clock, failures=FailureLog(clock)
+    )
+
+    with caplog.at_level(logging.INFO, logger="studiocrm.worker"):
+        for _second in range(160):  # 150 failures, then it works again
+            jobs.run_due()
+            clock.now += 1
+
+    lines = _worker_lines(caplog)
+    with_traceback = [r for r in lines if r.exc_info]
+    assert len(with_traceback) == 1
+    assert "periodic job tests.core.test_worker.flaky_job failed" in lines[0].getMessage()
+    repeats = [r.getMessage() for r in lines if "still failing" in r.getMessage()]
+    assert len(repeats) == 2  # at 60 s and 120 s
+    assert repeats[0] == (
+        "periodic job tests.core.test_worker.flaky_job still failing: OperationalError: "
+        "connection to server at 127.0.0.1 failed (61 times in 60 s)"
+    )
+    recovered = [r.getMessage() for r in lines if "recovered" in r.getMessage()]
+    assert recovered == [
+        "periodic job tests.core.test_worker.flaky_job recovered after 150 failures in 150 s"
+    ]
+    assert len(lines) == 4
+    # Every line after the first is short.
+    assert all(len(r.getMessage()) < 300 and not r.exc_info for r in lines[1:])
+
+
+def test_a_different_error_gets_its_own_traceback_and_a_new_failure_after_recovery_too(caplog):
+    clock = Clock()
+    log = FailureLog(clock)
+
+    with caplog.at_level(logging.INFO, logger="studiocrm.worker"):
+        log.failed("job", OperationalError("database is away"))
+        log.failed("job", OperationalError("database is away"))
+        log.failed("job", ValueError("bad row"))
+        log.succeeded("job")
+        log.succeeded("job")  # no news while it keeps working
+        log.failed("job", OperationalError("database is away"))
+
+    lines = _worker_lines(caplog)
+    assert [bool(r.exc_info) for r in lines] == [True, True, False, True]
+    assert "recovered after 1 failures" in lines[2].getMessage()
+
+
+@pytest.mark.django_db
+def test_a_job_that_fails_keeps_its_schedule(studio):
+    clock = Clock()
+    failures_left.update(count=3, error=RuntimeError)
+    calls = []
+    jobs = PeriodicJobs(
+        [("tests.core.test_worker.flaky_job", 10)], clock=clock, failures=FailureLog(clock)
+    )
+    jobs.jobs = [(lambda: calls.append(clock.now) or flaky_job(), *jobs.jobs[0][1:])]
+
+    for _second in range(35):
+        jobs.run_due()
+        clock.now += 1
+
+    assert calls == [1000.0, 1010.0, 1020.0, 1030.0]
+
+
+def test_the_task_loop_without_its_database_logs_one_traceback(monkeypatch, caplog):
+    """`manage.py worker` retries the task loop every RECONNECT seconds while the database is
+    away; each retry fails the same way and is not another traceback."""
+    from studiocrm.core.management.commands import worker
+
+    attempts = {"left": 40}
+
+    def db_worker(*args, **kwargs):
+        if attempts["left"]:
+            attempts["left"] -= 1
+            raise OperationalError("connection refused")
+
+    monkeypatch.setattr(worker, "call_command", db_worker)
+    monkeypatch.setattr(worker.time, "sleep", lambda seconds: None)
+
+    with caplog.at_level(logging.INFO, logger="studiocrm.worker"):
+        worker.Command().handle(no_periodic=True)
+
+    lines = _worker_lines(caplog)
+    assert len(lines) == 1
+    assert lines[0].exc_info
+    assert "database unavailable" in lines[0].getMessage()
