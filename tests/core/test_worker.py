@@ -62,6 +62,18 @@ def _run_queued_tasks() -> None:
     ).run()
 
 
+@pytest.fixture(autouse=True)
+def keep_test_connection(monkeypatch):
+    """The worker closes connections left outside autocommit after each task and job; inside
+    a test's transaction that would close the test's own connection on PostgreSQL."""
+    from studiocrm.core.management.commands import worker
+
+    monkeypatch.setattr(worker, "close_old_connections", lambda: None)
+    monkeypatch.setattr(
+        "django_tasks_db.management.commands.db_worker.close_old_connections", lambda: None
+    )
+
+
 @pytest.fixture
 def database_tasks(settings):
     settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
