@@ -1,11 +1,12 @@
 """The worker as a real process for the fault tests: started in its own process group (so a
 kill takes its sandbox children too), stopped gently or killed outright.
 
-Its stderr goes to a file, not a pipe read only at the end: while the database is away every
-periodic job logs a traceback, and 64 KB of them filled the pipe, so the worker blocked on
-its next log line (holding the logging lock, a transaction open) until the test stopped it
-— the letter the test waited for never left, and only when the restart fell inside the
-worker's first round of jobs."""
+Its stderr goes to a file, not a pipe read only at the end: while the database was away every
+periodic job logged a traceback each round, and 64 KB of them filled the pipe, so the worker
+blocked on its next log line (holding the logging lock, a transaction open) until the test
+stopped it — the letter the test waited for never left, and only when the restart fell
+inside the worker's first round of jobs. The worker now logs one traceback per failing job
+(then a line a minute), but a pipe nobody reads is still a trap."""
 
 from __future__ import annotations
 

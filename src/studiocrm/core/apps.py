@@ -8,4 +8,10 @@ class CoreConfig(AppConfig):
     verbose_name = _("Studio")
 
     def ready(self) -> None:
-        from studiocrm.core import checks, signals  # noqa: F401
+        from django_tasks.signals import task_finished, task_started
+
+        from studiocrm.core import checks, signals, studio_zone  # noqa: F401
+
+        # Every task runs in the studio's time zone, as a request does (core.studio_zone).
+        task_started.connect(studio_zone.enter_task_zone, dispatch_uid="studio-zone-enter")
+        task_finished.connect(studio_zone.leave_task_zone, dispatch_uid="studio-zone-leave")
