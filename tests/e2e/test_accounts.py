@@ -84,6 +84,11 @@ def test_a_manager_turns_on_two_factor_and_logs_in_with_a_code(
     page.goto(base + reverse("accounts:two_factor_setup"))
     expect(page.locator(".qr svg")).to_be_visible()
     shot(page, f"{tag}-setup")
+    # The code fits its column whole, its white margin (quiet zone) included, at any width.
+    code, column = page.locator(".qr svg").bounding_box(), page.locator(".qr").bounding_box()
+    assert column["x"] <= code["x"]
+    assert code["x"] + code["width"] <= column["x"] + column["width"] + 0.5
+    assert 150 <= code["width"] <= 240 and abs(code["width"] - code["height"]) < 1
     # Scan the QR code as a phone would: a picture of the screen, read by a QR decoder.
     picture = tmp_path / "qr.png"
     page.locator(".qr svg").screenshot(path=str(picture))

@@ -216,7 +216,11 @@ def security(request: HttpRequest) -> HttpResponse:
 
 
 def _qr_svg(data: str) -> str:
-    return segno.make(data, error="m").svg_inline(scale=4, border=4, title=_("QR code"))
+    # A viewBox and no fixed size: the stylesheet fits it to the column, quiet zone and all
+    # (at 4 px a module it was 300 px wide and ran past a phone's column).
+    return segno.make(data, error="m").svg_inline(
+        scale=4, border=4, title=_("QR code"), omitsize=True
+    )
 
 
 @login_required
