@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import zoneinfo
 from collections.abc import Sequence
-from datetime import datetime, time
+from datetime import datetime
 from typing import Any
 
 from django.db import connection
@@ -404,9 +404,3 @@ def claim_dirty(into: str) -> int:
         cursor.execute(f"INSERT OR IGNORE INTO {into} (deal_id) SELECT deal_id FROM {DIRTY}")
         cursor.execute(f"DELETE FROM {DIRTY} WHERE id <= %s", [newest])
         return newest
-
-
-def local_month_start(month: int, tzname: str) -> datetime:
-    return datetime.combine(
-        datetime(month // 100, month % 100, 1).date(), time(), zoneinfo.ZoneInfo(tzname)
-    )

@@ -1,9 +1,10 @@
 """The analytics reports: every figure is computed by the database.
 
 Each section runs a fixed handful of SQL queries (aggregates and window functions that
-SQLite and PostgreSQL both run) whatever the amount of data; Python only arranges the
-aggregated rows into tables (pivots, ratios of two aggregates, running totals over months).
-Money is always grouped by currency and never added across currencies.
+SQLite and PostgreSQL both run) whatever the amount of data, over the monthly cells and the
+deals' own values (analytics/cells.py, read through `Report.values_sql`); Python only
+arranges the aggregated rows into tables (pivots, ratios of two aggregates, running totals
+over months). Money is always grouped by currency and never added across currencies.
 """
 
 from __future__ import annotations
@@ -578,12 +579,12 @@ class Report:
     @cached_property
     def history_rows(self) -> list[tuple[Any, ...]]:
         """Everything drawn from the stage history of the filtered applications, read from
-        the per-deal facts (analytics/facts.py) in one query: rows
-        ("reach", "<cohort month>|<current kind>", highest position reached, deals, None)
-        for the funnel and ("pct", key, count, median, p90) for the time spent in each open
-        stage ("stage:<code>", seconds per deal, all visits added up, stages left only) and
-        from application to proposal, signature and first payment ("proposal", "signed",
-        "paid"; seconds).
+        the cells and the deals' values (analytics/cells.py) in one query: rows
+        ("reach", "<cohort month YYYYMM>|<current kind>", highest position reached, deals,
+        None) for the funnel and ("pct", key, count, median, p90) for the time spent in
+        each open stage ("stage:<code>", per deal, all visits added up, stages left only)
+        and from application to proposal, signature and first payment ("proposal",
+        "signed", "paid"), in tenths of a day.
 
         A deal has passed every stage up to the furthest one its history shows (skipped
         stages count as passed); lost is not a position, so a deal lost and reopened keeps

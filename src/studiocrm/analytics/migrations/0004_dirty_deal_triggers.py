@@ -16,6 +16,7 @@ triggers naming it, SQLite refuses to rename the copy into place ("error in trig
 """
 
 from django.db import migrations
+from django.db.utils import NotSupportedError
 
 QUEUE = "analytics_dirtydeal"
 
@@ -188,7 +189,9 @@ STATEMENTS = {
 def _run(schema_editor, direction: int) -> None:
     vendor = schema_editor.connection.vendor
     if vendor not in STATEMENTS:
-        raise NotImplementedError(f"analytics: no dirty-deal triggers for {vendor}")
+        # The analytics cells stay exact only with these triggers: refuse to migrate a
+        # database the project does not run on (SQLite and PostgreSQL only).
+        raise NotSupportedError(f"analytics: no dirty-deal triggers for {vendor}")
     for statement in STATEMENTS[vendor][direction]():
         schema_editor.execute(statement, params=None)
 
