@@ -28,7 +28,6 @@ from __future__ import annotations
 
 import json
 import logging
-import zoneinfo
 from dataclasses import dataclass
 from datetime import UTC, date, timedelta
 from decimal import Decimal
@@ -42,6 +41,7 @@ from django.utils.translation import gettext as _
 from studiocrm.core import audit
 from studiocrm.core.models import Studio, User
 from studiocrm.core.numbering import next_number
+from studiocrm.core.studio_zone import studio_zone
 from studiocrm.core.urls_util import absolute_url
 from studiocrm.deals import events
 from studiocrm.deals import services as deal_services
@@ -364,12 +364,7 @@ def long_date(day: date) -> str:
 
 def studio_today() -> date:
     """Today in the studio's time zone: a proposal is valid to the end of its last day there."""
-    studio = Studio.load()
-    try:
-        zone = zoneinfo.ZoneInfo(studio.time_zone)
-    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-        zone = timezone.get_default_timezone()
-    return timezone.now().astimezone(zone).date()
+    return timezone.now().astimezone(studio_zone()).date()
 
 
 def default_valid_until(today: date | None = None) -> date:
